@@ -1,0 +1,99 @@
+"""The project's one exception tree.
+
+Third-party errors (pandas, SQLAlchemy, PuLP, ...) are translated into these at the boundary where they
+arise, so the CLI and the API can map each class to one exit message / HTTP status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ConflictError",
+    "InfeasibleError",
+    "InvalidInputError",
+    "NotFittedError",
+    "NotFoundError",
+    "OptimizerError",
+    "PermissionDeniedError",
+    "RowIssue",
+    "SolverError",
+    "StoreUnavailableError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One problem with one row of an uploaded file, in words a marketer understands."""
+
+    line: int
+    column: str | None
+    value: str | None
+    message: str
+    severity: str = "error"
+
+    def describe(self) -> str:
+        where = f"line {self.line}"
+        if self.column:
+            where += f", column '{self.column}'"
+        shown = "" if self.value is None else f" (value '{_clip(self.value)}')"
+        return f"{where}{shown}: {self.message}"
+
+
+def _clip(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+class OptimizerError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(OptimizerError):
+    """The caller's input is wrong; `issues` lists row-level problems when there are any."""
+
+    def __init__(self, message: str, issues: Sequence[RowIssue] = ()) -> None:
+        super().__init__(message)
+        self.issues: tuple[RowIssue, ...] = tuple(issues)
+
+
+class NotFoundError(OptimizerError):
+    """A named account, entity, cap or recommendation does not exist (or is not visible)."""
+
+
+class ConflictError(OptimizerError):
+    """The request clashes with the current state (duplicate name, no approved cap, ...)."""
+
+
+class PermissionDeniedError(OptimizerError):
+    """The caller's role does not allow the action."""
+
+
+class InfeasibleError(OptimizerError):
+    """No allocation satisfies every constraint; `conflicts` names the ones that clash."""
+
+    def __init__(self, message: str, conflicts: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.conflicts: tuple[str, ...] = tuple(conflicts)
+
+
+class NotFittedError(OptimizerError, ValueError, AttributeError):
+    """An estimator was used before `fit` (also a ValueError/AttributeError, as scikit-learn expects)."""
+
+
+class SolverError(OptimizerError):
+    """The LP solver failed for a reason other than infeasibility."""
+
+
+class StoreUnavailableError(OptimizerError):
+    """The database cannot be reached right now; retrying later may succeed."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
