@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependency layer: only pyproject.toml, so code edits do not reinstall the dependencies.
+COPY pyproject.toml README.md ./
+RUN mkdir -p optimizer api jobs \
+    && touch optimizer/__init__.py api/__init__.py jobs/__init__.py \
+    && pip install . \
+    && pip uninstall -y ppc-budget-optimizer
+
+COPY optimizer ./optimizer
+COPY api ./api
+COPY jobs ./jobs
+RUN pip install --no-deps . \
+    && useradd --create-home --uid 10001 ppcopt \
+    && mkdir -p /data && chown ppcopt /data
+
+USER ppcopt
+ENV PPCOPT_DATABASE_URL=sqlite:////data/ppcopt.db
+VOLUME ["/data"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+
+ENTRYPOINT ["ppcopt"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
