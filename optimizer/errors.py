@@ -95,5 +95,3 @@ class StoreUnavailableError(OptimizerError):
     def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
-
-

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
-    inbox: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "ppcopt" / "inbox")
+    inbox: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "share" / "ppcopt" / "inbox"
+    )
     log_level: str = "INFO"
 
 
