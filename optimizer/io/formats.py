@@ -1,0 +1,197 @@
+"""The three file layouts we accept, recognised from their header row and the title lines above it.
+
+Header names are compared case-, space- and underscore-insensitively, so `ad_group`, `Ad group` and
+`AdGroup` are the same column; each format lists its aliases in preference order (first one present
+wins), and unknown columns are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from optimizer.errors import InvalidInputError
+
+__all__ = [
+    "FORMATS",
+    "HEADER_SEARCH_LINES",
+    "OPTIONAL_FIELDS",
+    "REQUIRED_FIELDS",
+    "HeaderRow",
+    "Layout",
+    "build_layout",
+    "match_header",
+]
+
+FORMATS: tuple[str, ...] = ("canonical", "google_ads", "microsoft_ads")
+HEADER_SEARCH_LINES = 50
+REQUIRED_FIELDS: tuple[str, ...] = ("date", "campaign", "spend", "clicks", "conversions")
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "ad_group",
+    "keyword",
+    "match_type",
+    "impressions",
+    "conversion_value",
+    "currency",
+)
+_LABELS = {
+    "canonical": "canonical CSV",
+    "google_ads": "Google Ads report",
+    "microsoft_ads": "Microsoft Advertising report",
+}
+_DELIMITERS = ("\t", ",", ";")
+_MICROSOFT_TITLES = (
+    "report name:",
+    "report time:",
+    "time zone:",
+    "last completed available day:",
+    "potential incomplete data:",
+)
+
+_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "canonical": {
+        "date": ("date",),
+        "campaign": ("campaign",),
+        "ad_group": ("ad_group",),
+        "keyword": ("keyword",),
+        "match_type": ("match_type",),
+        "spend": ("spend",),
+        "clicks": ("clicks",),
+        "impressions": ("impressions",),
+        "conversions": ("conversions",),
+        "conversion_value": ("conversion_value",),
+        "currency": ("currency",),
+    },
+    "google_ads": {
+        "date": ("Day", "Date"),
+        "campaign": ("Campaign",),
+        "ad_group": ("Ad group",),
+        "keyword": ("Keyword", "Search keyword", "Keyword text"),
+        "match_type": ("Match type", "Search keyword match type", "Keyword match type"),
+        "spend": ("Cost",),
+        "clicks": ("Clicks",),
+        "impressions": ("Impr.", "Impressions"),
+        "conversions": ("Conversions",),
+        "conversion_value": ("Conv. value", "Conversion value", "Conversions value"),
+        "currency": ("Currency code", "Currency"),
+    },
+    "microsoft_ads": {
+        "date": ("TimePeriod", "Gregorian date", "Date", "Day"),
+        "campaign": ("Campaign name", "Campaign"),
+        "ad_group": ("Ad group", "Ad group name"),
+        "keyword": ("Keyword",),
+        "match_type": ("Bid match type", "Delivered match type", "Match type"),
+        "spend": ("Spend",),
+        "clicks": ("Clicks",),
+        "impressions": ("Impressions", "Impr."),
+        "conversions": ("Conversions", "Conv."),
+        "conversion_value": ("Revenue", "Conversion value"),
+        "currency": ("Currency code", "Currency"),
+    },
+}
+
+
+def _key(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name).strip().strip('"').casefold()
+    return "".join(char for char in folded if not char.isspace() and char not in "_\ufeff")
+
+
+_LOOKUP: dict[str, dict[str, str]] = {
+    fmt: {_key(alias): field for field, aliases in table.items() for alias in aliases}
+    for fmt, table in _ALIASES.items()
+}
+_ANY_FORMAT: dict[str, str] = {
+    key: field for lookup in _LOOKUP.values() for key, field in lookup.items()
+}
+
+
+@dataclass(frozen=True)
+class HeaderRow:
+    """A line that looks like a header: its delimiter and its cells as written (stripped)."""
+
+    delimiter: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each field lives in the file: 0-based column index per field, 1-based header line."""
+
+    format: str
+    delimiter: str
+    header_line: int
+    headers: tuple[str, ...]
+    columns: Mapping[str, int]
+
+    def header(self, field: str) -> str:
+        """The file's own name for a field's column, for messages."""
+        return self.headers[self.columns[field]]
+
+
+def _split(line: str, delimiter: str) -> tuple[str, ...]:
+    cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    return tuple(cell.strip().lstrip("\ufeff").strip() for cell in cells)
+
+
+def match_header(line: str, format: str | None = None) -> HeaderRow | None:
+    """The line split on the delimiter that makes it look most like a header, if it does at all."""
+    lookup = _ANY_FORMAT if format is None else _LOOKUP[format]
+    best: tuple[int, int, HeaderRow] | None = None
+    for delimiter in _DELIMITERS:
+        cells = _split(line, delimiter)
+        found = len({lookup[_key(cell)] for cell in cells if _key(cell) in lookup})
+        candidate = (found, len(cells), HeaderRow(delimiter, cells))
+        if found >= 2 and (best is None or candidate[:2] > best[:2]):
+            best = candidate
+    return None if best is None else best[2]
+
+
+def _detect(cells: Sequence[str], title_lines: Sequence[str]) -> str:
+    keys = [_key(cell) for cell in cells]
+    titles = [line.strip().strip('"').strip().casefold() for line in title_lines]
+    microsoft_titles = any(line.startswith(_MICROSOFT_TITLES) for line in titles)
+    has_titles = any(titles)
+
+    def score(fmt: str) -> int:
+        fields = {_LOOKUP[fmt][key] for key in keys if key in _LOOKUP[fmt]}
+        bonus = 0
+        if fmt == "microsoft_ads" and microsoft_titles:
+            bonus = 3
+        elif fmt == "google_ads" and has_titles and not microsoft_titles:
+            bonus = 1
+        return len(fields) + bonus
+
+    return max(FORMATS, key=score)
+
+
+def build_layout(
+    header: HeaderRow, *, header_line: int, title_lines: Sequence[str], format: str | None
+) -> Layout:
+    """Decide the format (unless forced) and map fields to columns; missing required -> error."""
+    fmt = format if format is not None else _detect(header.cells, title_lines)
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(header.cells):
+        positions.setdefault(_key(cell), index)
+    columns: dict[str, int] = {}
+    for field, aliases in _ALIASES[fmt].items():
+        for alias in aliases:
+            if _key(alias) in positions:
+                columns[field] = positions[_key(alias)]
+                break
+    missing = [field for field in REQUIRED_FIELDS if field not in columns]
+    if missing:
+        wanted = ", ".join(f"{field} (e.g. '{_ALIASES[fmt][field][0]}')" for field in missing)
+        found = ", ".join(f"'{cell}'" for cell in header.cells if cell) or "none"
+        raise InvalidInputError(
+            f"the {_LABELS[fmt]} is missing required column(s): {wanted}; "
+            f"columns found on line {header_line}: {found}"
+        )
+    return Layout(
+        format=fmt,
+        delimiter=header.delimiter,
+        header_line=header_line,
+        headers=header.cells,
+        columns=columns,
+    )

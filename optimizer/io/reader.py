@@ -1,0 +1,210 @@
+"""read_performance: any supported export -> stored-shape frame plus every row problem, by line.
+
+The file is streamed in chunks through pandas' C parser with every cell as text; each chunk is
+parsed and checked vectorised, and only its compact parsed columns are kept, so memory follows the
+row count, not the file's text. Duplicates are found once all chunks are in, so they are caught
+across chunk boundaries. Line numbers assume one record per physical line: a quoted cell that spans
+several lines (not supported) shifts the numbers reported for the rows after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from optimizer.errors import InvalidInputError, RowIssue
+from optimizer.io.encoding import describe_decode_error, open_text
+from optimizer.io.formats import FORMATS, HEADER_SEARCH_LINES, Layout, build_layout, match_header
+from optimizer.io.rows import (
+    DELIMITER_NAMES,
+    ParsedChunk,
+    cell_columns,
+    chunk_decimal_comma,
+    parse_chunk,
+)
+from optimizer.io.validate import check_duplicates
+from optimizer.schema import NAME_COLUMNS, STORED_COLUMNS, ReadResult
+
+__all__ = ["read_performance"]
+
+_FIELD_MISMATCH = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+_NUMBER_COLUMNS = ("spend_micros", "clicks", "impressions", "conversions_micros", "value_micros")
+
+
+@dataclass
+class _Collected:
+    layout: Layout
+    decimal_comma: bool | None
+    chunks: list[ParsedChunk] = field(default_factory=list)
+
+
+def read_performance(
+    source: str | os.PathLike[str] | bytes | BinaryIO,
+    *,
+    format: str | None = None,
+    decimal_comma: bool | None = None,
+    today: dt.date | None = None,
+    chunk_rows: int = 200_000,
+) -> ReadResult:
+    """Read a canonical CSV, Google Ads or Microsoft Advertising export into the stored shape.
+
+    `format=None` detects the layout from the header and the title lines above it;
+    `decimal_comma=None` detects decimal commas from the first chunk when the evidence is
+    unambiguous, else assumes a decimal point. Dates after `today` (default: today in UTC) are
+    errors. Rows with any error are left out of `frame`; every problem is in `errors` /
+    `warnings` with the file's own line number and column name.
+    """
+    if format is not None and format not in FORMATS:
+        raise InvalidInputError(f"unknown format '{format}'; use one of {', '.join(FORMATS)}")
+    if chunk_rows < 1:
+        raise InvalidInputError("chunk_rows must be at least 1")
+    day = today if today is not None else dt.datetime.now(dt.UTC).date()
+    with open_text(source) as (stream, encoding):
+        try:
+            collected = _Collected(_read_layout(stream, format), decimal_comma)
+            _read_chunks(stream, collected, today=day, chunk_rows=chunk_rows)
+        except UnicodeDecodeError:
+            raise InvalidInputError(describe_decode_error(encoding)) from None
+    return _result(collected)
+
+
+def _read_layout(stream: TextIO, format: str | None) -> Layout:
+    title_lines: list[str] = []
+    for number in range(1, HEADER_SEARCH_LINES + 1):
+        line = stream.readline()
+        if not line:
+            break
+        header = match_header(line, format)
+        if header is not None:
+            return build_layout(header, header_line=number, title_lines=title_lines, format=format)
+        title_lines.append(line)
+    if not any(line.strip() for line in title_lines):
+        raise InvalidInputError("the file is empty")
+    raise InvalidInputError(
+        f"could not find a header row in the first {HEADER_SEARCH_LINES} lines: expected columns "
+        "such as date, campaign, spend, clicks, conversions, or a Google Ads / Microsoft "
+        "Advertising report export"
+    )
+
+
+def _parser_message(error: Exception, layout: Layout) -> str:
+    if match := _OPEN_QUOTE.search(str(error)):
+        line = layout.header_line + 1 + int(match[1])
+        return f'line {line} opens a quoted cell (") that is never closed'
+    delimiter = DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter))
+    if match := _FIELD_MISMATCH.search(str(error)):
+        line = layout.header_line + int(match[2])
+        return (
+            f"line {line} has {match[3]} cells but the header on line {layout.header_line} has "
+            f"{len(layout.headers)}; a name probably contains an unquoted {delimiter}"
+        )
+    return f"the file could not be read as {delimiter}-separated text: {error}"
+
+
+def _read_chunks(stream: TextIO, collected: _Collected, *, today: dt.date, chunk_rows: int) -> None:
+    layout = collected.layout
+    try:
+        with warnings.catch_warnings():
+            # A first row with too many cells only warns; check_row_width reports it per row.
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            _read_chunks_unguarded(stream, collected, today=today, chunk_rows=chunk_rows)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInputError(_parser_message(exc, layout)) from None
+
+
+def _read_chunks_unguarded(
+    stream: TextIO, collected: _Collected, *, today: dt.date, chunk_rows: int
+) -> None:
+    layout = collected.layout
+    with pd.read_csv(
+        stream,
+        sep=layout.delimiter,
+        header=None,
+        names=cell_columns(layout),
+        index_col=False,
+        dtype=str,
+        na_filter=False,
+        skip_blank_lines=False,
+        quotechar='"',
+        engine="c",
+        chunksize=chunk_rows,
+    ) as reader:
+        for chunk in reader:
+            if collected.decimal_comma is None:
+                collected.decimal_comma = chunk_decimal_comma(chunk, layout)
+            collected.chunks.append(
+                parse_chunk(chunk, layout, today=today, decimal_comma=collected.decimal_comma)
+            )
+
+
+def _empty_frame() -> pd.DataFrame:
+    no_names = pd.Categorical([], categories=pd.Index([], dtype=object))
+    return pd.DataFrame(
+        {
+            "date": np.array([], dtype="datetime64[ns]"),
+            **{name: no_names for name in NAME_COLUMNS},
+            **{name: np.array([], dtype=np.int64) for name in (*_NUMBER_COLUMNS, "line")},
+        }
+    )
+
+
+def _frame_and_duplicates(chunks: list[ParsedChunk]) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """Stitch the chunks together, flag same-entity-same-day rows, keep only error-free rows."""
+    if not chunks:
+        return _empty_frame(), []
+    full = pd.DataFrame(
+        {
+            "date": np.concatenate([chunk.dates for chunk in chunks]),
+            **{
+                name: union_categoricals([chunk.names[name] for chunk in chunks])
+                for name in NAME_COLUMNS
+            },
+            **{
+                name: np.concatenate([chunk.numbers[name] for chunk in chunks])
+                for name in _NUMBER_COLUMNS
+            },
+            "line": np.concatenate([chunk.lines for chunk in chunks]),
+        }
+    )
+    duplicates = check_duplicates(
+        full.loc[:, ["date", *NAME_COLUMNS]],
+        full["line"].to_numpy(dtype=np.int64),
+        np.concatenate([chunk.key_ok for chunk in chunks]),
+    )
+    keep = ~(np.concatenate([chunk.bad for chunk in chunks]) | duplicates.rows)
+    frame = full.loc[keep].reset_index(drop=True)
+    for name in NAME_COLUMNS:
+        frame[name] = frame[name].cat.remove_unused_categories()
+    return frame, duplicates.issues
+
+
+def _result(collected: _Collected) -> ReadResult:
+    layout = collected.layout
+    chunks = collected.chunks
+    frame, duplicate_issues = _frame_and_duplicates(chunks)
+    position = {header: index for index, header in reversed(list(enumerate(layout.headers)))}
+
+    def by_line(issue: RowIssue) -> tuple[int, int]:
+        if issue.column is None:
+            return issue.line, len(position)
+        return issue.line, position.get(issue.column, len(position))
+
+    errors = [issue for chunk in chunks for issue in chunk.errors] + duplicate_issues
+    warnings = [issue for chunk in chunks for issue in chunk.warnings]
+    return ReadResult(
+        frame=frame.loc[:, list(STORED_COLUMNS)],
+        format=layout.format,
+        rows_read=sum(chunk.rows_read for chunk in chunks),
+        errors=tuple(sorted(errors, key=by_line)),
+        warnings=tuple(sorted(warnings, key=by_line)),
+        currencies=frozenset(code for chunk in chunks for code in chunk.currencies),
+    )
