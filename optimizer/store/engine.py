@@ -1,0 +1,155 @@
+"""Engines for SQLite and PostgreSQL, schema migrations, and the transaction boundary.
+
+`transaction` is the one place where "the database cannot be reached" (SQLAlchemy's OperationalError
+on connect, a dropped connection, a locked SQLite file) becomes `StoreUnavailableError`, so callers
+never see driver exceptions for an outage.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from optimizer.errors import InvalidInputError, StoreUnavailableError
+from optimizer.settings import get_settings
+
+__all__ = ["is_current", "make_engine", "transaction", "upgrade"]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_SQLITE_BUSY_TIMEOUT_MS = 10_000
+_POSTGRES_CONNECT_TIMEOUT_S = 10
+# Any constant works: it only has to be the same for every process migrating one database.
+_MIGRATION_LOCK_KEY = 0x7070636F7074
+
+
+def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
+    """An engine for `url` (default: the configured `PPCOPT_DATABASE_URL`); connects lazily.
+
+    `postgresql://` URLs use psycopg 3. `schema` (PostgreSQL only) puts every table in that schema,
+    which lets tests and benchmarks share one database.
+    """
+    parsed = _parse(url if url is not None else get_settings().database_url)
+    backend = parsed.get_backend_name()
+    if schema is not None and backend != "postgresql":
+        raise InvalidInputError(f"a schema can only be chosen on PostgreSQL, not on {backend}")
+    try:
+        if backend == "sqlite":
+            _create_parent_folder(parsed)
+            engine = create_engine(parsed)
+            _configure_sqlite(engine)
+            return engine
+        connect_args: dict[str, Any] = {}
+        if backend == "postgresql":
+            if "connect_timeout" not in parsed.query:
+                connect_args["connect_timeout"] = _POSTGRES_CONNECT_TIMEOUT_S
+            if schema is not None:
+                connect_args["options"] = f"-csearch_path={schema}"
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except NoSuchModuleError as exc:
+        raise InvalidInputError(f"unsupported database URL '{_shown(parsed)}': {exc}") from exc
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (a no-op when it is already there)."""
+    config = _alembic_config()
+    with transaction(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database has every migration this code knows (and nothing newer)."""
+    heads = set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+    with transaction(engine) as connection:
+        applied = set(MigrationContext.configure(connection).get_current_heads())
+    return applied == heads
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction: committed on success, rolled back on any error."""
+    try:
+        connection = engine.connect()
+    except OperationalError as exc:
+        raise _unavailable(engine, exc) from exc
+    with connection:
+        try:
+            with connection.begin():
+                yield connection
+        except DBAPIError as exc:
+            if exc.connection_invalidated or _is_sqlite_busy(exc):
+                raise _unavailable(engine, exc) from exc
+            raise
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InvalidInputError(f"'{url}' is not a database URL: {exc}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _create_parent_folder(url: URL) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Pragmas on every new connection, and a real BEGIN so transactions cover reads and DDL too."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS).replace("%", "%%"))
+    return config
+
+
+def _is_sqlite_busy(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def _unavailable(engine: Engine, exc: DBAPIError) -> StoreUnavailableError:
+    reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc).__name__
+    return StoreUnavailableError(
+        f"the database {_shown(engine.url)} is unavailable right now ({reason}); try again shortly"
+    )
+
+
+def _shown(url: URL) -> str:
+    return url.render_as_string(hide_password=True)

@@ -1,0 +1,108 @@
+"""Advertiser accounts: each has one currency and one time zone, fixed at creation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from optimizer.errors import ConflictError, InvalidInputError, NotFoundError
+from optimizer.money import validate_currency
+from optimizer.store.engine import transaction
+from optimizer.store.tables import accounts
+
+__all__ = ["Account", "create_account", "find_account", "get_account", "list_accounts"]
+
+_MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    name: str
+    currency: str
+    timezone: str
+
+
+def create_account(engine: Engine, name: str, *, currency: str, timezone: str) -> Account:
+    """Create an account; its name must be new, its currency ISO 4217, its time zone IANA."""
+    clean_name = _validate_name(name)
+    clean_currency = validate_currency(currency)
+    clean_timezone = _validate_timezone(timezone)
+    try:
+        with transaction(engine) as connection:
+            account_id = connection.execute(
+                insert(accounts)
+                .values(name=clean_name, currency=clean_currency, timezone=clean_timezone)
+                .returning(accounts.c.id)
+            ).scalar_one()
+    except IntegrityError as exc:
+        raise ConflictError(f"an account named '{clean_name}' already exists") from exc
+    return Account(
+        id=int(account_id), name=clean_name, currency=clean_currency, timezone=clean_timezone
+    )
+
+
+def get_account(engine: Engine, name: str) -> Account:
+    """The account called `name`, or NotFoundError telling the user how to create it."""
+    with transaction(engine) as connection:
+        return find_account(connection, name)
+
+
+def find_account(connection: Connection, name: str) -> Account:
+    """`get_account` inside a transaction the caller already holds."""
+    clean_name = name.strip()
+    row = connection.execute(
+        select(accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.timezone).where(
+            accounts.c.name == clean_name
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(
+            f"no account named '{clean_name}'; create it with `ppcopt accounts create`"
+        )
+    return _account(row)
+
+
+def list_accounts(engine: Engine) -> list[Account]:
+    """Every account, by name (case-insensitively, the same on every backend)."""
+    with transaction(engine) as connection:
+        rows = connection.execute(
+            select(accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.timezone)
+        ).all()
+    return sorted(
+        (_account(row) for row in rows), key=lambda account: (account.name.casefold(), account.name)
+    )
+
+
+def _account(row: Sequence[Any]) -> Account:
+    account_id, name, currency, timezone = row
+    return Account(id=int(account_id), name=name, currency=currency, timezone=timezone)
+
+
+def _validate_name(name: str) -> str:
+    clean = name.strip()
+    if not clean:
+        raise InvalidInputError("an account name cannot be empty")
+    if len(clean) > _MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"an account name can have at most {_MAX_NAME_LENGTH} characters, not {len(clean)}"
+        )
+    if not clean.isprintable():
+        raise InvalidInputError(f"account name '{clean}' contains control characters")
+    return clean
+
+
+def _validate_timezone(timezone: str) -> str:
+    clean = timezone.strip()
+    try:
+        ZoneInfo(clean)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidInputError(
+            f"'{timezone}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)"
+        ) from None
+    return clean

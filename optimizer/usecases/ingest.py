@@ -1,0 +1,258 @@
+"""Store an uploaded performance file for an account, idempotently, and read the history back.
+
+A file is all-or-nothing by default: one bad row and nothing is stored, so a half-loaded history
+never feeds a budget recommendation. `partial=True` stores the valid rows and reports the rest.
+Re-ingesting a file changes nothing; a corrected file updates exactly the rows that differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Engine, insert
+
+from optimizer.errors import InvalidInputError, RowIssue
+from optimizer.schema import NAME_COLUMNS, ReadResult, to_model_frame
+from optimizer.settings import get_settings
+from optimizer.store.engine import transaction
+from optimizer.store.performance import select_stored, upsert_performance
+from optimizer.store.tables import ingests
+from optimizer.usecases.accounts import Account, find_account, get_account
+
+__all__ = ["IngestReport", "Source", "ingest", "ingest_result", "load_history"]
+
+Source = str | os.PathLike[str] | bytes | BinaryIO
+"""A file path, the file's bytes, or an open binary file (e.g. an HTTP upload)."""
+
+_UNNAMED_SOURCE = "upload"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one upload did to the stored history."""
+
+    account: str
+    source_name: str
+    format: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: tuple[RowIssue, ...] = ()
+    warnings: tuple[RowIssue, ...] = ()
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows_read:,} rows read: {self.inserted:,} inserted, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged, {self.rejected:,} rejected"
+        )
+
+
+def ingest(
+    engine: Engine,
+    account_name: str,
+    source: Source,
+    *,
+    source_name: str | None = None,
+    format: str | None = None,
+    partial: bool = False,
+    decimal_comma: bool | None = None,
+    today: dt.date | None = None,
+) -> IngestReport:
+    """Read `source` and store its rows for the account (see the module docstring for the rules).
+
+    `today` (default: today in the account's time zone) is the last date a row may have.
+    """
+    from optimizer.io import read_performance
+
+    account = get_account(engine, account_name)
+    source, sha256, name = _fingerprint(source)
+    result = read_performance(
+        source,
+        format=format,
+        decimal_comma=decimal_comma,
+        today=today or dt.datetime.now(ZoneInfo(account.timezone)).date(),
+        chunk_rows=get_settings().ingest_chunk_rows,
+    )
+    return _store(
+        engine, account, result, source_name=source_name or name, sha256=sha256, partial=partial
+    )
+
+
+def ingest_result(
+    engine: Engine,
+    account_name: str,
+    result: ReadResult,
+    *,
+    source_name: str,
+    sha256: str,
+    partial: bool = False,
+) -> IngestReport:
+    """`ingest` for rows a reader already produced; `sha256` is the hex digest of the file."""
+    return _store(
+        engine,
+        get_account(engine, account_name),
+        result,
+        source_name=source_name,
+        sha256=sha256,
+        partial=partial,
+    )
+
+
+def load_history(
+    engine: Engine, account_name: str, *, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """The account's stored history in model shape (currency units), sorted by entity then date.
+
+    `start` and `end` are inclusive; leave either out for an open range.
+    """
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"the start date {start} is after the end date {end}")
+    with transaction(engine) as connection:
+        account = find_account(connection, account_name)
+        stored = select_stored(connection, account.id, start, end)
+    return to_model_frame(stored)
+
+
+def _store(
+    engine: Engine,
+    account: Account,
+    result: ReadResult,
+    *,
+    source_name: str,
+    sha256: str,
+    partial: bool,
+) -> IngestReport:
+    _check_currencies(account, result.currencies)
+    unstorable = (*_duplicate_rows(result.frame), *_nul_characters(result.frame))
+    errors = tuple(sorted((*result.errors, *unstorable), key=lambda issue: issue.line))
+    rejected = len({issue.line for issue in errors})
+    if errors and not partial:
+        raise InvalidInputError(
+            f"{rejected:,} of {result.rows_read:,} rows {'has' if rejected == 1 else 'have'} "
+            "errors, so nothing was stored "
+            f"(first: {errors[0].describe()}); fix the file, or ingest it in partial mode to "
+            "store only the valid rows",
+            issues=errors,
+        )
+    frame = result.frame
+    if unstorable:
+        frame = frame.loc[~frame["line"].isin({issue.line for issue in unstorable})]
+    with transaction(engine) as connection:
+        counts = upsert_performance(connection, account.id, frame, now=dt.datetime.now(dt.UTC))
+        connection.execute(
+            insert(ingests).values(
+                account_id=account.id,
+                source_name=source_name,
+                sha256=sha256,
+                format=result.format,
+                rows_read=result.rows_read,
+                inserted=counts.inserted,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                rejected=rejected,
+            )
+        )
+    return IngestReport(
+        account=account.name,
+        source_name=source_name,
+        format=result.format,
+        rows_read=result.rows_read,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        rejected=rejected,
+        errors=errors,
+        warnings=result.warnings,
+    )
+
+
+def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
+    declared = {code.strip().upper() for code in currencies}
+    if declared - {account.currency}:
+        raise InvalidInputError(
+            f"the file is in {', '.join(sorted(declared))} but account '{account.name}' is in "
+            f"{account.currency}; nothing was stored (convert the file or use another account)"
+        )
+
+
+def _duplicate_rows(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
+    """Every row sharing its entity and date with another row: which one is right is unknowable."""
+    key = [*NAME_COLUMNS, "date"]
+    clashing = frame.loc[frame.duplicated(subset=key, keep=False), [*key, "line"]]
+    if clashing.empty:
+        return ()
+    issues: list[RowIssue] = []
+    for _, group in clashing.groupby(key, sort=False, observed=True, dropna=False):
+        lines = sorted(int(line) for line in group["line"])
+        for line in lines:
+            others = [str(other) for other in lines if other != line]
+            where = f"line{'s' if len(others) > 1 else ''} {', '.join(others)}"
+            issues.append(
+                RowIssue(
+                    line=line,
+                    column=None,
+                    value=None,
+                    message=f"the same entity and date also appear on {where}",
+                )
+            )
+    return tuple(issues)
+
+
+def _nul_characters(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
+    """Names containing NUL, which PostgreSQL text cannot hold (so no backend stores them)."""
+    issues: list[RowIssue] = []
+    for name in NAME_COLUMNS:
+        distinct = pd.Series(frame[name].unique(), dtype="string")
+        bad_values = set(distinct[distinct.str.contains("\x00", regex=False).fillna(False)])
+        if not bad_values:
+            continue
+        bad = frame[name].astype(object).isin(bad_values)
+        for line, value in zip(frame.loc[bad, "line"], frame.loc[bad, name], strict=True):
+            issues.append(
+                RowIssue(
+                    line=int(line),
+                    column=name,
+                    value=str(value).replace("\x00", "\\0"),
+                    message="contains a NUL character, which cannot be stored",
+                )
+            )
+    return tuple(issues)
+
+
+def _fingerprint(source: Source) -> tuple[Source, str, str]:
+    """(source to read, hex SHA-256 of its bytes, a name for it); reading starts where it did."""
+    if isinstance(source, bytes):
+        return source, hashlib.sha256(source).hexdigest(), _UNNAMED_SOURCE
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        return source, _file_digest(path), path.name
+    name = getattr(source, "name", None)
+    shown = Path(name).name if isinstance(name, str) and name else _UNNAMED_SOURCE
+    if not source.seekable():
+        data = source.read()
+        return data, hashlib.sha256(data).hexdigest(), shown
+    start = source.tell()
+    digest = hashlib.sha256()
+    while block := source.read(1 << 20):
+        digest.update(block)
+    source.seek(start)
+    return source, digest.hexdigest(), shown
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise InvalidInputError(f"there is no file at '{path}'") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read '{path}': {exc.strerror or exc}") from None
