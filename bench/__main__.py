@@ -1,7 +1,7 @@
 """`make bench`: run the benchmark suites, write BENCHMARKS.md and bench/results.json.
 
-Every case runs in a fresh subprocess (peak memory is that process's own), repeated, and the median is
-reported next to its target. `--quick` runs tiny sizes once, to check the suite still works (CI).
+Every case runs in a fresh subprocess (peak memory is that process's own), repeated, and the
+median is reported next to its target. `--quick` runs tiny sizes once, to check the suite still works (CI).
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def _write_markdown(results: list[dict[str, Any]], machine: dict[str, str], comm
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()) + ".",
         "",
-        "Each figure is the median of the runs shown (peak memory: the largest), every run in a fresh",
+        "Each figure is the median of the runs shown (peak memory: the largest), "
+        "every run in a fresh",
         "process. Targets come from the issues; ratios compare cases measured in the same run.",
         "",
     ]

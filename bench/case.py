@@ -1,4 +1,4 @@
-"""Run one benchmark case in this process and print its metrics as JSON (called by bench.__main__)."""
+"""Run one benchmark case in this process and print its metrics as JSON (for bench.__main__)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where benchmark cases register themselves (kept apart from `bench.case`, which runs as __main__)."""
+"""Where benchmark cases register (apart from `bench.case`, which runs as __main__)."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ def history_file(workdir: str, rows: int) -> Path:
 
     path = Path(workdir) / f"history-{rows}.csv"
     if not path.exists():
-        entities = max(1, rows // _DAYS)
-        campaigns = max(1, entities // (_KEYWORDS + 1))
+        entities = -(-rows // _DAYS)
+        campaigns = max(1, -(-entities // _KEYWORDS))
         sim = simulate(campaigns=campaigns, keywords_per_campaign=_KEYWORDS, days=_DAYS, seed=1)
         tmp = path.with_suffix(".tmp")
         write_canonical_csv(sim.history.head(rows), tmp)
