@@ -1,1 +1,1 @@
-"""The benchmark suite behind `make bench`; each case runs in its own process (honest peak memory)."""
+"""The benchmark suite behind `make bench`; every case runs in its own process."""

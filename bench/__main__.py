@@ -1,7 +1,8 @@
 """`make bench`: run the benchmark suites, write BENCHMARKS.md and bench/results.json.
 
 Every case runs in a fresh subprocess (peak memory is that process's own), repeated, and the
-median is reported next to its target. `--quick` runs tiny sizes once, to check the suite still works (CI).
+median is reported next to its target. `--quick` runs tiny sizes once, to check the suite
+still works (CI).
 """
 
 from __future__ import annotations

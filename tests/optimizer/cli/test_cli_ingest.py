@@ -11,7 +11,10 @@ import pytest
 
 from optimizer.cli import main
 
-HEADER = "date,campaign,ad_group,keyword,match_type,spend,clicks,impressions,conversions,conversion_value\n"
+HEADER = (
+    "date,campaign,ad_group,keyword,match_type,"
+    "spend,clicks,impressions,conversions,conversion_value\n"
+)
 
 
 def _write(path: Path, rows: list[str]) -> Path:
