@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+import pandas as pd
 import typer
 from sqlalchemy.engine import Engine
 
-from optimizer.errors import RowIssue
+from optimizer.errors import InvalidInputError, RowIssue
 
-__all__ = ["echo_issues", "open_store"]
+__all__ = ["echo_issues", "open_store", "read_history_file"]
 
 _MAX_ISSUES_SHOWN = 50
 
@@ -31,3 +33,17 @@ def echo_issues(title: str, issues: Sequence[RowIssue], *, err: bool = False) ->
         typer.echo(f"  {issue.describe()}", err=err)
     if len(issues) > _MAX_ISSUES_SHOWN:
         typer.echo(f"  ... and {len(issues) - _MAX_ISSUES_SHOWN:,} more", err=err)
+
+
+def read_history_file(path: Path) -> pd.DataFrame:
+    """A history file in model shape for the store-less `--data` paths; row errors reject it."""
+    from optimizer.io import read_performance
+    from optimizer.schema import to_model_frame
+
+    result = read_performance(path)
+    if result.errors:
+        raise InvalidInputError(
+            f"{path.name}: {len(result.errors):,} rows have errors; fix them first",
+            result.errors,
+        )
+    return to_model_frame(result.frame)

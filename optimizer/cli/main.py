@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from optimizer.cli import accounts, ingest, serve, simulate
+from optimizer.cli import accounts, fit, ingest, serve, simulate
 from optimizer.errors import OptimizerError
 
 __all__ = ["app", "main"]
@@ -37,6 +37,7 @@ def _root(
 app.add_typer(accounts.app, name="accounts")
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)
+app.command("fit")(fit.fit_command)
 app.command("serve")(serve.serve_command)
 
 
@@ -54,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # the last resort: never a bare traceback unless --debug
         if _state["debug"]:
             traceback.print_exc()
-        typer.echo(f"internal error: {type(error).__name__}: {error} (rerun with --debug)", err=True)
+        typer.echo(
+            f"internal error: {type(error).__name__}: {error} (rerun with --debug)", err=True
+        )
         return EXIT_INTERNAL_ERROR
     return 0
 

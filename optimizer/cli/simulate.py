@@ -19,7 +19,9 @@ def simulate_command(
         None, "--start", formats=["%Y-%m-%d"], help="First day (default 2026-01-01)."
     ),
     out: Path = typer.Option(..., "--out", help="History CSV (canonical format)."),
-    truth: Path | None = typer.Option(None, "--truth", help="Where to write the true curves (JSON)."),
+    truth: Path | None = typer.Option(
+        None, "--truth", help="Where to write the true curves (JSON)."
+    ),
 ) -> None:
     """Simulate daily performance from known concave curves, for demos, tests and benchmarks."""
     from optimizer.io import write_canonical_csv

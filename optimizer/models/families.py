@@ -1,8 +1,8 @@
 """Curve families as pure, vectorised maths: spend -> expected conversions per day.
 
 Every family is increasing and concave on spend >= 0 for its allowed parameters and passes through
-(0, 0); the LP relies on that. Functions broadcast over numpy arrays so that thousands of entities are
-evaluated in one call. Estimator classes (see `optimizer.models`) wrap these functions.
+(0, 0); the LP relies on that. Functions broadcast over numpy arrays so that thousands of entities
+are evaluated in one call. Estimator classes (see `optimizer.models`) wrap these functions.
 """
 
 from __future__ import annotations

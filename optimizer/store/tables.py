@@ -25,7 +25,16 @@ from sqlalchemy import (
     func,
 )
 
-__all__ = ["NAMING_CONVENTION", "accounts", "entities", "ingests", "metadata", "performance"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "accounts",
+    "curve_sets",
+    "curves",
+    "entities",
+    "ingests",
+    "metadata",
+    "performance",
+]
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -103,3 +112,37 @@ ingests = Table(
     Index(None, "account_id", "created_at"),
 )
 """The record of one upload: which file (by content hash) and what it changed."""
+
+curve_sets = Table(
+    "curve_sets",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("fitted_at", DateTime(timezone=True), nullable=False),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("data_fingerprint", Text, nullable=False),
+    Column("entity_count", Integer, nullable=False),
+    Column("format_version", Integer, nullable=False),
+    Column("skipped", Text, nullable=False),
+    UniqueConstraint("account_id", "version"),
+)
+"""One fit of an account: its version number, the data window and a fingerprint of the data used."""
+
+curves = Table(
+    "curves",
+    metadata,
+    Column(
+        "curve_set_id",
+        _Id,
+        ForeignKey("curve_sets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("entity_id", String(32), primary_key=True),
+    Column("campaign", Text, nullable=False),
+    Column("family", String(32), nullable=False),
+    Column("grade", String(1), nullable=False),
+    Column("payload", Text, nullable=False),
+)
+"""One entity's fitted curve as JSON (`EntityCurve.to_dict`), addressed by its stable entity id."""

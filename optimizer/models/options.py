@@ -1,0 +1,81 @@
+"""FitOptions: every knob of the account fit in one frozen, picklable value, checked once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from optimizer.errors import InvalidInputError
+from optimizer.models.families import FAMILIES
+
+__all__ = ["FitOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class FitOptions:
+    """How curves are fitted, validated, pooled and banded (defaults suit daily data of 3-12
+    months).
+
+    Cross-validation holds out the latest `cv_splits` x `cv_test_days` days (each split trains on
+    all days before its test block, which has to leave `min_train_days`). Keywords with fewer than
+    `thin_conversions` conversions or a spend coefficient of variation below `thin_spend_cv` have
+    their shape shrunk toward the campaign curve with `prior_strength`; below `fallback_conversions`
+    or `fallback_spend_cv` they use the campaign curve scaled to their spend share. Bands come from
+    `bootstrap` replicates resampling whole blocks of `block_days` days.
+    """
+
+    families: tuple[str, ...] = ("hill", "power", "log")
+    cv_splits: int = 3
+    cv_test_days: int = 14
+    min_train_days: int = 28
+    bootstrap: int = 30
+    block_days: int = 7
+    seed: int = 0
+    band_quantiles: tuple[float, float] = (0.1, 0.9)
+    band_points: int = 25
+    trust_low_multiple: float = 0.5
+    trust_high_multiple: float = 1.5
+    current_days: int = 7
+    thin_conversions: float = 30.0
+    thin_spend_cv: float = 0.1
+    fallback_conversions: float = 5.0
+    fallback_spend_cv: float = 0.02
+    prior_strength: float = 4.0
+    value_prior_conversions: float = 10.0
+    dow_ridge: float = 5.0
+    trend_prior_sd_per_year: float = 0.25
+    calendar_rounds: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.families or any(f not in FAMILIES for f in self.families):
+            raise InvalidInputError(
+                f"families must be a non-empty subset of {', '.join(sorted(FAMILIES))}"
+            )
+        if len(set(self.families)) != len(self.families):
+            raise InvalidInputError("families must not repeat")
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if not math.isfinite(value) or value < 0:
+                raise InvalidInputError(f"{item.name} must be a non-negative number, got {value}")
+        for name in (
+            "cv_test_days",
+            "block_days",
+            "band_points",
+            "current_days",
+            "calendar_rounds",
+        ):
+            if getattr(self, name) < 1:
+                raise InvalidInputError(f"{name} must be at least 1")
+        low, high = self.band_quantiles
+        if not 0 <= low < high <= 1:
+            raise InvalidInputError("band_quantiles must be (low, high) with 0 <= low < high <= 1")
+        if not 0 < self.trust_low_multiple <= 1 <= self.trust_high_multiple:
+            raise InvalidInputError(
+                "trust multiples must satisfy 0 < trust_low_multiple <= 1 <= trust_high_multiple"
+            )
+        if self.fallback_conversions > self.thin_conversions:
+            raise InvalidInputError("fallback_conversions must not exceed thin_conversions")
+        if self.fallback_spend_cv > self.thin_spend_cv:
+            raise InvalidInputError("fallback_spend_cv must not exceed thin_spend_cv")

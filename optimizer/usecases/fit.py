@@ -1,0 +1,71 @@
+"""Fit an account's response curves from its stored history and keep them as a new version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from optimizer.errors import InvalidInputError, NotFoundError
+from optimizer.models import FitOptions, fit_account
+from optimizer.schema import to_model_frame
+from optimizer.store.curves import (
+    StoredCurveSet,
+    data_fingerprint,
+    load_curve_set,
+    save_curve_set,
+)
+from optimizer.store.engine import transaction
+from optimizer.store.performance import select_stored
+from optimizer.usecases.accounts import Account, find_account
+
+__all__ = ["FitOutcome", "fit", "latest_curves"]
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """The curve set now current for the account, and whether this call fitted it."""
+
+    account: Account
+    stored: StoredCurveSet
+    refitted: bool
+
+
+def fit(
+    engine: Engine,
+    account_name: str,
+    *,
+    options: FitOptions | None = None,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    only_if_changed: bool = False,
+) -> FitOutcome:
+    """Fit every entity of the account; with `only_if_changed`, reuse the latest fit when no row
+    was inserted or updated since it was made (the nightly job's rule)."""
+    with transaction(engine) as connection:
+        account = find_account(connection, account_name)
+        fingerprint = data_fingerprint(connection, account.id)
+        if only_if_changed:
+            try:
+                latest = load_curve_set(connection, account.id)
+            except NotFoundError:
+                latest = None
+            if latest is not None and latest.data_fingerprint == fingerprint:
+                return FitOutcome(account, latest, refitted=False)
+        stored = select_stored(connection, account.id, None, None)
+    if stored.empty:
+        raise InvalidInputError(
+            f"account '{account.name}' has no performance data yet; ingest a file first"
+        )
+    curve_set = fit_account(to_model_frame(stored), options, n_jobs=n_jobs, progress=progress)
+    with transaction(engine) as connection:
+        saved = save_curve_set(connection, account.id, curve_set, fingerprint)
+    return FitOutcome(account, saved, refitted=True)
+
+
+def latest_curves(engine: Engine, account_name: str, version: int | None = None) -> StoredCurveSet:
+    """The account's newest fitted curves (or a given version)."""
+    with transaction(engine) as connection:
+        account = find_account(connection, account_name)
+        return load_curve_set(connection, account.id, version)
