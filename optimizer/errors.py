@@ -1,7 +1,7 @@
 """The project's one exception tree.
 
-Third-party errors (pandas, SQLAlchemy, PuLP, ...) are translated into these at the boundary where they
-arise, so the CLI and the API can map each class to one exit message / HTTP status.
+Third-party errors (pandas, SQLAlchemy, PuLP, ...) are translated into these at the boundary where
+they arise, so the CLI and the API can map each class to one exit message / HTTP status.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class InfeasibleError(OptimizerError):
 
 
 class NotFittedError(OptimizerError, ValueError, AttributeError):
-    """An estimator was used before `fit` (also a ValueError/AttributeError, as scikit-learn expects)."""
+    """An estimator was used before `fit` (a ValueError/AttributeError too, for scikit-learn)."""
 
 
 class SolverError(OptimizerError):

@@ -20,17 +20,22 @@ __all__ = [
     "validate_currency",
 ]
 
-_THREE = ("BHD IQD JOD KWD LYD OMR TND ").split()
-_ZERO = ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF ").split()
-_TWO = (
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_THREE = _codes("BHD IQD JOD KWD LYD OMR TND")
+_ZERO = _codes("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF")
+_TWO = _codes(
     "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN "
     "BWP BYN BZD CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD "
     "FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR "
     "KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN "
     "MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD "
     "SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD "
-    "TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWG "
-).split()
+    "TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWG"
+)
 CURRENCY_MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(_TWO, 2),
     **dict.fromkeys(_ZERO, 0),
@@ -61,7 +66,7 @@ def floor_to_minor_unit(micros: int, currency: str) -> int:
 
 
 def decimal_to_micros(amount: str | Decimal, *, field: str = "amount") -> int:
-    """Parse a decimal string exactly into micros; more than 6 decimal places is an error, not a rounding."""
+    """Parse a decimal string exactly into micros; over 6 decimals is an error, not a rounding."""
     try:
         value = Decimal(str(amount).strip())
     except InvalidOperation:

@@ -1,11 +1,13 @@
-"""The canonical performance table: one row per entity (campaign, ad group, keyword, match type) and day.
+"""The canonical performance table: one row per entity and day.
+
+An entity is a campaign, ad group or keyword with its match type.
 
 Two shapes of the same data exist:
 
-* the *stored* frame (`STORED_COLUMNS`): money and conversions as exact integer micros, plus the file's
-  own line number for every row, as the readers produce it and the store keeps it;
-* the *model* frame (`CANONICAL_COLUMNS`): floats in currency units, what curves and the solver consume,
-  and what the canonical CSV looks like on disk.
+* the *stored* frame (`STORED_COLUMNS`): money and conversions as exact integer micros, plus the
+  file's own line number for every row, as the readers produce it and the store keeps it;
+* the *model* frame (`CANONICAL_COLUMNS`): floats in currency units, what curves and the solver
+  consume, and what the canonical CSV looks like on disk.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class ReadResult:
 
 
 def to_model_frame(stored: pd.DataFrame) -> pd.DataFrame:
-    """Stored shape (integer micros) -> model shape (floats in currency units), canonical column order."""
+    """Stored shape (integer micros) -> model shape (floats in currency units), canonical order."""
     out = pd.DataFrame(
         {
             "date": pd.to_datetime(stored["date"]).astype("datetime64[ns]"),
