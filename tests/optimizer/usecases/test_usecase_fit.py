@@ -1,4 +1,4 @@
-"""Fitting a stored account: versioned curve sets, refit only when data changed, exact round trip."""
+"""Fitting a stored account: versioned curve sets, refit only on new data, exact round trip."""
 
 from __future__ import annotations
 
