@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from optimizer.cli import accounts, fit, ingest, serve, simulate
+from optimizer.cli import accounts, fit, ingest, optimize, plot, serve, simulate
 from optimizer.errors import OptimizerError
 
 __all__ = ["app", "main"]
@@ -35,9 +35,12 @@ def _root(
 
 
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(plot.app, name="plot")
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("fit")(fit.fit_command)
+app.command("optimize")(optimize.optimize_command)
+app.command("frontier")(optimize.frontier_command)
 app.command("serve")(serve.serve_command)
 
 

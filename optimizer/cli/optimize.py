@@ -1,0 +1,255 @@
+"""`ppcopt optimize` and `ppcopt frontier`: tomorrow's split, or what each budget would buy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import typer
+
+from optimizer.cli._common import open_store, read_history_file
+from optimizer.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from optimizer.models import CurveSet
+    from optimizer.planning import DayPlan
+    from optimizer.solver import AllocationRequest
+
+__all__ = ["frontier_command", "optimize_command"]
+
+_ACCOUNT = typer.Option(None, "--account", help="A stored account (uses its latest curves).")
+_DATA = typer.Option(
+    None, "--data", exists=True, dir_okay=False, help="A history file: fit and optimise, no store."
+)
+_DATE = typer.Option(None, "--date", formats=["%Y-%m-%d"], help="Day to plan (default tomorrow).")
+_OBJECTIVE = typer.Option("conversions", "--objective", help="conversions|value|profit|min-cost")
+_MAX_CHANGE = typer.Option(None, "--max-change", help="Largest move vs current spend, e.g. 0.3.")
+_GROUP = typer.Option(
+    None, "--group", help="NAME=PATTERN:MAX (MAX like 30% or 1500; '>=' for a floor). Repeatable."
+)
+_CURRENCY = typer.Option("EUR", "--currency", help="Currency of a --data file.")
+
+
+@dataclass(frozen=True)
+class _Source:
+    account: str | None
+    data: Path | None
+
+
+def optimize_command(
+    account: str | None = _ACCOUNT,
+    data: Path | None = _DATA,
+    budget: str | None = typer.Option(None, "--budget", help="Total daily budget."),
+    monthly_cap: str | None = typer.Option(
+        None, "--monthly-cap", help="Monthly cap: tomorrow's budget is paced from it."
+    ),
+    date: dt.datetime | None = _DATE,
+    objective: str = _OBJECTIVE,
+    margin: float | None = typer.Option(None, "--margin", help="Profit margin for 'profit'."),
+    conversions_target: float | None = typer.Option(
+        None, "--conversions-target", help="Conversions to reach for 'min-cost'."
+    ),
+    max_change: float | None = _MAX_CHANGE,
+    group: list[str] | None = _GROUP,
+    target_cpa: float | None = typer.Option(None, "--target-cpa"),
+    target_roas: float | None = typer.Option(None, "--target-roas"),
+    conservative: bool = typer.Option(
+        False, "--conservative", help="Optimise the 10% band curve instead of the fitted curve."
+    ),
+    level: str = typer.Option("keyword", "--level", help="keyword|campaign"),
+    out: Path | None = typer.Option(None, "--out", help="Write the table here."),
+    format: str = typer.Option("csv", "--format", help="csv|json"),
+    currency: str = _CURRENCY,
+) -> None:
+    """Recommend tomorrow's spend per campaign and keyword under a budget or a monthly cap."""
+    from optimizer.money import decimal_to_micros
+    from optimizer.report import parse_level, recommendation_table
+
+    source = _source(account, data)
+    if (budget is None) == (monthly_cap is None) and objective.replace("-", "_") != "min_cost":
+        raise InvalidInputError("give exactly one of --budget AMOUNT or --monthly-cap AMOUNT")
+    if format not in ("csv", "json"):
+        raise InvalidInputError(f"--format is csv or json, not '{format}'")
+    request = _request(
+        currency,
+        budget=budget,
+        objective=objective,
+        margin=margin,
+        conversions_target=conversions_target,
+        max_change=max_change,
+        groups=group or [],
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        conservative=conservative,
+    )
+    cap_micros = (
+        decimal_to_micros(monthly_cap.replace(",", ""), field="--monthly-cap")
+        if monthly_cap
+        else None
+    )
+    day_plan = _plan(source, request, date.date() if date else None, cap_micros)
+    table = recommendation_table(day_plan.allocation, day_plan.day, parse_level(level))
+    _emit_summary(day_plan)
+    _emit_table(table, out, format)
+
+
+def frontier_command(
+    account: str | None = _ACCOUNT,
+    data: Path | None = _DATA,
+    budgets: str | None = typer.Option(
+        None, "--budgets", help="Comma-separated totals (default 50%..200% of current)."
+    ),
+    date: dt.datetime | None = _DATE,
+    objective: str = _OBJECTIVE,
+    max_change: float | None = _MAX_CHANGE,
+    group: list[str] | None = _GROUP,
+    out: Path | None = typer.Option(None, "--out", help="Write the table (CSV) here."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of the frontier here."),
+    currency: str = _CURRENCY,
+) -> None:
+    """Expected conversions, value and CPA for a range of total daily budgets."""
+    from optimizer.planning import plan_frontier
+    from optimizer.requests import parse_amount
+
+    source = _source(account, data)
+    request = _request(currency, objective=objective, max_change=max_change, groups=group or [])
+    points = (
+        [parse_amount(b, field="--budgets") for b in budgets.split(",") if b.strip()]
+        if budgets
+        else None
+    )
+    if source.account is not None:
+        from optimizer.usecases.optimize import frontier
+
+        day = date.date() if date else None
+        result = frontier(open_store(), source.account, request, day=day, budgets=points)
+    else:
+        assert source.data is not None
+        curve_set, history_end = _fit_file(source.data)
+        day = date.date() if date else history_end + dt.timedelta(days=1)
+        result = plan_frontier(curve_set, request, day, points)
+    text = result.points.to_csv(index=False, float_format="%.4f", lineterminator="\n")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {len(result.points)} budget points to {out}")
+    else:
+        typer.echo(text, nl=False)
+    if plot is not None:
+        from optimizer.plots import frontier_figure, save_figure
+
+        save_figure(frontier_figure(result), plot)
+        typer.echo(f"wrote the frontier plot to {plot}")
+
+
+def _source(account: str | None, data: Path | None) -> _Source:
+    if (account is None) == (data is None):
+        raise InvalidInputError("give exactly one of --account NAME or --data FILE")
+    return _Source(account, data)
+
+
+def _request(
+    currency: str,
+    *,
+    budget: str | None = None,
+    objective: str,
+    margin: float | None = None,
+    conversions_target: float | None = None,
+    max_change: float | None = None,
+    groups: list[str],
+    target_cpa: float | None = None,
+    target_roas: float | None = None,
+    conservative: bool = False,
+) -> AllocationRequest:
+    from optimizer.requests import parse_amount, parse_group, parse_objective
+    from optimizer.solver import AllocationRequest
+
+    return AllocationRequest(
+        currency=currency,
+        budget=parse_amount(budget, field="--budget") if budget else None,
+        objective=parse_objective(objective),
+        margin=margin,
+        conversions_target=conversions_target,
+        max_change=max_change,
+        groups=tuple(parse_group(g) for g in groups),
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        conservative=conservative,
+    )
+
+
+def _plan(
+    source: _Source, request: AllocationRequest, day: dt.date | None, cap_micros: int | None
+) -> DayPlan:
+    if source.account is not None:
+        from optimizer.usecases.optimize import plan
+
+        return plan(
+            open_store(), source.account, request, day=day, monthly_cap_micros=cap_micros
+        ).plan
+    from optimizer.planning import month_to_date_micros, plan_day
+
+    assert source.data is not None
+    history = read_history_file(source.data)
+    curve_set, history_end = _fit_frame(history)
+    target = day if day is not None else history_end + dt.timedelta(days=1)
+    return plan_day(
+        curve_set,
+        request,
+        target,
+        monthly_cap_micros=cap_micros,
+        month_to_date_micros=month_to_date_micros(history, target),
+    )
+
+
+def _fit_file(path: Path) -> tuple[CurveSet, dt.date]:
+    return _fit_frame(read_history_file(path))
+
+
+def _fit_frame(history: pd.DataFrame) -> tuple[CurveSet, dt.date]:
+    from optimizer.models import fit_account
+
+    curve_set = fit_account(history, n_jobs=-1)
+    return curve_set, curve_set.window_end
+
+
+def _emit_summary(day_plan: DayPlan) -> None:
+    from optimizer.money import format_money
+
+    allocation = day_plan.allocation
+    currency = allocation.currency
+    if day_plan.pacing is not None:
+        typer.echo(f"pacing: {day_plan.pacing.explanation}", err=True)
+    budget = (
+        format_money(allocation.budget_micros, currency)
+        if allocation.budget_micros is not None
+        else "no cap"
+    )
+    typer.echo(
+        f"{day_plan.day}: {format_money(allocation.total_micros, currency)} of {budget} "
+        f"(current {allocation.current_total:,.2f}) -> "
+        f"{allocation.expected_conversions:,.1f} conversions "
+        f"[{allocation.conversions_low:,.1f}-{allocation.conversions_high:,.1f}], "
+        f"value {allocation.expected_value:,.2f}, CPA {allocation.average_cpa:,.2f}; "
+        f"{allocation.shadow_price_text()}",
+        err=True,
+    )
+
+
+def _emit_table(table: pd.DataFrame, out: Path | None, format: str) -> None:
+    from optimizer.report import to_safe_csv
+
+    if format == "json":
+        text = json.dumps(json.loads(table.to_json(orient="records")), ensure_ascii=False, indent=1)
+    else:
+        text = to_safe_csv(table)
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(table):,} rows to {out}", err=True)

@@ -1,0 +1,124 @@
+"""Pictures a PPC manager decides by: a curve with its data and band, the budget frontier, the plan.
+
+Pure functions from results to matplotlib `Figure` objects, made without pyplot (no global state, so
+the API can draw in several threads, and no screen is needed); callers save them as PNG or SVG with
+`save_figure` / `figure_bytes`. Result objects never plot themselves.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from optimizer.models import EntityCurve
+from optimizer.schema import entity_label
+from optimizer.solver import Allocation, Frontier
+
+__all__ = ["allocation_figure", "curve_figure", "figure_bytes", "frontier_figure", "save_figure"]
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_CMAP = matplotlib.colormaps["tab10"]
+
+
+def curve_figure(
+    curve: EntityCurve,
+    history: pd.DataFrame | None = None,
+    *,
+    recommended_spend: float | None = None,
+) -> Figure:
+    """Daily points coloured by weekday, the fitted curve, its 10-90% band and the trust region.
+
+    `history` is the entity's model-shaped rows (spend, conversions, date). The curve is drawn at
+    the calendar factor 1 (an average weekday at the reference date).
+    """
+    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    top = max(curve.trust_high * 1.1, curve.current_spend * 1.2, 1e-9)
+    if history is not None and len(history):
+        top = max(top, float(history["spend"].max()) * 1.05)
+        weekdays = pd.to_datetime(history["date"]).dt.day_of_week.to_numpy()
+        for day in range(7):
+            mask = weekdays == day
+            if mask.any():
+                ax.scatter(
+                    history["spend"].to_numpy()[mask],
+                    history["conversions"].to_numpy()[mask],
+                    s=12,
+                    alpha=0.6,
+                    color=_CMAP(day),
+                    label=_WEEKDAYS[day],
+                )
+    x = np.linspace(0.0, top, 200)
+    ax.axvspan(curve.trust_low, curve.trust_high, color="0.92", zorder=0, label="trust region")
+    if curve.band_spend:
+        ax.fill_between(
+            curve.band_spend, curve.band_low, curve.band_high, color="C0", alpha=0.2,
+            label="10-90% band",
+        )  # fmt: skip
+    ax.plot(x, curve.expected(x), color="C0", linewidth=2, label=f"fitted ({curve.lookup_name})")
+    ax.axvline(curve.current_spend, color="0.3", linestyle="--", label="current spend")
+    if recommended_spend is not None:
+        ax.axvline(recommended_spend, color="C3", linestyle="-", label="recommended")
+    ax.set_xlabel("daily spend")
+    ax.set_ylabel("conversions per day")
+    grade = curve.diagnostics.grade
+    ax.set_title(f"{entity_label(curve.key)}  (grade {grade})", fontsize=10)
+    ax.set_xlim(0, top)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return fig
+
+
+def frontier_figure(frontier: Frontier, *, cap: float | None = None) -> Figure:
+    """Expected conversions against total budget, with the current total and the cap marked."""
+    points = frontier.points[frontier.points["feasible"].astype(bool)]
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.plot(points["budget"], points["expected_conversions"], marker="o", color="C0")
+    left.axvline(frontier.current_total, color="0.3", linestyle="--", label="current total")
+    if cap is not None:
+        left.axvline(cap, color="C3", label="cap")
+    left.set_xlabel(f"total daily budget ({frontier.currency})")
+    left.set_ylabel("expected conversions per day")
+    left.legend(fontsize=8)
+    right.plot(points["budget"], points["marginal_cpa"], marker="o", color="C1", label="marginal")
+    right.plot(points["budget"], points["average_cpa"], marker=".", color="C2", label="average")
+    right.set_xlabel(f"total daily budget ({frontier.currency})")
+    right.set_ylabel(f"CPA ({frontier.currency})")
+    right.legend(fontsize=8)
+    fig.suptitle("Budget frontier: what each budget buys", fontsize=11)
+    return fig
+
+
+def allocation_figure(allocation: Allocation) -> Figure:
+    """Current against recommended spend per campaign (horizontal bars)."""
+    campaigns = allocation.campaigns().sort_values("recommended_spend")
+    height = max(2.5, 0.35 * len(campaigns) + 1)
+    fig = Figure(figsize=(8, height), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(campaigns))
+    ax.barh(y - 0.2, campaigns["current_spend"], height=0.4, color="0.6", label="current")
+    ax.barh(y + 0.2, campaigns["recommended_spend"], height=0.4, color="C0", label="recommended")
+    ax.set_yticks(y, campaigns["campaign"], fontsize=8)
+    ax.set_xlabel(f"daily spend ({allocation.currency})")
+    ax.legend(fontsize=8)
+    ax.set_title("Current vs recommended spend by campaign", fontsize=10)
+    return fig
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """PNG or SVG by the file's suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def figure_bytes(fig: Figure, fmt: str = "png") -> bytes:
+    """The figure encoded as PNG or SVG bytes (for HTTP responses)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=110)
+    return buffer.getvalue()

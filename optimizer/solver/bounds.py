@@ -1,0 +1,149 @@
+"""Each entity's allowed spend range, where each side comes from, on the currency's minor-unit grid.
+
+The user's constraints (entity min/max, max change, locks, no budget for entities without history)
+are hard: when they contradict each other the request is infeasible. The curve's trust region is
+intersected with them; where it does not overlap them at all, the range shrinks to the user's bound
+nearest to the trust region, so one entity with an odd trust region cannot sink a whole request.
+Lower bounds round up and upper bounds round down to the minor unit, so rounding the LP's answer
+down stays inside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from optimizer.errors import InfeasibleError, InvalidInputError
+from optimizer.schema import MICROS
+from optimizer.solver.curves import FloatArray, IntArray
+from optimizer.solver.options import AllocationRequest
+from optimizer.solver.text import amount, entity_names
+
+__all__ = ["EntityBounds", "entity_bounds", "entity_positions"]
+
+ObjectArray = npt.NDArray[np.object_]
+
+_PHRASES = {
+    "entity_min": "its minimum",
+    "entity_max": "its maximum",
+    "max_change": "the max-change limit",
+    "no_history": "the zero budget of an entity without current spend (allow_new is off)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class EntityBounds:
+    """Allowed spend per entity in micros (multiples of `unit`) and what sets each end."""
+
+    lower_micros: IntArray
+    upper_micros: IntArray
+    lower_source: ObjectArray
+    upper_source: ObjectArray
+    unit: int
+
+    @property
+    def lower(self) -> FloatArray:
+        return self.lower_micros / MICROS
+
+    @property
+    def upper(self) -> FloatArray:
+        return self.upper_micros / MICROS
+
+
+def entity_positions(table: pd.DataFrame, ids: Iterable[str], what: str) -> IntArray:
+    """Row positions of the given entity ids; unknown ids are an input error."""
+    keys = [str(i) for i in ids]
+    positions = pd.Index(table["entity_id"].astype(str)).get_indexer(pd.Index(keys))
+    unknown = [key for key, pos in zip(keys, positions, strict=True) if pos < 0]
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise InvalidInputError(f"{what} name entity ids not in the curve table: {shown}")
+    return positions.astype(np.int64)
+
+
+def entity_bounds(table: pd.DataFrame, request: AllocationRequest, unit: int) -> EntityBounds:
+    n = len(table)
+    current = table["current_spend"].to_numpy(dtype=np.float64)
+    lo = np.zeros(n)
+    hi = np.full(n, np.inf)
+    lo_src = np.full(n, "", dtype=object)
+    hi_src = np.full(n, "", dtype=object)
+
+    def tighten(new_lo: FloatArray | None, new_hi: FloatArray | None, source: str) -> None:
+        if new_lo is not None:
+            raise_lo = new_lo > lo
+            lo[raise_lo], lo_src[raise_lo] = new_lo[raise_lo], source
+        if new_hi is not None:
+            cut_hi = new_hi < hi
+            hi[cut_hi], hi_src[cut_hi] = new_hi[cut_hi], source
+
+    if request.entity_bounds:
+        where = entity_positions(table, request.entity_bounds.keys(), "entity bounds")
+        given = list(request.entity_bounds.values())
+        mins, maxs = np.zeros(n), np.full(n, np.inf)
+        mins[where] = [b.minimum if b.minimum is not None else 0.0 for b in given]
+        maxs[where] = [b.maximum if b.maximum is not None else np.inf for b in given]
+        tighten(mins, None, "entity_min")
+        tighten(None, maxs, "entity_max")
+    existing = current > 0
+    if request.max_change is not None:
+        change = request.max_change
+        tighten(
+            np.where(existing, current * max(1.0 - change, 0.0), 0.0),
+            np.where(existing, current * (1.0 + change), np.inf),
+            "max_change",
+        )
+    if not request.allow_new:
+        tighten(None, np.where(existing, np.inf, 0.0), "no_history")
+    _raise_on_conflicts(table, lo, hi, lo_src, hi_src, request.currency)
+
+    trust_low = table["trust_low"].to_numpy(dtype=np.float64)
+    trust_high = table["trust_high"].to_numpy(dtype=np.float64)
+    tighten(np.clip(trust_low, lo, hi), np.clip(trust_high, lo, hi), "trust")
+    lo_src[lo_src == "trust"] = "trust_low"
+    hi_src[hi_src == "trust"] = "trust_high"
+
+    if request.locked:
+        where = entity_positions(table, request.locked, "locked entities")
+        lo[where] = hi[where] = current[where]
+        lo_src[where] = hi_src[where] = "locked"
+
+    lower = _to_grid(lo, unit, up=True)
+    upper = _to_grid(hi, unit, up=False)
+    lower = np.minimum(lower, upper)
+    return EntityBounds(lower, upper, lo_src, hi_src, unit)
+
+
+def _to_grid(values: FloatArray, unit: int, *, up: bool) -> IntArray:
+    finite = np.where(np.isfinite(values), values, 1e15)
+    micros = np.round(finite * MICROS).astype(np.int64)
+    return (-((-micros) // unit) if up else micros // unit) * unit
+
+
+def _raise_on_conflicts(
+    table: pd.DataFrame,
+    lo: FloatArray,
+    hi: FloatArray,
+    lo_src: ObjectArray,
+    hi_src: ObjectArray,
+    currency: str,
+) -> None:
+    bad = np.flatnonzero(lo > hi + 1e-9)
+    if bad.size == 0:
+        return
+    names = entity_names(table.iloc[bad])
+    details = [
+        f"{name}: {_PHRASES[lo_src[i]]} ({amount(lo[i], currency)}) is above "
+        f"{_PHRASES[hi_src[i]]} ({amount(hi[i], currency)})"
+        for name, i in zip(names, bad, strict=True)
+    ]
+    more = f" (and {bad.size - 3} more)" if bad.size > 3 else ""
+    counted = "1 entity has" if bad.size == 1 else f"{bad.size} entities have"
+    raise InfeasibleError(
+        f"{counted} contradictory bounds: " + "; ".join(details[:3]) + more,
+        conflicts=[f"entity:{table['entity_id'].iloc[i]}" for i in bad],
+    )

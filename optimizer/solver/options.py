@@ -1,0 +1,189 @@
+"""What the caller asks of the allocator: objective, budget and constraints, validated once here.
+
+Amounts are in currency units (floats, as in the curve table) and daily, like the curves. Fractions
+(`max_change`, shares, `margin`) are plain ratios: 0.2 means 20%.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, get_args
+
+from optimizer.errors import InvalidInputError
+from optimizer.money import validate_currency
+
+__all__ = [
+    "AllocationRequest",
+    "Bounds",
+    "Group",
+    "GroupSelector",
+    "Objective",
+    "SolverName",
+]
+
+Objective = Literal["conversions", "value", "profit", "min_cost"]
+SolverName = Literal["auto", "highs", "cbc"]
+GroupSelector = Literal["glob", "regex", "label"]
+
+_DEFAULT_TOLERANCE = 0.001
+_DEFAULT_MAX_SEGMENTS = 24
+
+
+def _check_amount(value: float | None, what: str) -> None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise InvalidInputError(f"{what} must be a non-negative finite amount, got {value}")
+
+
+def _check_fraction(value: float | None, what: str, *, upper: float | None = None) -> None:
+    if value is None:
+        return
+    if not (math.isfinite(value) and value >= 0) or (upper is not None and value > upper):
+        limit = f" and at most {upper:g}" if upper is not None else ""
+        raise InvalidInputError(f"{what} must be a fraction >= 0{limit}, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """An absolute spend range for one entity or campaign; None leaves that side open."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_amount(self.minimum, "a minimum")
+        _check_amount(self.maximum, "a maximum")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise InvalidInputError(
+                f"a minimum ({self.minimum:g}) must not exceed its maximum ({self.maximum:g})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Campaigns limited together, e.g. brand <= 30% of spend.
+
+    `match` selects campaigns by name: a case-insensitive glob ("brand*"), a regular expression
+    searched in the name (`by="regex"`), or a label of `AllocationRequest.campaign_labels`
+    (`by="label"`). Shares are of the total recommended spend.
+    """
+
+    name: str
+    match: str
+    by: GroupSelector = "glob"
+    max_amount: float | None = None
+    max_share: float | None = None
+    min_amount: float | None = None
+    min_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInputError("a group needs a name")
+        if self.by not in get_args(GroupSelector):
+            raise InvalidInputError(f"group '{self.name}': unknown selector '{self.by}'")
+        _check_amount(self.max_amount, f"group '{self.name}' max amount")
+        _check_amount(self.min_amount, f"group '{self.name}' min amount")
+        _check_fraction(self.max_share, f"group '{self.name}' max share", upper=1.0)
+        _check_fraction(self.min_share, f"group '{self.name}' min share", upper=1.0)
+        limits = (self.max_amount, self.max_share, self.min_amount, self.min_share)
+        if all(limit is None for limit in limits):
+            raise InvalidInputError(f"group '{self.name}' sets no limit")
+        if (
+            self.min_amount is not None
+            and self.max_amount is not None
+            and self.min_amount > self.max_amount
+        ):
+            raise InvalidInputError(f"group '{self.name}': min amount exceeds max amount")
+        if (
+            self.min_share is not None
+            and self.max_share is not None
+            and self.min_share > self.max_share
+        ):
+            raise InvalidInputError(f"group '{self.name}': min share exceeds max share")
+
+
+def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AllocationRequest:
+    """One allocation question: objective, total cap and constraints.
+
+    budget: the total daily cap (None: no cap, e.g. for `min_cost` or `profit`).
+    objective: maximise conversions, value (conversions x value per conversion) or profit
+        (value x margin - cost), or minimise cost subject to `conversions_target`.
+    max_change / campaign_max_change: largest relative move from the current spend, per entity /
+        per campaign.
+    entity_bounds: by entity_id; campaign_bounds: by campaign name.
+    locked: entity_ids whose spend stays at the current spend.
+    allow_new: let entities without current spend receive budget (otherwise they stay at zero).
+    conservative: optimise the low (10%) band curve instead of the fitted curve.
+    tolerance: largest gap between a curve and its piecewise-linear model, as a fraction of the
+        curve's value at the entity's upper bound.
+    refine: solve a second, finer LP around the first answer (see `optimizer.solver.refine`).
+    """
+
+    currency: str
+    budget: float | None = None
+    objective: Objective = "conversions"
+    margin: float | None = None
+    conversions_target: float | None = None
+    max_change: float | None = None
+    campaign_max_change: float | None = None
+    entity_bounds: Mapping[str, Bounds] = field(default_factory=dict)
+    campaign_bounds: Mapping[str, Bounds] = field(default_factory=dict)
+    groups: tuple[Group, ...] = ()
+    campaign_labels: Mapping[str, str] = field(default_factory=dict)
+    target_cpa: float | None = None
+    target_roas: float | None = None
+    locked: frozenset[str] = frozenset()
+    allow_new: bool = False
+    conservative: bool = False
+    solver: SolverName = "auto"
+    tolerance: float = _DEFAULT_TOLERANCE
+    max_segments: int = _DEFAULT_MAX_SEGMENTS
+    refine: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "currency", validate_currency(self.currency))
+        object.__setattr__(self, "entity_bounds", _frozen(self.entity_bounds))
+        object.__setattr__(self, "campaign_bounds", _frozen(self.campaign_bounds))
+        object.__setattr__(self, "campaign_labels", _frozen(self.campaign_labels))
+        object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "locked", frozenset(self.locked))
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.objective not in get_args(Objective):
+            raise InvalidInputError(
+                f"unknown objective '{self.objective}'; use one of {', '.join(get_args(Objective))}"
+            )
+        if self.solver not in get_args(SolverName):
+            raise InvalidInputError(f"unknown solver '{self.solver}'")
+        _check_amount(self.budget, "the budget")
+        _check_fraction(self.max_change, "max_change")
+        _check_fraction(self.campaign_max_change, "campaign_max_change")
+        if self.objective == "profit" and (self.margin is None or not 0 < self.margin <= 1):
+            raise InvalidInputError("the profit objective needs a margin in (0, 1]")
+        if self.objective == "min_cost" and self.conversions_target is None:
+            raise InvalidInputError("the min_cost objective needs a conversions_target")
+        if self.conversions_target is not None and not (
+            math.isfinite(self.conversions_target) and self.conversions_target > 0
+        ):
+            raise InvalidInputError("conversions_target must be a positive number")
+        for target, name in ((self.target_cpa, "target CPA"), (self.target_roas, "target ROAS")):
+            if target is not None and not (math.isfinite(target) and target > 0):
+                raise InvalidInputError(f"{name} must be a positive number, got {target}")
+        for bounds in (*self.entity_bounds.values(), *self.campaign_bounds.values()):
+            if not isinstance(bounds, Bounds):
+                raise InvalidInputError("entity and campaign bounds must be Bounds values")
+        names = [group.name for group in self.groups]
+        if len(set(names)) != len(names):
+            raise InvalidInputError("group names must be unique")
+        if not 1e-6 <= self.tolerance <= 0.1:
+            raise InvalidInputError("tolerance must be between 1e-6 and 0.1")
+        if not 1 <= self.max_segments <= 256:
+            raise InvalidInputError("max_segments must be between 1 and 256")
