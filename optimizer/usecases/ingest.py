@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
 from optimizer.errors import InvalidInputError, RowIssue
+from optimizer.io.validate import check_duplicates
 from optimizer.schema import NAME_COLUMNS, ReadResult, to_model_frame
 from optimizer.settings import get_settings
 from optimizer.store.engine import transaction
@@ -185,26 +187,10 @@ def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
 
 
 def _duplicate_rows(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
-    """Every row sharing its entity and date with another row: which one is right is unknowable."""
-    key = [*NAME_COLUMNS, "date"]
-    clashing = frame.loc[frame.duplicated(subset=key, keep=False), [*key, "line"]]
-    if clashing.empty:
-        return ()
-    issues: list[RowIssue] = []
-    for _, group in clashing.groupby(key, sort=False, observed=True, dropna=False):
-        lines = sorted(int(line) for line in group["line"])
-        for line in lines:
-            others = [str(other) for other in lines if other != line]
-            where = f"line{'s' if len(others) > 1 else ''} {', '.join(others)}"
-            issues.append(
-                RowIssue(
-                    line=line,
-                    column=None,
-                    value=None,
-                    message=f"the same entity and date also appear on {where}",
-                )
-            )
-    return tuple(issues)
+    """The reader's duplicate rule again, for rows that did not come through a file reader."""
+    lines = frame["line"].to_numpy(dtype=np.int64)
+    found = check_duplicates(frame, lines, np.ones(len(frame), dtype=bool))
+    return tuple(found.issues)
 
 
 def _nul_characters(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
