@@ -24,4 +24,19 @@ echo "== 3. re-ingest the same file: nothing changes"
 echo "== 4. fit response curves per campaign and keyword"
 "$ppcopt" fit --account demo-shop --out "$out/curves.json"
 
+echo "== 5. tomorrow's split of 2,000.00 EUR a day (max change 50%, brand campaigns <= 30%)"
+"$ppcopt" optimize --account demo-shop --budget 2000 --max-change 0.5 --group "brand=Brand*:30%" \
+    --level campaign --out "$out/plan-campaigns.csv"
+"$ppcopt" optimize --account demo-shop --budget 2000 --max-change 0.5 --group "brand=Brand*:30%" \
+    --out "$out/plan-keywords.csv"
+
+echo "== 6. the same under a monthly cap of 60,000.00 EUR, paced"
+"$ppcopt" optimize --account demo-shop --monthly-cap 60000 --level campaign --out "$out/plan-paced.csv"
+
+echo "== 7. what other budgets would buy, and pictures"
+"$ppcopt" frontier --account demo-shop --out "$out/frontier.csv"
+"$ppcopt" plot curves --account demo-shop --out "$out/plots" --top 6
+"$ppcopt" plot frontier --account demo-shop --out "$out/plots"
+"$ppcopt" plot allocation --account demo-shop --budget 2000 --out "$out/plots"
+
 echo "== done: outputs in $out/"

@@ -197,15 +197,22 @@ def _spend_limits(prepared: Prepared) -> list[SpendLimit]:
     return limits
 
 
-def cap_shadow_price(prepared: Prepared, solution: LpSolution) -> float | None:
+def cap_shadow_price(
+    prepared: Prepared, solution: LpSolution, cap_room: float | None = None
+) -> float | None:
     """Objective per extra unit on the cap (0 when it does not bind): the LP dual, else the best
-    objective per unit of spend among segments not yet full (which ignores other binding rows)."""
+    objective per unit of spend among segments not yet full (which ignores other binding rows).
+
+    `cap_room` is the cap row's current right-hand side when a caller (the frontier) changed it in
+    the solver after the program was built.
+    """
     program = prepared.program
     row = program.row_index("cap")
     if row is None:
         return None
+    upper = float(program.row_upper[row]) if cap_room is None else cap_room
     activity = float((program.matrix[[row], :] @ solution.values)[0]) if program.columns else 0.0
-    if activity < program.row_upper[row] - _ROW_TOLERANCE * max(1.0, program.row_upper[row]):
+    if activity < upper - _ROW_TOLERANCE * max(1.0, upper):
         return 0.0
     if solution.row_duals.size > row and np.isfinite(solution.row_duals[row]):
         return float(abs(solution.row_duals[row]))

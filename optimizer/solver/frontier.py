@@ -88,7 +88,7 @@ def budget_frontier(
             continue
         spend = entity_spend(prepared, solution.values)
         conversions = fitted.value(spend)
-        shadow = cap_shadow_price(prepared, solution)
+        shadow = cap_shadow_price(prepared, solution, room)
         rows.append(
             {
                 "budget": budget,

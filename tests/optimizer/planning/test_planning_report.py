@@ -70,6 +70,10 @@ def test_frontier_buys_more_with_more_budget(small_fit) -> None:
     feasible = points[points["feasible"].astype(bool)]
     assert len(feasible) >= 5
     assert np.all(np.diff(feasible["expected_conversions"].to_numpy()) >= -1e-6)
+    # below the current total the cap binds: every point has a price and dearer conversions follow
+    tight = feasible[feasible["budget"] <= feasible["budget"].median()]
+    assert (tight["shadow_price"] > 0).all()
+    assert np.all(np.diff(tight["marginal_cpa"].to_numpy()) >= -1e-6)
 
 
 def test_csv_neutralises_formulas_and_keeps_cents_exact() -> None:
