@@ -1,20 +1,61 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: settings, store, routers, the error table, metrics."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from api.deps import AuthLimiter
+from api.errors import install_error_handlers
+from api.metrics import MetricsMiddleware
+from api.routes import accounts, audit, caps, curves, keys, ops, performance, plans, recommendations
 from optimizer import __version__
+from optimizer.settings import Settings, get_settings
+from optimizer.store.engine import make_engine
 
 __all__ = ["create_app"]
 
+_DESCRIPTION = """Split a capped pay-per-click budget across campaigns and keywords.
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="ppc-budget-optimizer", version=__version__)
+Authenticate with `Authorization: Bearer KEY` (or `X-API-Key: KEY`). Roles: **admin** (accounts,
+keys), **manager** (upload, fit, what-if, propose caps, publish), **finance** (propose and
+approve caps, what-if, audit), **script** (read published recommendations). Money is sent and
+returned as decimal strings.
+"""
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
 
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app over the configured store; the engine is made once and disposed on shutdown."""
+    config = settings if settings is not None else get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="ppc-budget-optimizer",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = config
+    app.state.engine = make_engine(config.database_url, schema=config.database_schema)
+    app.state.auth_limiter = AuthLimiter(config.auth_failures_per_minute)
+    install_error_handlers(app)
+    for module in (
+        ops,
+        accounts,
+        performance,
+        curves,
+        plans,
+        caps,
+        recommendations,
+        audit,
+        keys,
+    ):
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware)
     return app

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "AuthenticationError",
     "ConflictError",
     "InfeasibleError",
     "InvalidInputError",
@@ -71,6 +72,10 @@ class ConflictError(OptimizerError):
 
 class PermissionDeniedError(OptimizerError):
     """The caller's role does not allow the action."""
+
+
+class AuthenticationError(OptimizerError):
+    """No credentials, or credentials that match no active key."""
 
 
 class InfeasibleError(OptimizerError):

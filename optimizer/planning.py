@@ -70,8 +70,13 @@ def plan_day(
     *,
     monthly_cap_micros: int | None = None,
     month_to_date_micros: int = 0,
+    period_end: dt.date | None = None,
 ) -> DayPlan:
-    """Allocate `day`'s budget: the request's daily budget, or the paced share of a monthly cap."""
+    """Allocate `day`'s budget: the request's daily budget, or the paced share of a monthly cap.
+
+    With `period_end`, the cap is paced to that day instead of the month's end (and
+    `month_to_date_micros` is the spend of the cap's period before `day`).
+    """
     if len(curve_set) == 0:
         raise InvalidInputError("there are no fitted curves to optimise")
     pacing = None
@@ -84,6 +89,7 @@ def plan_day(
             day=day,
             weekday_weights=pacing_weights(curve_set),
             currency=request.currency,
+            period_end=period_end,
         )
         request = dataclasses.replace(request, budget=pacing.daily_budget_micros / MICROS)
     return DayPlan(day, allocate(curve_set.table(day), request), pacing)

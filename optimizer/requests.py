@@ -7,14 +7,15 @@ The CLI passes strings from the command line; everything here turns them into th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import cast
 
 from optimizer.errors import InvalidInputError
 from optimizer.money import decimal_to_micros
 from optimizer.schema import MICROS
-from optimizer.solver import Group, Objective
+from optimizer.solver import AllocationRequest, Group, Objective
 
-__all__ = ["parse_amount", "parse_group", "parse_objective"]
+__all__ = ["build_request", "parse_amount", "parse_group", "parse_objective"]
 
 _GROUP = re.compile(
     r"^(?P<name>[^=]+)=(?P<pattern>.+):(?P<op>>=|<=)?(?P<limit>[0-9.]+)(?P<pct>%)?$"
@@ -63,4 +64,35 @@ def parse_group(spec: str) -> Group:
         max_amount=None if floor else amount,
         min_share=share if floor else None,
         min_amount=amount if floor else None,
+    )
+
+
+def build_request(
+    currency: str,
+    *,
+    budget: str | None = None,
+    objective: str = "conversions",
+    margin: float | None = None,
+    conversions_target: float | None = None,
+    max_change: float | None = None,
+    groups: Sequence[str] = (),
+    target_cpa: float | None = None,
+    target_roas: float | None = None,
+    conservative: bool = False,
+    allow_new: bool = False,
+    budget_field: str = "budget",
+) -> AllocationRequest:
+    """The solver request from user spellings (CLI flags or API JSON), validated once here."""
+    return AllocationRequest(
+        currency=currency,
+        budget=parse_amount(budget, field=budget_field) if budget else None,
+        objective=parse_objective(objective),
+        margin=margin,
+        conversions_target=conversions_target,
+        max_change=max_change,
+        groups=tuple(parse_group(g) for g in groups),
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        conservative=conservative,
+        allow_new=allow_new,
     )

@@ -21,12 +21,20 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PPCOPT_", env_file=".env", extra="ignore")
 
     database_url: str = Field(default_factory=default_database_url)
+    database_schema: str | None = None
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     inbox: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "ppcopt" / "inbox"
     )
     log_level: str = "INFO"
+    dask_address: str | None = None
+    nightly_time: str = Field(default="05:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    job_retries: int = Field(default=2, ge=0)
+    job_backoff_seconds: float = Field(default=30.0, ge=0)
+    job_misfire_grace_seconds: int = Field(default=6 * 3600, gt=0)
+    auth_failures_per_minute: int = Field(default=20, gt=0)
+    session_secret: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,5 @@
 """Benchmark cases, registered with `bench.case.case` on import."""
 
-from bench.suites import ingest
+from bench.suites import fit, ingest, solver
 
-__all__ = ["ingest"]
+__all__ = ["fit", "ingest", "solver"]

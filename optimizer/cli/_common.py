@@ -18,9 +18,10 @@ _MAX_ISSUES_SHOWN = 50
 
 def open_store() -> Engine:
     """The configured store, migrated to the current schema (idempotent, cheap when current)."""
+    from optimizer.settings import get_settings
     from optimizer.store.engine import make_engine, upgrade
 
-    engine = make_engine()
+    engine = make_engine(schema=get_settings().database_schema)
     upgrade(engine)
     return engine
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from optimizer.models import CurveSet, EntityCurve
+    from optimizer.models.engines import FitEngine
 
 __all__ = ["fit_command", "render_fit_summary"]
 
@@ -26,10 +27,24 @@ def fit_command(
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the curve set as JSON."),
     jobs: int = typer.Option(-1, "--jobs", help="Parallel worker processes (-1: all cores)."),
+    engine: str = typer.Option(
+        "local", "--engine", help="Where campaigns are fitted: local (--jobs processes) or dask."
+    ),
+    dask_address: str | None = typer.Option(
+        None,
+        "--dask-address",
+        help="Dask scheduler, e.g. tcp://HOST:8786 (default: PPCOPT_DASK_ADDRESS).",
+    ),
 ) -> None:
     """Fit spend -> conversions curves per campaign and keyword, with diagnostics and grades."""
     if (account is None) == (data is None):
         raise InvalidInputError("give exactly one of --account NAME or --data FILE")
+    from optimizer.models.engines import resolve_engine
+    from optimizer.settings import get_settings
+
+    fitter = resolve_engine(
+        engine, n_jobs=jobs, dask_address=dask_address or get_settings().dask_address
+    )
     with typer.progressbar(length=1, label="fitting", file=None) as bar:
         state = {"done": 0}
 
@@ -42,12 +57,12 @@ def fit_command(
         if account is not None:
             from optimizer.usecases.fit import fit
 
-            outcome = fit(open_store(), account, n_jobs=jobs, progress=progress)
+            outcome = fit(open_store(), account, fit_engine=fitter, progress=progress)
             curve_set = outcome.stored.curve_set
             header = f"account '{account}': curve set version {outcome.stored.version}"
         else:
             assert data is not None
-            curve_set = fit_history_file(data, n_jobs=jobs, progress=progress)
+            curve_set = fit_history_file(data, n_jobs=jobs, progress=progress, engine=fitter)
             header = f"file {data.name}"
     typer.echo(f"{header}, data {curve_set.window_start} to {curve_set.window_end}")
     typer.echo(render_fit_summary(curve_set))
@@ -58,12 +73,16 @@ def fit_command(
 
 
 def fit_history_file(
-    path: Path, *, n_jobs: int, progress: Callable[[int, int], None] | None
+    path: Path,
+    *,
+    n_jobs: int,
+    progress: Callable[[int, int], None] | None,
+    engine: str | FitEngine = "local",
 ) -> CurveSet:
     """Read, validate and fit a history file without touching the store (rejects bad files)."""
     from optimizer.models import fit_account
 
-    return fit_account(read_history_file(path), n_jobs=n_jobs, progress=progress)
+    return fit_account(read_history_file(path), n_jobs=n_jobs, engine=engine, progress=progress)
 
 
 def render_fit_summary(curve_set: CurveSet) -> str:

@@ -8,7 +8,19 @@ import traceback
 
 import typer
 
-from optimizer.cli import accounts, fit, ingest, optimize, plot, serve, simulate
+from optimizer.cli import (
+    accounts,
+    caps,
+    fit,
+    ingest,
+    jobs,
+    keys,
+    optimize,
+    plot,
+    scheduler,
+    serve,
+    simulate,
+)
 from optimizer.errors import OptimizerError
 
 __all__ = ["app", "main"]
@@ -36,12 +48,17 @@ def _root(
 
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(plot.app, name="plot")
+app.add_typer(keys.app, name="keys")
+app.add_typer(caps.app, name="caps")
+app.command("publish")(caps.publish_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("fit")(fit.fit_command)
 app.command("optimize")(optimize.optimize_command)
 app.command("frontier")(optimize.frontier_command)
 app.command("serve")(serve.serve_command)
+app.add_typer(jobs.app, name="jobs")
+app.command("scheduler")(scheduler.scheduler_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -152,34 +152,10 @@ def _source(account: str | None, data: Path | None) -> _Source:
     return _Source(account, data)
 
 
-def _request(
-    currency: str,
-    *,
-    budget: str | None = None,
-    objective: str,
-    margin: float | None = None,
-    conversions_target: float | None = None,
-    max_change: float | None = None,
-    groups: list[str],
-    target_cpa: float | None = None,
-    target_roas: float | None = None,
-    conservative: bool = False,
-) -> AllocationRequest:
-    from optimizer.requests import parse_amount, parse_group, parse_objective
-    from optimizer.solver import AllocationRequest
+def _request(currency: str, **options: Any) -> AllocationRequest:
+    from optimizer.requests import build_request
 
-    return AllocationRequest(
-        currency=currency,
-        budget=parse_amount(budget, field="--budget") if budget else None,
-        objective=parse_objective(objective),
-        margin=margin,
-        conversions_target=conversions_target,
-        max_change=max_change,
-        groups=tuple(parse_group(g) for g in groups),
-        target_cpa=target_cpa,
-        target_roas=target_roas,
-        conservative=conservative,
-    )
+    return build_request(currency, budget_field="--budget", **options)
 
 
 def _plan(

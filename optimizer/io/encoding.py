@@ -1,7 +1,9 @@
 """Turn whatever the caller hands us (path, bytes, binary stream) into one decoded text stream.
 
 Ad platforms export UTF-8 (with or without BOM) or UTF-16 with a BOM; the encoding is sniffed from
-the first bytes so that nothing has to be read twice and non-seekable uploads work too.
+the first bytes so that nothing has to be read twice and non-seekable uploads work too. The same
+bytes reveal files that are not text at all (a workbook, an archive, a PDF), which are refused
+with what they are rather than as "not valid UTF-8".
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ __all__ = ["Source", "describe_decode_error", "open_text", "sniff_encoding"]
 Source = str | os.PathLike[str] | bytes | BinaryIO
 
 _SNIFF_BYTES = 4096
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a zip archive, probably an Excel workbook (.xlsx); save it as CSV UTF-8"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel workbook in the old .xls format; save it as CSV UTF-8",
+    ),
+    (b"\x1f\x8b", "gzip-compressed; decompress it and upload the CSV inside"),
+    (b"%PDF-", "a PDF document; download the report as CSV instead"),
+)
+# Text exports have no C0 controls besides tab and line ends; random binary has about 11%.
+_BINARY_CONTROLS = bytes([*range(0, 9), 11, *range(14, 32)])
+_BINARY_SHARE = 0.02
 
 
 def sniff_encoding(head: bytes) -> str:
@@ -70,6 +84,19 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+def _refuse_non_text(head: bytes, encoding: str) -> None:
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InvalidInputError(f"the file is not CSV text: it is {what}")
+    if encoding.startswith("utf-8"):
+        controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
+        if controls > _BINARY_SHARE * len(head):
+            raise InvalidInputError(
+                "the file is not CSV text: it looks like binary data; upload the report as "
+                "exported (CSV or the platform's UTF-16 text)"
+            )
+
+
 def _read_head(stream: BinaryIO) -> bytes:
     parts: list[bytes] = []
     size = 0
@@ -106,6 +133,7 @@ def open_text(source: Source) -> Iterator[tuple[TextIO, str]]:
         if not head.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
             raise InvalidInputError("the file is empty")
         encoding = sniff_encoding(head)
+        _refuse_non_text(head, encoding)
         buffered = io.BufferedReader(_Prefixed(head, binary))
         text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline=None)
         try:

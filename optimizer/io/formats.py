@@ -2,7 +2,8 @@
 
 Header names are compared case-, space- and underscore-insensitively, so `ad_group`, `Ad group` and
 `AdGroup` are the same column; each format lists its aliases in preference order (first one present
-wins), and unknown columns are ignored.
+wins), and unknown columns are ignored, up to `MAX_COLUMNS` in all: every row is split into that
+many cells, so a header of 100,000 columns would cost memory in proportion on every chunk.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from optimizer.errors import InvalidInputError
 __all__ = [
     "FORMATS",
     "HEADER_SEARCH_LINES",
+    "MAX_COLUMNS",
     "OPTIONAL_FIELDS",
     "REQUIRED_FIELDS",
     "HeaderRow",
     "Layout",
     "build_layout",
+    "explain_missing_header",
     "match_header",
 ]
 
 FORMATS: tuple[str, ...] = ("canonical", "google_ads", "microsoft_ads")
 HEADER_SEARCH_LINES = 50
+MAX_COLUMNS = 1_000
 REQUIRED_FIELDS: tuple[str, ...] = ("date", "campaign", "spend", "clicks", "conversions")
 OPTIONAL_FIELDS: tuple[str, ...] = (
     "ad_group",
@@ -131,7 +135,10 @@ class Layout:
 
 
 def _split(line: str, delimiter: str) -> tuple[str, ...]:
-    cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    try:
+        cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:  # a cell beyond csv's field size limit: not a header on this delimiter
+        return ()
     return tuple(cell.strip().lstrip("\ufeff").strip() for cell in cells)
 
 
@@ -146,6 +153,23 @@ def match_header(line: str, format: str | None = None) -> HeaderRow | None:
         if found >= 2 and (best is None or candidate[:2] > best[:2]):
             best = candidate
     return None if best is None else best[2]
+
+
+def explain_missing_header(lines: Sequence[str]) -> str | None:
+    """What the file seems to be instead, from the lines searched for a header, if recognisable."""
+    first = next((line.strip().casefold() for line in lines if line.strip()), "")
+    if first.startswith(("<!doctype html", "<html", "<?xml", "<head", "<body")):
+        return (
+            "it is an HTML or XML page (perhaps an error or sign-in page saved instead of the "
+            "export); download the report again"
+        )
+    if first.startswith(("{", "[")):
+        return "it looks like JSON; export the report as CSV"
+    for line in lines:
+        cells = _split(line, "|")
+        if len({_ANY_FORMAT[_key(cell)] for cell in cells if _key(cell) in _ANY_FORMAT}) >= 2:
+            return "its cells are separated by '|'; save it with commas, semicolons or tabs"
+    return None
 
 
 def _detect(cells: Sequence[str], title_lines: Sequence[str]) -> str:
@@ -170,6 +194,11 @@ def build_layout(
     header: HeaderRow, *, header_line: int, title_lines: Sequence[str], format: str | None
 ) -> Layout:
     """Decide the format (unless forced) and map fields to columns; missing required -> error."""
+    if len(header.cells) > MAX_COLUMNS:
+        raise InvalidInputError(
+            f"the header on line {header_line} has {len(header.cells):,} columns; at most "
+            f"{MAX_COLUMNS:,} are supported: remove the columns that are not needed"
+        )
     fmt = format if format is not None else _detect(header.cells, title_lines)
     positions: dict[str, int] = {}
     for index, cell in enumerate(header.cells):

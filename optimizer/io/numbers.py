@@ -4,6 +4,11 @@ Clean cells ("12.5", "300") go through pandas' C number parser in one call; only
 rejects (thousands separators, currency symbols, Persian/Arabic-Indic digits, decimal commas, "--")
 take the slower string-cleaning path. Every cell gets a `NumberStatus` so the validator can explain
 it.
+
+One row is one entity's day, so any figure above `MAX_FIGURE` (100 billion) is TOO_LARGE: that is
+more than any keyword spends in a day even in the weakest currency the ad platforms bill in (about
+4 million USD in Vietnamese dong), more clicks or impressions than there are people online, and it
+keeps one row's micros (at most 1e17) 90 times below the int64 limit, so totals stay exact.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from optimizer.money import CURRENCY_MINOR_UNITS
 from optimizer.schema import MICROS
 
 __all__ = [
+    "MAX_FIGURE",
     "NumberColumn",
     "NumberStatus",
     "detect_decimal_comma",
@@ -52,6 +58,8 @@ class NumberColumn:
     values: npt.NDArray[np.int64]
     status: npt.NDArray[np.int8]
 
+
+MAX_FIGURE = 100_000_000_000
 
 _DECIMAL_MARK = "\x01"
 _INT64_LIMIT = 2.0**63
@@ -176,6 +184,7 @@ def _parse_floats(
     status[infinite] = NumberStatus.NOT_FINITE
     values[infinite] = 0.0
     status[(values < 0) & (status == NumberStatus.OK)] = NumberStatus.NEGATIVE
+    status[(values > MAX_FIGURE) & (status == NumberStatus.OK)] = NumberStatus.TOO_LARGE
     return values, status, text
 
 
@@ -193,7 +202,7 @@ def parse_micros(raw: pd.Series, *, decimal_comma: bool) -> NumberColumn:
     micros = np.zeros(len(values), dtype=np.int64)
     small = np.abs(values) < _FLOAT_EXACT_LIMIT
     micros[small] = np.rint(values[small] * MICROS).astype(np.int64)
-    for index in np.flatnonzero(~small):
+    for index in np.flatnonzero(~small & (status == NumberStatus.OK)):
         exact = _exact_micros(str(text.iat[int(index)]))
         if exact is None or abs(exact) >= _INT64_LIMIT:
             status[index] = NumberStatus.TOO_LARGE

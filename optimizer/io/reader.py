@@ -22,7 +22,14 @@ from pandas.api.types import union_categoricals
 
 from optimizer.errors import InvalidInputError, RowIssue
 from optimizer.io.encoding import describe_decode_error, open_text
-from optimizer.io.formats import FORMATS, HEADER_SEARCH_LINES, Layout, build_layout, match_header
+from optimizer.io.formats import (
+    FORMATS,
+    HEADER_SEARCH_LINES,
+    Layout,
+    build_layout,
+    explain_missing_header,
+    match_header,
+)
 from optimizer.io.rows import (
     DELIMITER_NAMES,
     ParsedChunk,
@@ -37,6 +44,8 @@ __all__ = ["read_performance"]
 
 _FIELD_MISMATCH = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+# Ten times a header of 1,000 columns of 100 characters; longer means the line ends were lost.
+_MAX_HEADER_SEARCH_CHARS = 1 << 20
 _NUMBER_COLUMNS = ("spend_micros", "clicks", "impressions", "conversions_micros", "value_micros")
 
 
@@ -80,15 +89,22 @@ def read_performance(
 def _read_layout(stream: TextIO, format: str | None) -> Layout:
     title_lines: list[str] = []
     for number in range(1, HEADER_SEARCH_LINES + 1):
-        line = stream.readline()
+        line = stream.readline(_MAX_HEADER_SEARCH_CHARS + 1)
         if not line:
             break
+        if len(line) > _MAX_HEADER_SEARCH_CHARS:
+            raise InvalidInputError(
+                f"line {number} is longer than {_MAX_HEADER_SEARCH_CHARS:,} characters before any "
+                "header was found; the file's line ends may have been lost"
+            )
         header = match_header(line, format)
         if header is not None:
             return build_layout(header, header_line=number, title_lines=title_lines, format=format)
         title_lines.append(line)
     if not any(line.strip() for line in title_lines):
         raise InvalidInputError("the file is empty")
+    if (instead := explain_missing_header(title_lines)) is not None:
+        raise InvalidInputError(f"could not find a header row: {instead}")
     raise InvalidInputError(
         f"could not find a header row in the first {HEADER_SEARCH_LINES} lines: expected columns "
         "such as date, campaign, spend, clicks, conversions, or a Google Ads / Microsoft "

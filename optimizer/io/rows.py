@@ -36,6 +36,7 @@ from optimizer.io.validate import (
     check_campaign,
     check_conversions_vs_clicks,
     check_dates,
+    check_names,
     check_number,
     check_row_width,
     missing_campaign,
@@ -162,7 +163,7 @@ def _checks(
     layout: Layout,
     lines: npt.NDArray[np.int64],
     dates: DateColumn,
-    campaign: pd.Categorical,
+    names: dict[str, pd.Categorical],
     numbers: dict[str, NumberColumn],
     today: dt.date,
 ) -> Iterator[Checked]:
@@ -176,8 +177,14 @@ def _checks(
         dates, lines, _cells(chunk, layout, "date"), column=layout.header("date"), today=today
     )
     yield check_campaign(
-        campaign, lines, _cells(chunk, layout, "campaign"), column=layout.header("campaign")
+        names["campaign"],
+        lines,
+        _cells(chunk, layout, "campaign"),
+        column=layout.header("campaign"),
     )
+    for name in NAME_COLUMNS:
+        if name in layout.columns:
+            yield check_names(names[name], lines, name=name, column=layout.header(name))
     for field in _STORED_NUMBERS:
         if field in layout.columns:
             yield check_number(
@@ -205,7 +212,7 @@ def parse_chunk(
     numbers = _numbers(chunk, layout, decimal_comma)
     bad = np.zeros(len(chunk), dtype=bool)
     errors: list[RowIssue] = []
-    for checked in _checks(chunk, layout, lines, dates, names["campaign"], numbers, today):
+    for checked in _checks(chunk, layout, lines, dates, names, numbers, today):
         errors.extend(checked.issues)
         bad |= checked.rows
     warnings = check_conversions_vs_clicks(

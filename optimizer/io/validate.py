@@ -7,6 +7,7 @@ files pay almost nothing here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,15 +17,17 @@ import pandas as pd
 
 from optimizer.errors import RowIssue
 from optimizer.io.dates import EARLIEST_DATE, DateColumn, DateStatus
-from optimizer.io.numbers import NumberColumn, NumberStatus
+from optimizer.io.numbers import MAX_FIGURE, NumberColumn, NumberStatus
 from optimizer.schema import MICROS, NAME_COLUMNS, EntityKey, entity_label
 
 __all__ = [
+    "MAX_NAME_CHARS",
     "Checked",
     "check_campaign",
     "check_conversions_vs_clicks",
     "check_dates",
     "check_duplicates",
+    "check_names",
     "check_number",
     "check_row_width",
     "missing_campaign",
@@ -37,7 +40,7 @@ _NUMBER_MESSAGES = {
     NumberStatus.EMPTY: "{label} is empty",
     NumberStatus.NOT_A_NUMBER: "{label} is not a number",
     NumberStatus.NOT_FINITE: "{label} must be a finite number",
-    NumberStatus.TOO_LARGE: "{label} is too large to be a real figure",
+    NumberStatus.TOO_LARGE: "{label} is too large to be a real figure (more than {maximum:,})",
     NumberStatus.NEGATIVE: "{label} cannot be negative",
     NumberStatus.NOT_WHOLE: "{label} must be a whole number",
 }
@@ -85,7 +88,9 @@ def check_number(
         lines,
         raw,
         column,
-        lambda index: _NUMBER_MESSAGES[NumberStatus(status[index])].format(label=label),
+        lambda index: _NUMBER_MESSAGES[NumberStatus(status[index])].format(
+            label=label, maximum=MAX_FIGURE
+        ),
     )
 
 
@@ -94,6 +99,8 @@ def _date_message(status: DateStatus, cell: str, today: dt.date) -> str:
     if status == DateStatus.EMPTY:
         return "date is empty"
     if status == DateStatus.NOT_REAL:
+        if "/" in text:
+            return f"{text} is not a real date (dates with slashes are read month first, M/D/YYYY)"
         return f"{text} is not a real date"
     if status == DateStatus.FUTURE:
         return f"date is in the future (after {today.isoformat()})"
@@ -114,6 +121,53 @@ def check_dates(
         column,
         lambda index: _date_message(DateStatus(status[index]), str(raw.iat[index]), today),
     )
+
+
+MAX_NAME_CHARS = 500
+"""About twice the 255 characters Google Ads allows in a name; longer means a damaged file."""
+_NAME_LABELS = {
+    "campaign": "campaign name",
+    "ad_group": "ad group name",
+    "keyword": "keyword",
+    "match_type": "match type",
+}
+# Unicode category Cc (C0, DEL, C1) except tab and line ends, which quoted names may hold.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _name_problem(name: str) -> str | None:
+    if len(name) > MAX_NAME_CHARS:
+        return f"is longer than {MAX_NAME_CHARS} characters ({len(name):,})"
+    if found := _CONTROL.search(name):
+        return f"contains a control character (U+{ord(found[0]):04X})"
+    return None
+
+
+def _escaped(name: str) -> str:
+    """The name with control characters written as escapes, safe to print to a terminal."""
+    return _CONTROL.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), name)
+
+
+def check_names(names: pd.Categorical, lines: Lines, *, name: str, column: str) -> Checked:
+    """Names longer than any platform allows, or holding control characters (NUL, ESC, ...).
+
+    Each distinct name is checked once; the issue shows the name with its controls escaped.
+    """
+    categories = pd.Series(names.categories, dtype=object).astype(str)
+    suspect = (categories.str.len() > MAX_NAME_CHARS) | categories.str.contains(_CONTROL)
+    codes = np.asarray(names.codes)
+    rows = suspect.to_numpy(dtype=bool)[codes]
+    if not rows.any():
+        return Checked(issues=[], rows=rows)
+    label = _NAME_LABELS.get(name, name)
+    text = [str(category) for category in categories]
+    problems = {int(code): _name_problem(text[code]) for code in np.flatnonzero(suspect)}
+    by_code = np.array(
+        [_escaped(text[code]) if code in problems else "" for code in range(len(text))],
+        dtype=object,
+    )
+    raw = pd.Series(by_code[codes], dtype=object)
+    return _issues(rows, lines, raw, column, lambda index: f"{label} {problems[int(codes[index])]}")
 
 
 def missing_campaign(campaign: pd.Categorical) -> Mask:

@@ -1,29 +1,40 @@
-"""fit_account: a validated history in, a CurveSet out, campaigns fitted in parallel with joblib.
+"""fit_account: a validated history in, a CurveSet out, campaigns fitted in parallel.
 
 The history is checked once here; it is then cut into one `CampaignTask` per campaign (dense day
-axis over the whole account window, missing days as zeros), and `fit_campaign` is mapped over the
-tasks with joblib's loky backend. Each task's randomness is seeded from the options' seed and the
-campaign name, so the result does not depend on n_jobs or on the order campaigns finish in.
+axis over the whole account window, missing days as zeros), and an engine (`engines`: joblib on
+this machine, or a Dask cluster) maps `fit_campaign` over the tasks. Each task's randomness is
+seeded from the options' seed and the campaign name, so the result depends neither on the engine,
+nor on n_jobs, nor on the order campaigns finish in.
+
+Tasks are built lazily, one campaign at a time, from the rows sorted by entity: only the tasks in
+flight hold a dense (entities x days) block, so peak memory grows with the history's row count
+plus the largest campaigns in flight, not with entities x days of the whole account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from joblib import Parallel, delayed
 
 from optimizer.errors import InvalidInputError
-from optimizer.models.campaign import CampaignTask, fit_campaign
+from optimizer.models.campaign import CampaignTask
 from optimizer.models.curves import EntityCurve
 from optimizer.models.curveset import CurveSet, SkippedEntity
+from optimizer.models.engines import FitEngine, resolve_engine
 from optimizer.models.options import FitOptions
 from optimizer.models.validation import validate_history
 from optimizer.schema import NAME_COLUMNS, EntityKey
 
-__all__ = ["campaign_tasks", "fit_account"]
+__all__ = ["CampaignPlan", "campaign_tasks", "fit_account", "plan_campaigns"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 
 def fit_account(
@@ -31,78 +42,149 @@ def fit_account(
     options: FitOptions | None = None,
     *,
     n_jobs: int = 1,
+    engine: str | FitEngine = "local",
+    dask_address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CurveSet:
-    """Fit every entity of an account; `progress(done, total)` counts fitted entities."""
+    """Fit every entity of an account; `progress(done, total)` counts fitted entities.
+
+    `engine` is 'local' (joblib, `n_jobs` processes), 'dask' (the scheduler at `dask_address`)
+    or a `FitEngine`; every engine gives the same curves.
+    """
     opts = FitOptions() if options is None else options
     if not isinstance(opts, FitOptions):
         raise InvalidInputError("options must be a FitOptions")
     if n_jobs == 0:
         raise InvalidInputError("n_jobs must not be 0 (use 1 for in-process, -1 for all cores)")
-    tasks, skipped, start, end = campaign_tasks(history)
-    total = sum(len(t.keys) for t in tasks)
+    fitter = resolve_engine(engine, n_jobs=n_jobs, dask_address=dask_address)
+    plan = plan_campaigns(history)
     curves: list[EntityCurve] = []
-    results = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
-        delayed(fit_campaign)(task, opts) for task in tasks
-    )
-    for fitted in results:
+    for fitted in fitter.map(plan.tasks(), opts):
         curves.extend(fitted)
         if progress is not None:
-            progress(len(curves), total)
+            progress(len(curves), plan.entities)
     return CurveSet(
         curves=tuple(curves),
-        window_start=start,
-        window_end=end,
+        window_start=plan.start,
+        window_end=plan.end,
         fitted_at=dt.datetime.now(dt.UTC),
-        skipped=tuple(skipped),
+        skipped=plan.skipped,
     )
 
 
 def campaign_tasks(
     history: pd.DataFrame,
 ) -> tuple[list[CampaignTask], list[SkippedEntity], dt.date, dt.date]:
-    """Validate a history and cut it into campaign tasks; entities that never spent are skipped."""
+    """Validate a history and cut it into campaign tasks; entities that never spent are skipped.
+
+    Materialises every task; `plan_campaigns(history).tasks()` streams them instead.
+    """
+    plan = plan_campaigns(history)
+    return list(plan.tasks()), list(plan.skipped), plan.start, plan.end
+
+
+@dataclass(frozen=True, eq=False)
+class CampaignPlan:
+    """A validated history as flat per-row arrays sorted by entity, ready to cut into tasks.
+
+    Entity codes follow the sorted entity names, so each campaign's entities, and their rows, are
+    one contiguous range.
+    """
+
+    start: dt.date
+    days: int
+    keys: tuple[EntityKey, ...]
+    spent: npt.NDArray[np.bool_]
+    value: FloatArray
+    account_value_per_conversion: float
+    campaign_ranges: tuple[tuple[str, int, int], ...]
+    row_offsets: IntArray
+    row_entity: IntArray
+    row_day: IntArray
+    row_spend: FloatArray
+    row_conversions: FloatArray
+    skipped: tuple[SkippedEntity, ...]
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=self.days - 1)
+
+    @property
+    def entities(self) -> int:
+        """How many entities will get a curve (those that spent something)."""
+        return int(self.spent.sum())
+
+    def tasks(self) -> Iterator[CampaignTask]:
+        """One task per campaign with spend, in campaign name order, each built when asked for."""
+        for campaign, lo, hi in self.campaign_ranges:
+            members = lo + np.flatnonzero(self.spent[lo:hi])
+            if members.size == 0:
+                continue
+            local = np.full(hi - lo, -1, dtype=np.int64)
+            local[members - lo] = np.arange(members.size)
+            rows = slice(int(self.row_offsets[lo]), int(self.row_offsets[hi]))
+            row = local[self.row_entity[rows] - lo]
+            keep = row >= 0
+            day = self.row_day[rows][keep]
+            spend = np.zeros((members.size, self.days))
+            conversions = np.zeros((members.size, self.days))
+            spend[row[keep], day] = self.row_spend[rows][keep]
+            conversions[row[keep], day] = self.row_conversions[rows][keep]
+            yield CampaignTask(
+                campaign=campaign,
+                start=self.start,
+                keys=tuple(self.keys[i] for i in members),
+                spend=spend,
+                conversions=conversions,
+                value=self.value[members],
+                account_value_per_conversion=self.account_value_per_conversion,
+            )
+
+
+def plan_campaigns(history: pd.DataFrame) -> CampaignPlan:
+    """Validate a history once and lay it out for `CampaignPlan.tasks`."""
     frame = validate_history(history)
     first = frame["date"].min()
     days = int((frame["date"].max() - first).days) + 1
-    day = ((frame["date"] - first).dt.days).to_numpy()
     grouped = frame.groupby(list(NAME_COLUMNS), sort=True)
-    code = grouped.ngroup().to_numpy()
+    code = grouped.ngroup().to_numpy(dtype=np.int64)
     names = grouped.size().index.to_frame(index=False)
     count = len(names)
-    spend = np.zeros((count, days))
-    conversions = np.zeros((count, days))
-    spend[code, day] = frame["spend"].to_numpy()
-    conversions[code, day] = frame["conversions"].to_numpy()
+    order = np.argsort(code, kind="stable")
+    spend = frame["spend"].to_numpy()[order]
+    conversions = frame["conversions"].to_numpy()[order]
+    day = ((frame["date"] - first).dt.days).to_numpy(dtype=np.int64)[order]
     value = np.bincount(code, weights=frame["conversion_value"].to_numpy(), minlength=count).astype(
         np.float64
     )
+    del frame, grouped
+    code = code[order]
     total_conversions = float(conversions.sum())
     account_vpc = float(value.sum()) / total_conversions if total_conversions > 0 else 0.0
+    spent = np.bincount(code, weights=spend, minlength=count) > 0
 
-    keys = [EntityKey(*(str(v) for v in row)) for row in names.itertuples(index=False)]
-    spent = spend.sum(axis=1) > 0
-    skipped = [
-        SkippedEntity(key, "no spend in the data window")
-        for key, ok in zip(keys, spent, strict=True)
-        if not ok
-    ]
+    keys = tuple(EntityKey(*(str(v) for v in row)) for row in names.itertuples(index=False))
     campaigns = names["campaign"].to_numpy()
-    tasks: list[CampaignTask] = []
-    start = first.date()
-    for campaign in pd.unique(campaigns):
-        rows = np.flatnonzero((campaigns == campaign) & spent)
-        if rows.size == 0:
-            continue
-        tasks.append(
-            CampaignTask(
-                campaign=str(campaign),
-                start=start,
-                keys=tuple(keys[i] for i in rows),
-                spend=spend[rows],
-                conversions=conversions[rows],
-                value=value[rows],
-                account_value_per_conversion=account_vpc,
-            )
-        )
-    return tasks, skipped, start, start + dt.timedelta(days=days - 1)
+    starts = np.flatnonzero(np.r_[True, campaigns[1:] != campaigns[:-1]])
+    bounds = np.r_[starts, count]
+    return CampaignPlan(
+        start=first.date(),
+        days=days,
+        keys=keys,
+        spent=spent,
+        value=value,
+        account_value_per_conversion=account_vpc,
+        campaign_ranges=tuple(
+            (str(campaigns[lo]), int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)
+        ),
+        row_offsets=np.searchsorted(code, np.arange(count + 1)).astype(np.int64),
+        row_entity=code.astype(np.int64, copy=False),
+        row_day=day,
+        row_spend=spend,
+        row_conversions=conversions,
+        skipped=tuple(
+            SkippedEntity(key, "no spend in the data window")
+            for key, ok in zip(keys, spent, strict=True)
+            if not ok
+        ),
+    )

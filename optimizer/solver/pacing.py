@@ -58,8 +58,13 @@ def daily_budget(
     weekday_weights: Sequence[float],
     currency: str,
     min_daily_micros: int = 0,
+    period_end: dt.date | None = None,
 ) -> PacingPlan:
-    """The budget for `day`; `month_to_date_micros` is the spend of the month before `day`."""
+    """The budget for `day`; `month_to_date_micros` is the spend of the month before `day`.
+
+    `period_end` paces a cap over another period than the calendar month (a finance cap from
+    `period_start` to `period_end`; the spend before `day` is then the period's).
+    """
     currency = validate_currency(currency)
     weights = _checked_weights(weekday_weights)
     for value, name in (
@@ -69,8 +74,12 @@ def daily_budget(
     ):
         if value < 0:
             raise InvalidInputError(f"the {name} must not be negative")
-    days_in_month = calendar.monthrange(day.year, day.month)[1]
-    remaining_days = days_in_month - day.day + 1
+    if period_end is None:
+        remaining_days = calendar.monthrange(day.year, day.month)[1] - day.day + 1
+    elif period_end < day:
+        raise InvalidInputError(f"the cap's period ended on {period_end}, before {day}")
+    else:
+        remaining_days = (period_end - day).days + 1
     remaining = monthly_cap_micros - month_to_date_micros
 
     def money(micros: int) -> str:

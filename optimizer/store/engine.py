@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import QueuePool
 
 from optimizer.errors import InvalidInputError, StoreUnavailableError
 from optimizer.settings import get_settings
@@ -29,6 +30,18 @@ __all__ = ["is_current", "make_engine", "transaction", "upgrade"]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
+# Per process: 5 kept open, up to 5 more under bursts (10 at most, so 8 processes stay within
+# PostgreSQL's default max_connections=100 with room for psql and migrations); a caller waits up
+# to 30 s for a free connection before SQLAlchemy raises; connections are replaced after 30 min so
+# firewalls and PgBouncer never see stale ones; pre-ping drops connections the server closed.
+_POSTGRES_POOL: dict[str, Any] = {
+    "poolclass": QueuePool,
+    "pool_size": 5,
+    "max_overflow": 5,
+    "pool_timeout": 30,
+    "pool_recycle": 1800,
+    "pool_pre_ping": True,
+}
 # Any constant works: it only has to be the same for every process migrating one database.
 _MIGRATION_LOCK_KEY = 0x7070636F7074
 
@@ -55,7 +68,7 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
                 connect_args["connect_timeout"] = _POSTGRES_CONNECT_TIMEOUT_S
             if schema is not None:
                 connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        return create_engine(parsed, connect_args=connect_args, **_POSTGRES_POOL)
     except NoSuchModuleError as exc:
         raise InvalidInputError(f"unsupported database URL '{_shown(parsed)}': {exc}") from exc
 

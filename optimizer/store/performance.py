@@ -1,8 +1,11 @@
 """Daily performance of one account: a set-based upsert from a stored-shape frame, and reading back.
 
-The upsert stages the rows in a temporary table, counts how many match stored rows (and how many of
-those are identical), then runs one `INSERT ... ON CONFLICT (entity_id, date) DO UPDATE ... WHERE
-values differ`, so identical rows are not even rewritten. Callers run it inside one transaction.
+The upsert stages the rows in a temporary table (COPY on PostgreSQL), counts how many match stored
+rows (and how many of those are identical), then runs one `INSERT ... ON CONFLICT (entity_id,
+date) DO UPDATE ... WHERE values differ`, so identical rows are not even rewritten. On PostgreSQL
+the staged rows are analysed first (temporary tables never are automatically, and the joins need
+row counts to choose between index probes and a scan of a large table) and identical rows are
+left out of the merge by an anti-join. Callers run it inside one transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -25,6 +29,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    exists,
     func,
     literal,
     or_,
@@ -36,7 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
 
 from optimizer.schema import NAME_COLUMNS
-from optimizer.store.staging import bulk_load, temporary_table
+from optimizer.store.staging import analyze, bulk_load, temporary_table
 from optimizer.store.tables import entities, performance
 
 __all__ = ["VALUE_COLUMNS", "UpsertCounts", "select_stored", "upsert_performance"]
@@ -87,6 +92,7 @@ def upsert_performance(
         {"entity_id": BigInteger(), "date": Date(), **dict.fromkeys(VALUE_COLUMNS, BigInteger())},
     )
     bulk_load(connection, stage, staged)
+    analyze(connection, stage)
     matched, unchanged = _count_matches(connection, stage)
     connection.execute(_upsert_statement(connection, stage, account_id, now))
     stage.drop(connection)
@@ -208,6 +214,15 @@ def _resolve_entities(
     return ids
 
 
+def _identical(stage: Table) -> ColumnElement[bool]:
+    """The stored row with the staged row's key and every value equal to it."""
+    return and_(
+        performance.c.entity_id == stage.c.entity_id,
+        performance.c.date == stage.c.date,
+        *(performance.c[column] == stage.c[column] for column in VALUE_COLUMNS),
+    )
+
+
 def _count_matches(connection: Connection, stage: Table) -> tuple[int, int]:
     """(staged rows already stored, of which identical in every value)."""
     identical = and_(*(performance.c[column] == stage.c[column] for column in VALUE_COLUMNS))
@@ -228,15 +243,18 @@ def _count_matches(connection: Connection, stage: Table) -> tuple[int, int]:
 def _upsert_statement(
     connection: Connection, stage: Table, account_id: int, now: dt.datetime
 ) -> Insert:
+    rows = select(
+        stage.c.entity_id,
+        stage.c.date,
+        literal(account_id, BigInteger()),
+        *(stage.c[column] for column in VALUE_COLUMNS),
+        literal(now, DateTime(timezone=True)),
+    ).where(true())
+    if connection.dialect.name == "postgresql":
+        # A conflict that ends up not updating still locks its row: leave identical rows out.
+        rows = rows.where(~exists().where(_identical(stage)))
     statement = _insert_for(connection, performance).from_select(
-        ["entity_id", "date", "account_id", *VALUE_COLUMNS, "updated_at"],
-        select(
-            stage.c.entity_id,
-            stage.c.date,
-            literal(account_id, BigInteger()),
-            *(stage.c[column] for column in VALUE_COLUMNS),
-            literal(now, DateTime(timezone=True)),
-        ).where(true()),
+        ["entity_id", "date", "account_id", *VALUE_COLUMNS, "updated_at"], rows
     )
     changed = or_(
         *(performance.c[column] != statement.excluded[column] for column in VALUE_COLUMNS)

@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from optimizer.errors import StoreUnavailableError
 
-__all__ = ["bulk_load", "temporary_table"]
+__all__ = ["analyze", "bulk_load", "temporary_table"]
 
 _CHUNK_ROWS = 100_000
 
@@ -46,6 +46,17 @@ def bulk_load(connection: Connection, table: Table, frame: pd.DataFrame) -> None
         _copy_postgres(connection, table, names, frame)
     else:
         _executemany(connection, table, names, frame)
+
+
+def analyze(connection: Connection, table: Table) -> None:
+    """Give PostgreSQL's planner the row count and value spread of a freshly loaded table.
+
+    Autovacuum never analyses temporary tables, so without this a staged million rows would be
+    planned as a guess.
+    """
+    if connection.dialect.name == "postgresql":
+        quote = connection.dialect.identifier_preparer.quote
+        connection.exec_driver_sql(f"ANALYZE {quote(table.name)}")
 
 
 def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:

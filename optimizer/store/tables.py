@@ -10,17 +10,21 @@ from __future__ import annotations
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    Unicode,
     UniqueConstraint,
     func,
 )
@@ -28,12 +32,20 @@ from sqlalchemy import (
 __all__ = [
     "NAMING_CONVENTION",
     "accounts",
+    "api_key_accounts",
+    "api_keys",
+    "audit_log",
+    "caps",
     "curve_sets",
     "curves",
     "entities",
     "ingests",
+    "job_locks",
+    "job_runs",
     "metadata",
     "performance",
+    "recommendations",
+    "scheduler_jobs",
 ]
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -146,3 +158,126 @@ curves = Table(
     Column("payload", Text, nullable=False),
 )
 """One entity's fitted curve as JSON (`EntityCurve.to_dict`), addressed by its stable entity id."""
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_sha256", CHAR(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("all_accounts", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+"""An API key: found by its public prefix, checked by the SHA-256 of its secret (never stored)."""
+
+api_key_accounts = Table(
+    "api_key_accounts",
+    metadata,
+    Column("key_id", _Id, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+"""The accounts a key is scoped to (unless it is `all_accounts`)."""
+
+caps = Table(
+    "caps",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("proposed_by", Text, nullable=False),
+    Column("proposed_key_id", _Id, nullable=True),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", Text, nullable=True),
+    Column("decided_key_id", _Id, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decision_note", Text, nullable=True),
+    Index(None, "account_id", "period_start"),
+)
+"""A spend cap for a period: proposed, then approved or rejected once; approved is final."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("actor_key_id", _Id, nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("account_id", _Id, nullable=True),
+    Column("target", Text, nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index(None, "account_id", "id"),
+)
+"""Every write: who, what, when, before and after (JSON). Triggers make it append-only."""
+
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("cap_id", _Id, ForeignKey("caps.id"), nullable=False),
+    Column("curve_set_id", _Id, ForeignKey("curve_sets.id"), nullable=False),
+    Column("budget_micros", BigInteger, nullable=False),
+    Column("total_micros", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("pacing", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Index(None, "account_id", "date"),
+)
+"""A published day plan (keyword rows as JSON, money in micros); the newest per account is live."""
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("run_key", String(80), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("scheduled_for", DateTime(timezone=True), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("runner", Text, nullable=False),
+    Column("rows_ingested", BigInteger, nullable=False),
+    Column("files_processed", Integer, nullable=False),
+    Column("files_rejected", Integer, nullable=False),
+    Column("curves_refit", Boolean, nullable=False),
+    Column("curve_set_version", Integer, nullable=True),
+    Column("recommendation_id", _Id, nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("account_id", "run_key"),
+    Index(None, "started_at"),
+)
+"""One nightly (or manual) pipeline run; the unique run key lets only one scheduler run a night."""
+
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+"""The run lock of an account on SQLite (PostgreSQL uses advisory locks); stale once expired."""
+
+scheduler_jobs = Table(
+    "apscheduler_jobs",
+    metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+"""APScheduler 3's SQLAlchemyJobStore table, made by a migration so schedulers never race on it."""

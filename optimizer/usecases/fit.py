@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models import FitOptions, fit_account
+from optimizer.models.engines import FitEngine
 from optimizer.schema import to_model_frame
+from optimizer.settings import get_settings
 from optimizer.store.curves import (
     StoredCurveSet,
     data_fingerprint,
@@ -38,11 +40,16 @@ def fit(
     *,
     options: FitOptions | None = None,
     n_jobs: int = 1,
+    fit_engine: str | FitEngine = "local",
+    dask_address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     only_if_changed: bool = False,
 ) -> FitOutcome:
     """Fit every entity of the account; with `only_if_changed`, reuse the latest fit when no row
-    was inserted or updated since it was made (the nightly job's rule)."""
+    was inserted or updated since it was made (the nightly job's rule).
+
+    `fit_engine` is 'local' or 'dask' (see `optimizer.models.engines`); the Dask scheduler is
+    `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting."""
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         fingerprint = data_fingerprint(connection, account.id)
@@ -58,7 +65,14 @@ def fit(
         raise InvalidInputError(
             f"account '{account.name}' has no performance data yet; ingest a file first"
         )
-    curve_set = fit_account(to_model_frame(stored), options, n_jobs=n_jobs, progress=progress)
+    curve_set = fit_account(
+        to_model_frame(stored),
+        options,
+        n_jobs=n_jobs,
+        engine=fit_engine,
+        dask_address=dask_address or get_settings().dask_address,
+        progress=progress,
+    )
     with transaction(engine) as connection:
         saved = save_curve_set(connection, account.id, curve_set, fingerprint)
     return FitOutcome(account, saved, refitted=True)

@@ -2,6 +2,8 @@
 
 A file is all-or-nothing by default: one bad row and nothing is stored, so a half-loaded history
 never feeds a budget recommendation. `partial=True` stores the valid rows and reports the rest.
+A file without a single data row (a header, titles or totals only) is refused too: it is almost
+always the wrong export or date range, and storing it would only record an empty upload.
 Re-ingesting a file changes nothing; a corrected file updates exactly the rows that differ.
 """
 
@@ -134,6 +136,10 @@ def _store(
     partial: bool,
 ) -> IngestReport:
     _check_currencies(account, result.currencies)
+    if result.rows_read == 0:
+        raise InvalidInputError(
+            "the file has no data rows (only a header, title or total lines); nothing was stored"
+        )
     unstorable = (*_duplicate_rows(result.frame), *_nul_characters(result.frame))
     errors = tuple(sorted((*result.errors, *unstorable), key=lambda issue: issue.line))
     rejected = len({issue.line for issue in errors})

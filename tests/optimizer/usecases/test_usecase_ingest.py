@@ -380,7 +380,7 @@ def test_today_defaults_to_the_accounts_own_date(
 
     def fake_reader(source: Any, *, today: dt.date, **_: Any) -> ReadResult:
         seen[source.decode()] = today
-        return _result([])
+        return _result(ROWS[:1])
 
     monkeypatch.setattr(optimizer.io, "read_performance", fake_reader)
     for name in zones:

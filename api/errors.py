@@ -1,0 +1,136 @@
+"""The one table from domain errors to HTTP statuses, and the JSON body every error has.
+
+Every body says what went wrong (`detail`) and what to do (`hint`); row problems, constraint
+conflicts and retry delays ride along. Anything else becomes a 500 that is logged, never a leak.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from optimizer.errors import (
+    AuthenticationError,
+    ConflictError,
+    InfeasibleError,
+    InvalidInputError,
+    NotFittedError,
+    NotFoundError,
+    OptimizerError,
+    PermissionDeniedError,
+    SolverError,
+    StoreUnavailableError,
+)
+
+__all__ = ["STATUS", "error_body", "install_error_handlers"]
+
+_log = logging.getLogger("ppcopt.api")
+
+STATUS: dict[type[OptimizerError], tuple[int, str, str]] = {
+    InvalidInputError: (422, "invalid_input", "fix the input as the detail says and send it again"),
+    InfeasibleError: (
+        422,
+        "infeasible",
+        "relax one of the conflicting constraints (listed in `conflicts`) and try again",
+    ),
+    NotFoundError: (404, "not_found", "check the name or id; your key only sees its own accounts"),
+    ConflictError: (409, "conflict", "the current state does not allow this; see the detail"),
+    NotFittedError: (409, "not_fitted", "fit the account's curves first (POST .../fits)"),
+    AuthenticationError: (
+        401,
+        "unauthenticated",
+        "send `Authorization: Bearer KEY` (or `X-API-Key: KEY`) with an active key",
+    ),
+    PermissionDeniedError: (403, "forbidden", "use a key whose role allows this action"),
+    StoreUnavailableError: (
+        503,
+        "store_unavailable",
+        "the database is unreachable right now; retry after `Retry-After` seconds",
+    ),
+    SolverError: (503, "solver_failed", "retry; if it persists, relax the request and report it"),
+}
+
+
+def _lookup(exc: OptimizerError) -> tuple[int, str, str]:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500, "internal_error", "this is a bug in ppcopt; please report it"
+
+
+def error_body(error: str, detail: str, hint: str, **extra: Any) -> dict[str, Any]:
+    return {"error": error, "detail": detail, "hint": hint, **extra}
+
+
+def _domain(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OptimizerError)
+    status, code, hint = _lookup(exc)
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidInputError) and exc.issues:
+        extra["issues"] = [
+            {
+                "line": i.line,
+                "column": i.column,
+                "value": i.value,
+                "message": i.message,
+                "severity": i.severity,
+                "text": i.describe(),
+            }
+            for i in exc.issues[:1000]
+        ]
+        extra["issue_count"] = len(exc.issues)
+    if isinstance(exc, InfeasibleError):
+        extra["conflicts"] = list(exc.conflicts)
+    if isinstance(exc, StoreUnavailableError):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    if isinstance(exc, SolverError):
+        headers["Retry-After"] = "30"
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(code, exc.message, hint, **extra), status, headers=headers)
+
+
+def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors()[:50]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    body = error_body(
+        "invalid_input",
+        "; ".join(problems) or "the request is not valid",
+        "fix the fields named in the detail (see /docs for the schema)",
+    )
+    return JSONResponse(body, 422)
+
+
+def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+    body = error_body(
+        code.get(exc.status_code, "http_error"),
+        str(exc.detail),
+        "see /docs for the routes and their methods",
+    )
+    return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    _log.exception("unhandled error", exc_info=exc)
+    body = error_body(
+        "internal_error", "an unexpected error occurred", "this is a bug in ppcopt; report it"
+    )
+    return JSONResponse(body, 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OptimizerError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

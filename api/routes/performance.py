@@ -1,0 +1,105 @@
+"""Uploads of daily performance: any format the ingest reads, or JSON rows."""
+
+from __future__ import annotations
+
+from typing import Annotated, BinaryIO, cast
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CurrentPrincipal, StoreEngine
+from api.schemas import IngestOut, IssueOut
+from api.upload import read_upload
+from optimizer.access import Action, require
+from optimizer.errors import RowIssue
+from optimizer.usecases.authorized import account_as, ingest_as
+from optimizer.usecases.ingest import IngestReport
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["performance"])
+
+_UPLOAD_DOC = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/PerformanceRowsIn"},
+        },
+    },
+    "required": True,
+}
+
+
+def _issues(issues: tuple[RowIssue, ...]) -> list[IssueOut]:
+    return [
+        IssueOut(
+            line=i.line,
+            column=i.column,
+            value=i.value,
+            message=i.message,
+            severity=i.severity,
+            text=i.describe(),
+        )
+        for i in issues[:1000]
+    ]
+
+
+def _out(report: IngestReport) -> IngestOut:
+    return IngestOut(
+        account=report.account,
+        source_name=report.source_name,
+        format=report.format,
+        rows_read=report.rows_read,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=report.rejected,
+        summary=report.summary(),
+        errors=_issues(report.errors),
+        warnings=_issues(report.warnings),
+    )
+
+
+@router.post(
+    "/accounts/{account}/performance",
+    openapi_extra={"requestBody": _UPLOAD_DOC},
+    responses={413: {"description": "over the upload size limit"}},
+)
+async def upload(
+    account: str,
+    request: Request,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
+    format: Annotated[str | None, Query(max_length=32)] = None,
+    decimal_comma: bool | None = None,
+    partial: bool = False,
+) -> IngestOut:
+    """Ingest an upload. Row errors reject the whole file (422, with line numbers) unless
+    `partial=true`, which stores the good rows and reports the rejected ones."""
+    require(principal, Action.PERFORMANCE_WRITE)
+    await run_in_threadpool(account_as, engine, principal, account)
+    settings = request.app.state.settings
+    data = await read_upload(request, settings.upload_limit_bytes)
+    try:
+        report = await run_in_threadpool(
+            lambda: ingest_as(
+                engine,
+                principal,
+                account,
+                cast(BinaryIO, data.data),
+                source_name=data.name,
+                format=format if data.format is None else data.format,
+                partial=partial,
+                decimal_comma=decimal_comma,
+            )
+        )
+    finally:
+        data.data.close()
+    return _out(report)

@@ -1,0 +1,105 @@
+"""What-if answers: an allocation or a budget frontier for a stored account; nothing published."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter
+
+from api.deps import CurrentPrincipal, StoreEngine
+from api.schemas import AllocationOut, FrontierIn, FrontierOut, OptimizationIn, SolverOptions
+from optimizer.access import Action, require
+from optimizer.money import decimal_to_micros, micros_to_decimal
+from optimizer.report import recommendation_table
+from optimizer.requests import build_request, parse_amount
+from optimizer.solver import AllocationRequest
+from optimizer.usecases.authorized import account_as, frontier_as, plan_as
+
+__all__ = ["records", "router", "solver_request"]
+
+router = APIRouter(prefix="/v1", tags=["what-if"])
+
+
+def solver_request(options: SolverOptions, currency: str) -> AllocationRequest:
+    return build_request(
+        currency,
+        budget=options.budget,
+        objective=options.objective,
+        margin=options.margin,
+        conversions_target=options.conversions_target,
+        max_change=options.max_change,
+        groups=options.groups,
+        target_cpa=options.target_cpa,
+        target_roas=options.target_roas,
+        conservative=options.conservative,
+        allow_new=options.allow_new,
+    )
+
+
+def _clean(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe rows (infinite marginal CPA -> null)."""
+    return [{str(k): _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _money(value: float, currency: str) -> str:
+    return str(micros_to_decimal(round(value * 1_000_000), currency))
+
+
+@router.post("/accounts/{account}/optimizations")
+def optimize(
+    account: str, body: OptimizationIn, engine: StoreEngine, principal: CurrentPrincipal
+) -> AllocationOut:
+    """Allocate a daily budget (or the paced share of `monthly_cap`) for `date` (default
+    tomorrow in the account's time zone). A what-if: nothing is published."""
+    require(principal, Action.WHAT_IF)
+    acct = account_as(engine, principal, account)
+    request = solver_request(body, acct.currency)
+    cap = decimal_to_micros(body.monthly_cap, field="monthly_cap") if body.monthly_cap else None
+    result = plan_as(engine, principal, account, request, day=body.date, monthly_cap_micros=cap)
+    allocation = result.plan.allocation
+    table = recommendation_table(allocation, result.plan.day, body.level)
+    table["recommended_spend"] = [_money(v, acct.currency) for v in table["recommended_spend"]]
+    table["current_spend"] = [_money(v, acct.currency) for v in table["current_spend"]]
+    return AllocationOut(
+        account=acct.name,
+        date=result.plan.day,
+        currency=acct.currency,
+        level=body.level,
+        budget=None
+        if allocation.budget_micros is None
+        else str(micros_to_decimal(allocation.budget_micros, acct.currency)),
+        total=str(micros_to_decimal(allocation.total_micros, acct.currency)),
+        expected_conversions=allocation.expected_conversions,
+        expected_conversions_low=allocation.conversions_low,
+        expected_conversions_high=allocation.conversions_high,
+        expected_value=allocation.expected_value,
+        cap_shadow_price=_clean(allocation.cap_shadow_price),
+        solver=allocation.solver,
+        pacing=None if result.plan.pacing is None else result.plan.pacing.explanation,
+        curve_set_version=result.curves.version,
+        rows=records(table),
+    )
+
+
+@router.post("/accounts/{account}/frontier")
+def frontier(
+    account: str, body: FrontierIn, engine: StoreEngine, principal: CurrentPrincipal
+) -> FrontierOut:
+    """Expected conversions and value for a range of total daily budgets (default 50%..200%
+    of current spend)."""
+    require(principal, Action.WHAT_IF)
+    acct = account_as(engine, principal, account)
+    request = solver_request(body.model_copy(update={"budget": None}), acct.currency)
+    budgets = [parse_amount(b, field="budgets") for b in body.budgets] if body.budgets else None
+    result = frontier_as(engine, principal, account, request, day=body.date, budgets=budgets)
+    return FrontierOut(account=acct.name, currency=acct.currency, points=records(result.points))

@@ -1,0 +1,116 @@
+"""Publish a day's recommendation under the approved cap, and let ad scripts pull it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentPrincipal, StoreEngine
+from api.routes.caps import cap_out
+from api.routes.plans import records, solver_request
+from api.schemas import RecommendationIn, RecommendationOut
+from optimizer.access import Action, require
+from optimizer.money import micros_to_decimal
+from optimizer.report import to_safe_csv
+from optimizer.usecases.authorized import account_as
+from optimizer.usecases.recommendations import Recommendation, history, latest, publish
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["recommendations"])
+
+Level = Literal["keyword", "campaign"]
+
+
+def _out(rec: Recommendation, level: Level) -> RecommendationOut:
+    return RecommendationOut(
+        id=rec.id,
+        account=rec.account,
+        date=rec.date,
+        level=level,
+        currency=rec.currency,
+        created_at=rec.created_at,
+        created_by=rec.created_by,
+        cap=cap_out(rec.cap),
+        budget=str(micros_to_decimal(rec.budget_micros, rec.currency)),
+        total_recommended=str(micros_to_decimal(rec.total_micros, rec.currency)),
+        pacing=rec.pacing,
+        rows=records(rec.table(level)),
+    )
+
+
+@router.post(
+    "/accounts/{account}/recommendations",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "no approved cap covers the date"}},
+)
+def publish_(
+    account: str, body: RecommendationIn, engine: StoreEngine, principal: CurrentPrincipal
+) -> RecommendationOut:
+    """Compute and publish `date`'s budgets under the approved cap covering it (paced over the
+    cap's period); `budget` may only lower the paced budget, never raise it."""
+    require(principal, Action.RECOMMENDATION_PUBLISH)
+    acct = account_as(engine, principal, account)
+    request = solver_request(body, acct.currency)
+    rec = publish(engine, principal, account, body.date, request)
+    return _out(rec, "campaign")
+
+
+def _etag(rec: Recommendation, level: str, fmt: str) -> str:
+    return f'"{rec.etag}-{level}-{fmt}"'
+
+
+@router.get(
+    "/accounts/{account}/recommendations/latest",
+    response_model=RecommendationOut,
+    responses={
+        200: {"content": {"text/csv": {}}},
+        304: {"description": "unchanged since the ETag sent in If-None-Match"},
+    },
+)
+def latest_(
+    account: str,
+    request: Request,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
+    level: Level = "campaign",
+    format: Literal["json", "csv"] = "json",
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The latest published recommendation, with the cap it obeys and when it was made."""
+    rec = latest(engine, principal, account)
+    etag = _etag(rec, level, format)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache",
+        "Last-Modified": rec.created_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "X-Recommendation-Id": str(rec.id),
+        "X-Cap-Id": str(rec.cap.id),
+    }
+    if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    if format == "csv":
+        name = f"{rec.account}-{rec.date.isoformat()}-{level}.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+        return Response(to_safe_csv(rec.table(level)), media_type="text/csv", headers=headers)
+    return JSONResponse(_out(rec, level).model_dump(mode="json"), headers=headers)
+
+
+@router.get("/accounts/{account}/recommendations")
+def history_(
+    account: str,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
+    date: dt.date | None = None,
+    level: Level = "campaign",
+) -> list[RecommendationOut]:
+    """Published recommendations, newest first (those for `date` when given; at most 100)."""
+    account_as(engine, principal, account)
+    return [_out(r, level) for r in history(engine, principal, account, date)]
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in name)

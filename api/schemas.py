@@ -1,0 +1,256 @@
+"""Request and response bodies. Money travels as decimal strings, dates as ISO dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AccountIn",
+    "AccountOut",
+    "AllocationOut",
+    "AuditOut",
+    "CapDecisionIn",
+    "CapIn",
+    "CapOut",
+    "CurveOut",
+    "FitOut",
+    "FrontierIn",
+    "FrontierOut",
+    "IngestOut",
+    "IssueOut",
+    "KeyCreatedOut",
+    "KeyIn",
+    "KeyOut",
+    "OptimizationIn",
+    "PerformanceRowIn",
+    "PerformanceRowsIn",
+    "RecommendationIn",
+    "RecommendationOut",
+    "SolverOptions",
+]
+
+_Strict = ConfigDict(extra="forbid")
+
+
+class AccountIn(BaseModel):
+    model_config = _Strict
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
+    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
+
+
+class AccountOut(BaseModel):
+    name: str
+    currency: str
+    timezone: str
+
+
+class IssueOut(BaseModel):
+    line: int | None
+    column: str | None
+    value: str | None
+    message: str
+    severity: str
+    text: str
+
+
+class IngestOut(BaseModel):
+    account: str
+    source_name: str
+    format: str
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    summary: str
+    errors: list[IssueOut]
+    warnings: list[IssueOut]
+
+
+class PerformanceRowIn(BaseModel):
+    """One canonical row; numbers as JSON numbers or decimal strings."""
+
+    model_config = _Strict
+    date: dt.date
+    campaign: str = Field(max_length=1000)
+    ad_group: str = Field(default="", max_length=1000)
+    keyword: str = Field(default="", max_length=1000)
+    match_type: str = Field(default="", max_length=50)
+    spend: str | float
+    clicks: int | str = 0
+    impressions: int | str = 0
+    conversions: str | float = 0
+    conversion_value: str | float = 0
+
+
+class PerformanceRowsIn(BaseModel):
+    model_config = _Strict
+    rows: list[PerformanceRowIn] = Field(max_length=100_000)
+
+
+class FitOut(BaseModel):
+    account: str
+    version: int
+    refitted: bool
+    entities: int
+    skipped: int
+    window_start: dt.date
+    window_end: dt.date
+    fitted_at: dt.datetime
+
+
+class CurveOut(BaseModel):
+    entity_id: str
+    campaign: str
+    ad_group: str
+    keyword: str
+    match_type: str
+    family: str
+    grade: str
+    reason: str
+    pooled: str
+    current_spend: float
+    trust_low: float
+    trust_high: float
+    days: int
+    conversions: float
+    skill: float | None
+    detail: dict[str, Any] | None = None
+
+
+class SolverOptions(BaseModel):
+    """The solver's options (see `ppcopt optimize --help` for their meaning)."""
+
+    model_config = _Strict
+    budget: str | None = Field(default=None, max_length=40, examples=["1500.00"])
+    objective: str = Field(default="conversions", max_length=20)
+    margin: float | None = Field(default=None, gt=0, le=1)
+    conversions_target: float | None = Field(default=None, gt=0, le=1e12)
+    max_change: float | None = Field(default=None, ge=0, le=100)
+    groups: list[str] = Field(default_factory=list, max_length=200)
+    target_cpa: float | None = Field(default=None, gt=0, le=1e12)
+    target_roas: float | None = Field(default=None, gt=0, le=1e6)
+    conservative: bool = False
+    allow_new: bool = False
+
+
+class OptimizationIn(SolverOptions):
+    date: dt.date | None = None
+    monthly_cap: str | None = Field(default=None, max_length=40)
+    level: Literal["keyword", "campaign"] = "keyword"
+
+
+class FrontierIn(SolverOptions):
+    date: dt.date | None = None
+    budgets: list[str] | None = Field(default=None, max_length=200)
+
+
+class AllocationOut(BaseModel):
+    account: str
+    date: dt.date
+    currency: str
+    level: str
+    budget: str | None
+    total: str
+    expected_conversions: float
+    expected_conversions_low: float
+    expected_conversions_high: float
+    expected_value: float
+    cap_shadow_price: float | None
+    solver: str
+    pacing: str | None
+    curve_set_version: int
+    rows: list[dict[str, Any]]
+
+
+class FrontierOut(BaseModel):
+    account: str
+    currency: str
+    points: list[dict[str, Any]]
+
+
+class CapIn(BaseModel):
+    model_config = _Strict
+    period_start: dt.date
+    period_end: dt.date
+    amount: str = Field(max_length=40, examples=["30000.00"])
+    currency: str = Field(min_length=3, max_length=3)
+    note: str = Field(default="", max_length=2000)
+
+
+class CapDecisionIn(BaseModel):
+    model_config = _Strict
+    note: str = Field(default="", max_length=2000)
+
+
+class CapOut(BaseModel):
+    id: int
+    account: str
+    period_start: dt.date
+    period_end: dt.date
+    amount: str
+    currency: str
+    note: str
+    status: str
+    proposed_by: str
+    proposed_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str | None
+
+
+class RecommendationIn(SolverOptions):
+    date: dt.date
+
+
+class RecommendationOut(BaseModel):
+    id: int
+    account: str
+    date: dt.date
+    level: str
+    currency: str
+    created_at: dt.datetime
+    created_by: str
+    cap: CapOut
+    budget: str
+    total_recommended: str
+    pacing: str
+    rows: list[dict[str, Any]]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    account_id: int | None
+    target: str
+    before: Any
+    after: Any
+
+
+class KeyIn(BaseModel):
+    model_config = _Strict
+    role: Literal["admin", "manager", "finance", "script"]
+    label: str = Field(min_length=1, max_length=200)
+    accounts: list[str] = Field(default_factory=list, max_length=1000)
+    all_accounts: bool = False
+
+
+class KeyOut(BaseModel):
+    id: int
+    prefix: str
+    role: str
+    label: str
+    accounts: list[str] | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class KeyCreatedOut(KeyOut):
+    key: str = Field(description="Shown once; store it now.")

@@ -1,0 +1,121 @@
+"""Who may do what: roles, actions and the one table that joins them.
+
+Pure core: the API, the CLI and the nightly job all authorise through `require`, so a rule is
+written once. Finance decides caps and nobody else does (not even admin: separation of duties);
+scripts only read published recommendations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from optimizer.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+
+__all__ = [
+    "RIGHTS",
+    "Action",
+    "Principal",
+    "Role",
+    "can",
+    "parse_role",
+    "require",
+    "require_account",
+    "system_principal",
+]
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    FINANCE = "finance"
+    SCRIPT = "script"
+
+
+class Action(StrEnum):
+    ACCOUNT_CREATE = "account.create"
+    ACCOUNT_READ = "account.read"
+    PERFORMANCE_WRITE = "performance.write"
+    FIT_RUN = "fit.run"
+    CURVES_READ = "curves.read"
+    WHAT_IF = "optimize.what_if"
+    CAP_PROPOSE = "cap.propose"
+    CAP_DECIDE = "cap.decide"
+    CAP_READ = "cap.read"
+    RECOMMENDATION_PUBLISH = "recommendation.publish"
+    RECOMMENDATION_READ = "recommendation.read"
+    AUDIT_READ = "audit.read"
+    KEYS_MANAGE = "keys.manage"
+    JOBS_RUN = "jobs.run"
+    JOBS_READ = "jobs.read"
+
+
+_A, _M, _F, _S = Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.SCRIPT
+
+RIGHTS: dict[Action, frozenset[Role]] = {
+    Action.ACCOUNT_CREATE: frozenset({_A}),
+    Action.ACCOUNT_READ: frozenset({_A, _M, _F, _S}),
+    Action.PERFORMANCE_WRITE: frozenset({_A, _M}),
+    Action.FIT_RUN: frozenset({_A, _M}),
+    Action.CURVES_READ: frozenset({_A, _M, _F}),
+    Action.WHAT_IF: frozenset({_A, _M, _F}),
+    Action.CAP_PROPOSE: frozenset({_M, _F}),
+    Action.CAP_DECIDE: frozenset({_F}),
+    Action.CAP_READ: frozenset({_A, _M, _F}),
+    Action.RECOMMENDATION_PUBLISH: frozenset({_A, _M}),
+    Action.RECOMMENDATION_READ: frozenset({_A, _M, _F, _S}),
+    Action.AUDIT_READ: frozenset({_A, _F}),
+    Action.KEYS_MANAGE: frozenset({_A}),
+    Action.JOBS_RUN: frozenset({_A, _M}),
+    Action.JOBS_READ: frozenset({_A, _M, _F}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting: an API key (`key_id`), or a local operator / the scheduler (`key_id` None).
+
+    `account_ids` None means every account.
+    """
+
+    role: Role
+    label: str
+    key_id: int | None = None
+    account_ids: frozenset[int] | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"key {self.key_id} ({self.label})" if self.key_id is not None else self.label
+
+
+def system_principal(label: str, role: Role = Role.ADMIN) -> Principal:
+    """The CLI's local operator or the nightly job: trusted, all accounts, named in the audit."""
+    return Principal(role=role, label=label)
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise InvalidInputError(f"role must be one of {names}, not '{text}'") from None
+
+
+def can(principal: Principal, action: Action) -> bool:
+    return principal.role in RIGHTS[action]
+
+
+def require(principal: Principal, action: Action) -> None:
+    """PermissionDeniedError unless the principal's role may do `action`."""
+    if not can(principal, action):
+        allowed = ", ".join(sorted(r.value for r in RIGHTS[action]))
+        raise PermissionDeniedError(
+            f"a {principal.role.value} key may not do {action.value}; this needs a key with "
+            f"role {allowed}"
+        )
+
+
+def require_account(principal: Principal, account_id: int, account_name: str) -> None:
+    """NotFoundError (not 403) for an account outside the key's scope: its existence is private."""
+    if principal.account_ids is not None and account_id not in principal.account_ids:
+        raise NotFoundError(f"no account named '{account_name}' is visible to this key")

@@ -1,0 +1,114 @@
+"""`ppcopt caps ...` and `ppcopt publish`: the finance flow for a local operator.
+
+`--as NAME` names the person acting (audit: `cli:NAME`); the four-eyes rule compares names, so
+the approver must be someone other than the proposer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+
+from optimizer.access import Role
+from optimizer.cli._common import open_store
+from optimizer.cli.keys import operator
+
+__all__ = ["app", "publish_command"]
+
+app = typer.Typer(help="Propose, approve, reject and list spend caps.", no_args_is_help=True)
+
+_AS = typer.Option(None, "--as", help="Who is acting (default: your user name).")
+
+
+@app.command("propose")
+def propose(
+    account: str = typer.Argument(...),
+    start: dt.datetime = typer.Option(..., "--start", formats=["%Y-%m-%d"]),
+    end: dt.datetime = typer.Option(..., "--end", formats=["%Y-%m-%d"]),
+    amount: str = typer.Option(..., "--amount", help="Decimal amount, e.g. 30000.00"),
+    currency: str = typer.Option(..., "--currency"),
+    note: str = typer.Option("", "--note"),
+    actor: str | None = _AS,
+) -> None:
+    """Propose a cap for a period (it binds nothing until approved)."""
+    from optimizer.usecases.caps import propose_cap
+
+    cap = propose_cap(
+        open_store(),
+        operator(actor, Role.MANAGER),
+        account,
+        period_start=start.date(),
+        period_end=end.date(),
+        amount=amount,
+        currency=currency,
+        note=note,
+    )
+    typer.echo(
+        f"proposed cap {cap.id}: {cap.amount} {cap.currency} {start:%Y-%m-%d}..{end:%Y-%m-%d}"
+    )
+
+
+def _decide(cap_id: int, approve: bool, note: str, actor: str | None) -> None:
+    from optimizer.usecases.caps import decide_cap
+
+    cap = decide_cap(
+        open_store(), operator(actor, Role.FINANCE), cap_id, approve=approve, note=note
+    )
+    typer.echo(f"cap {cap.id} {cap.status} by {cap.decided_by}")
+
+
+@app.command("approve")
+def approve(
+    cap_id: int = typer.Argument(...),
+    note: str = typer.Option("", "--note"),
+    actor: str | None = _AS,
+) -> None:
+    """Approve a proposed cap (as finance; not the proposer)."""
+    _decide(cap_id, True, note, actor)
+
+
+@app.command("reject")
+def reject(
+    cap_id: int = typer.Argument(...),
+    note: str = typer.Option("", "--note"),
+    actor: str | None = _AS,
+) -> None:
+    """Reject a proposed cap (as finance)."""
+    _decide(cap_id, False, note, actor)
+
+
+@app.command("list")
+def list_(account: str = typer.Argument(...)) -> None:
+    """The account's caps, newest first."""
+    from optimizer.usecases.caps import list_caps
+
+    for cap in list_caps(open_store(), operator(role=Role.FINANCE), account):
+        typer.echo(
+            f"{cap.id}\t{cap.period_start}..{cap.period_end}\t{cap.amount} {cap.currency}\t"
+            f"{cap.status}\t{cap.proposed_by}\t{cap.decided_by or ''}"
+        )
+
+
+def publish_command(
+    account: str = typer.Argument(...),
+    date: dt.datetime | None = typer.Option(
+        None, "--date", formats=["%Y-%m-%d"], help="Day to plan (default: tomorrow, account time)."
+    ),
+    actor: str | None = _AS,
+) -> None:
+    """Publish the day's recommendation under the approved cap covering it."""
+    from optimizer.money import format_money
+    from optimizer.usecases.accounts import get_account
+    from optimizer.usecases.optimize import tomorrow
+    from optimizer.usecases.recommendations import publish
+
+    engine = open_store()
+    day = date.date() if date else tomorrow(get_account(engine, account))
+    rec = publish(engine, operator(actor, Role.MANAGER), account, day)
+    typer.echo(
+        f"published recommendation {rec.id} for {rec.date}: "
+        f"{format_money(rec.total_micros, rec.currency)} of a "
+        f"{format_money(rec.budget_micros, rec.currency)} budget under cap {rec.cap.id}"
+    )
+    typer.echo(rec.pacing)

@@ -1,0 +1,97 @@
+"""The append-only audit log: every write says who, what, when, before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from optimizer.access import Action, Principal, require
+from optimizer.errors import InvalidInputError
+from optimizer.store.engine import transaction
+from optimizer.store.tables import audit_log
+
+__all__ = ["AuditEntry", "list_audit", "record"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    account_id: int | None
+    target: str
+    before: Any
+    after: Any
+
+
+def record(
+    connection: Connection,
+    principal: Principal,
+    action: str,
+    target: str,
+    *,
+    account_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Write one entry in the caller's transaction, so the change and its record commit together."""
+    connection.execute(
+        insert(audit_log).values(
+            at=dt.datetime.now(dt.UTC),
+            actor=principal.actor,
+            actor_key_id=principal.key_id,
+            role=principal.role.value,
+            action=action,
+            account_id=account_id,
+            target=target,
+            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
+            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
+        )
+    )
+
+
+def list_audit(
+    engine: Engine,
+    principal: Principal,
+    *,
+    account_id: int | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[AuditEntry]:
+    """Newest first; a scoped key sees only its accounts' entries."""
+    require(principal, Action.AUDIT_READ)
+    if not 1 <= limit <= 1000:
+        raise InvalidInputError("limit must be between 1 and 1000")
+    query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if account_id is not None:
+        query = query.where(audit_log.c.account_id == account_id)
+    if principal.account_ids is not None:
+        query = query.where(audit_log.c.account_id.in_(sorted(principal.account_ids)))
+    if before_id is not None:
+        query = query.where(audit_log.c.id < before_id)
+    with transaction(engine) as connection:
+        rows = connection.execute(query).all()
+    return [
+        AuditEntry(
+            id=int(r.id),
+            at=_utc(r.at),
+            actor=r.actor,
+            role=r.role,
+            action=r.action,
+            account_id=None if r.account_id is None else int(r.account_id),
+            target=r.target,
+            before=None if r.before is None else json.loads(r.before),
+            after=None if r.after is None else json.loads(r.after),
+        )
+        for r in rows
+    ]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

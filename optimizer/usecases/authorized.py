@@ -1,0 +1,173 @@
+"""The stored-account use cases as a caller with a role sees them: authorised, scoped, audited.
+
+The API and the dashboard call these; the CLI (a trusted local operator) calls the plain use cases
+or these with `system_principal`. Every write lands in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from optimizer.access import Action, Principal, require, require_account
+from optimizer.solver import AllocationRequest, Frontier
+from optimizer.store.curves import StoredCurveSet
+from optimizer.store.engine import transaction
+from optimizer.usecases.accounts import Account, create_account, find_account, list_accounts
+from optimizer.usecases.audit import record
+from optimizer.usecases.fit import FitOutcome, fit, latest_curves
+from optimizer.usecases.ingest import IngestReport, Source, ingest, load_history
+from optimizer.usecases.optimize import AccountPlan, frontier, plan
+
+__all__ = [
+    "account_as",
+    "create_account_as",
+    "curves_as",
+    "fit_as",
+    "frontier_as",
+    "history_as",
+    "ingest_as",
+    "plan_as",
+    "visible_accounts",
+]
+
+
+def account_as(engine: Engine, principal: Principal, account_name: str) -> Account:
+    """The account if the principal may see it; NotFoundError otherwise (existence is private)."""
+    require(principal, Action.ACCOUNT_READ)
+    with transaction(engine) as connection:
+        account = find_account(connection, account_name)
+    require_account(principal, account.id, account.name)
+    return account
+
+
+def _checked(engine: Engine, principal: Principal, account_name: str, action: Action) -> Account:
+    require(principal, action)
+    return account_as(engine, principal, account_name)
+
+
+def visible_accounts(engine: Engine, principal: Principal) -> list[Account]:
+    require(principal, Action.ACCOUNT_READ)
+    scope = principal.account_ids
+    return [a for a in list_accounts(engine) if scope is None or a.id in scope]
+
+
+def create_account_as(
+    engine: Engine, principal: Principal, name: str, *, currency: str, timezone: str
+) -> Account:
+    require(principal, Action.ACCOUNT_CREATE)
+    account = create_account(engine, name, currency=currency, timezone=timezone)
+    with transaction(engine) as connection:
+        record(
+            connection,
+            principal,
+            "account.create",
+            f"account {account.name}",
+            account_id=account.id,
+            after={"name": account.name, "currency": account.currency, "tz": account.timezone},
+        )
+    return account
+
+
+def ingest_as(
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    source: Source,
+    *,
+    source_name: str | None = None,
+    format: str | None = None,
+    partial: bool = False,
+    decimal_comma: bool | None = None,
+) -> IngestReport:
+    """Ingest an upload; the audit entry carries the report's counts (rejected rows included)."""
+    account = _checked(engine, principal, account_name, Action.PERFORMANCE_WRITE)
+    report = ingest(
+        engine,
+        account.name,
+        source,
+        source_name=source_name,
+        format=format,
+        partial=partial,
+        decimal_comma=decimal_comma,
+    )
+    with transaction(engine) as connection:
+        record(
+            connection,
+            principal,
+            "performance.ingest",
+            f"upload {report.source_name}",
+            account_id=account.id,
+            after={
+                "format": report.format,
+                "rows_read": report.rows_read,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
+        )
+    return report
+
+
+def fit_as(
+    engine: Engine, principal: Principal, account_name: str, *, only_if_changed: bool = False
+) -> FitOutcome:
+    account = _checked(engine, principal, account_name, Action.FIT_RUN)
+    outcome = fit(engine, account.name, only_if_changed=only_if_changed)
+    with transaction(engine) as connection:
+        record(
+            connection,
+            principal,
+            "curves.fit",
+            f"curve set {outcome.stored.version}",
+            account_id=account.id,
+            after={
+                "version": outcome.stored.version,
+                "refitted": outcome.refitted,
+                "entities": len(outcome.stored.curve_set),
+            },
+        )
+    return outcome
+
+
+def curves_as(engine: Engine, principal: Principal, account_name: str) -> StoredCurveSet:
+    account = _checked(engine, principal, account_name, Action.CURVES_READ)
+    return latest_curves(engine, account.name)
+
+
+def history_as(
+    engine: Engine, principal: Principal, account_name: str, *, start: dt.date | None = None
+) -> pd.DataFrame:
+    account = _checked(engine, principal, account_name, Action.CURVES_READ)
+    return load_history(engine, account.name, start=start)
+
+
+def plan_as(
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    request: AllocationRequest,
+    *,
+    day: dt.date | None = None,
+    monthly_cap_micros: int | None = None,
+) -> AccountPlan:
+    """A what-if plan: nothing is published or written."""
+    account = _checked(engine, principal, account_name, Action.WHAT_IF)
+    return plan(engine, account.name, request, day=day, monthly_cap_micros=monthly_cap_micros)
+
+
+def frontier_as(
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    request: AllocationRequest,
+    *,
+    day: dt.date | None = None,
+    budgets: Sequence[float] | None = None,
+) -> Frontier:
+    account = _checked(engine, principal, account_name, Action.WHAT_IF)
+    return frontier(engine, account.name, request, day=day, budgets=budgets)

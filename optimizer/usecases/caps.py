@@ -1,0 +1,306 @@
+"""Spend caps: proposed by a manager or finance, approved or rejected once by another finance key.
+
+An approved cap never changes; a new figure is a new cap. When approved caps overlap, the most
+recently approved one covering a day governs it (that is how finance corrects a cap).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, Select, insert, select, update
+
+from optimizer.access import Action, Principal, require, require_account
+from optimizer.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from optimizer.money import (
+    decimal_to_micros,
+    floor_to_minor_unit,
+    micros_to_decimal,
+    validate_currency,
+)
+from optimizer.store.engine import transaction
+from optimizer.store.tables import accounts, caps
+from optimizer.usecases.accounts import Account, find_account
+from optimizer.usecases.audit import record
+
+__all__ = [
+    "MAX_CAP_DAYS",
+    "Cap",
+    "CapStatus",
+    "cap_by_id",
+    "cap_covering",
+    "decide_cap",
+    "get_cap",
+    "list_caps",
+    "propose_cap",
+]
+
+CapStatus = Literal["proposed", "approved", "rejected"]
+MAX_CAP_DAYS = 366
+_MAX_NOTE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    id: int
+    account: str
+    period_start: dt.date
+    period_end: dt.date
+    amount_micros: int
+    currency: str
+    note: str
+    status: CapStatus
+    proposed_by: str
+    proposed_key_id: int | None
+    proposed_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str | None
+
+    @property
+    def amount(self) -> str:
+        return str(micros_to_decimal(self.amount_micros, self.currency))
+
+    @property
+    def days(self) -> int:
+        return (self.period_end - self.period_start).days + 1
+
+    def covers(self, day: dt.date) -> bool:
+        return self.period_start <= day <= self.period_end
+
+
+def propose_cap(
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    *,
+    period_start: dt.date,
+    period_end: dt.date,
+    amount: str,
+    currency: str,
+    note: str = "",
+) -> Cap:
+    """Record a proposed cap; it binds nothing until a finance key (not this one) approves it."""
+    require(principal, Action.CAP_PROPOSE)
+    if period_end < period_start:
+        raise InvalidInputError("period_end must be on or after period_start")
+    if (period_end - period_start).days + 1 > MAX_CAP_DAYS:
+        raise InvalidInputError(f"a cap covers at most {MAX_CAP_DAYS} days")
+    clean_note = note.strip()
+    if len(clean_note) > _MAX_NOTE:
+        raise InvalidInputError(f"the note is longer than {_MAX_NOTE} characters")
+    with transaction(engine) as connection:
+        account = _visible_account(connection, principal, account_name)
+        code = validate_currency(currency)
+        if code != account.currency:
+            raise InvalidInputError(
+                f"the cap is in {code} but account '{account.name}' is billed in "
+                f"{account.currency}; give the amount in {account.currency}"
+            )
+        micros = decimal_to_micros(amount, field="amount")
+        if micros <= 0:
+            raise InvalidInputError("the cap amount must be greater than zero")
+        if floor_to_minor_unit(micros, code) != micros:
+            raise InvalidInputError(
+                f"amount '{amount}' has more decimals than {code} has (minor unit)"
+            )
+        now = dt.datetime.now(dt.UTC)
+        cap_id = connection.execute(
+            insert(caps)
+            .values(
+                account_id=account.id,
+                period_start=period_start,
+                period_end=period_end,
+                amount_micros=micros,
+                currency=code,
+                note=clean_note,
+                status="proposed",
+                proposed_by=principal.actor,
+                proposed_key_id=principal.key_id,
+                proposed_at=now,
+            )
+            .returning(caps.c.id)
+        ).scalar_one()
+        cap = _load(connection, int(cap_id))
+        record(
+            connection,
+            principal,
+            "cap.propose",
+            f"cap {cap.id}",
+            account_id=account.id,
+            after=_shown(cap),
+        )
+    return cap
+
+
+def decide_cap(
+    engine: Engine,
+    principal: Principal,
+    cap_id: int,
+    *,
+    approve: bool,
+    note: str = "",
+) -> Cap:
+    """Approve or reject a proposed cap, once; the proposer can never decide their own cap."""
+    require(principal, Action.CAP_DECIDE)
+    with transaction(engine) as connection:
+        before = _load_for_update(connection, cap_id)
+        _check_visible(connection, principal, before)
+        if before.status != "proposed":
+            raise ConflictError(
+                f"cap {cap_id} is already {before.status}; approved caps never change, so "
+                "propose a new cap for a different amount"
+            )
+        same_key = principal.key_id is not None and principal.key_id == before.proposed_key_id
+        same_person = principal.key_id is None and principal.actor == before.proposed_by
+        if same_key or same_person:
+            raise PermissionDeniedError(
+                f"cap {cap_id} was proposed by {before.proposed_by}; another finance key must "
+                "decide it (four-eyes rule)"
+            )
+        status: CapStatus = "approved" if approve else "rejected"
+        connection.execute(
+            update(caps)
+            .where(caps.c.id == cap_id, caps.c.status == "proposed")
+            .values(
+                status=status,
+                decided_by=principal.actor,
+                decided_key_id=principal.key_id,
+                decided_at=dt.datetime.now(dt.UTC),
+                decision_note=note.strip()[:_MAX_NOTE],
+            )
+        )
+        after = _load(connection, cap_id)
+        record(
+            connection,
+            principal,
+            f"cap.{'approve' if approve else 'reject'}",
+            f"cap {cap_id}",
+            account_id=_account_id(connection, after.account),
+            before=_shown(before),
+            after=_shown(after),
+        )
+    return after
+
+
+def get_cap(engine: Engine, principal: Principal, cap_id: int) -> Cap:
+    require(principal, Action.CAP_READ)
+    with transaction(engine) as connection:
+        cap = _load(connection, cap_id)
+        _check_visible(connection, principal, cap)
+    return cap
+
+
+def list_caps(
+    engine: Engine, principal: Principal, account_name: str, *, status: str | None = None
+) -> list[Cap]:
+    """The account's caps, newest first."""
+    require(principal, Action.CAP_READ)
+    if status is not None and status not in ("proposed", "approved", "rejected"):
+        raise InvalidInputError("status must be proposed, approved or rejected")
+    with transaction(engine) as connection:
+        account = _visible_account(connection, principal, account_name)
+        query = _select().where(caps.c.account_id == account.id).order_by(caps.c.id.desc())
+        if status is not None:
+            query = query.where(caps.c.status == status)
+        return [_cap(r) for r in connection.execute(query).all()]
+
+
+def cap_covering(connection: Connection, account: Account, day: dt.date) -> Cap:
+    """The approved cap governing `day`, or ConflictError saying how to get one."""
+    row = connection.execute(
+        _select()
+        .where(
+            caps.c.account_id == account.id,
+            caps.c.status == "approved",
+            caps.c.period_start <= day,
+            caps.c.period_end >= day,
+        )
+        .order_by(caps.c.decided_at.desc(), caps.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        raise ConflictError(
+            f"no approved spend cap covers {day.isoformat()} for account '{account.name}'; "
+            "propose one (POST /v1/accounts/{account}/caps) and have finance approve it"
+        )
+    return _cap(row)
+
+
+def cap_by_id(connection: Connection, cap_id: int) -> Cap:
+    """A cap inside the caller's transaction (e.g. the one a recommendation obeys)."""
+    return _load(connection, cap_id)
+
+
+def _visible_account(connection: Connection, principal: Principal, name: str) -> Account:
+    account = find_account(connection, name)
+    require_account(principal, account.id, account.name)
+    return account
+
+
+def _check_visible(connection: Connection, principal: Principal, cap: Cap) -> None:
+    if principal.account_ids is None:
+        return
+    if _account_id(connection, cap.account) not in principal.account_ids:
+        raise NotFoundError(f"no cap with id {cap.id}")
+
+
+def _account_id(connection: Connection, name: str) -> int:
+    return int(
+        connection.execute(select(accounts.c.id).where(accounts.c.name == name)).scalar_one()
+    )
+
+
+def _select() -> Select[Any]:
+    return select(caps, accounts.c.name.label("account_name")).join(
+        accounts, accounts.c.id == caps.c.account_id
+    )
+
+
+def _load(connection: Connection, cap_id: int) -> Cap:
+    row = connection.execute(_select().where(caps.c.id == cap_id)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no cap with id {cap_id}")
+    return _cap(row)
+
+
+def _load_for_update(connection: Connection, cap_id: int) -> Cap:
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(caps.c.id).where(caps.c.id == cap_id).with_for_update())
+    return _load(connection, cap_id)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _cap(row: object) -> Cap:
+    r = row._mapping  # type: ignore[attr-defined]
+    proposed_at = _utc(r["proposed_at"])
+    assert proposed_at is not None
+    return Cap(
+        id=int(r["id"]),
+        account=r["account_name"],
+        period_start=r["period_start"],
+        period_end=r["period_end"],
+        amount_micros=int(r["amount_micros"]),
+        currency=r["currency"],
+        note=r["note"],
+        status=r["status"],
+        proposed_by=r["proposed_by"],
+        proposed_key_id=None if r["proposed_key_id"] is None else int(r["proposed_key_id"]),
+        proposed_at=proposed_at,
+        decided_by=r["decided_by"],
+        decided_at=_utc(r["decided_at"]),
+        decision_note=r["decision_note"],
+    )
+
+
+def _shown(cap: Cap) -> dict[str, object]:
+    shown = asdict(cap)
+    shown["amount"] = cap.amount
+    return shown

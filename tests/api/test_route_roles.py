@@ -1,0 +1,220 @@
+"""Every route x role x own/other account, generated from the app's routes.
+
+A route without a rule in RULES fails `test_every_route_has_a_rule`, so a new route cannot ship
+without deciding who may call it. Allowed calls must not answer 401/403/404; forbidden roles get
+403; a key scoped to the other account gets 404 (the account's existence is private); no key 401.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from optimizer.settings import Settings
+from tests.api.harness import Server
+
+A, M, F, S = "admin", "manager", "finance", "script"
+ALL = frozenset({A, M, F, S})
+
+RULES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/v1/accounts"): ALL,
+    ("POST", "/v1/accounts"): frozenset({A}),
+    ("GET", "/v1/accounts/{account}"): ALL,
+    ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
+    ("POST", "/v1/accounts/{account}/fits"): frozenset({A, M}),
+    ("GET", "/v1/accounts/{account}/curves"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/curves/{entity_id}"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/curves/{entity_id}/plot.png"): frozenset({A, M, F}),
+    ("POST", "/v1/accounts/{account}/optimizations"): frozenset({A, M, F}),
+    ("POST", "/v1/accounts/{account}/frontier"): frozenset({A, M, F}),
+    ("POST", "/v1/accounts/{account}/caps"): frozenset({M, F}),
+    ("GET", "/v1/accounts/{account}/caps"): frozenset({A, M, F}),
+    ("GET", "/v1/caps/{cap_id}"): frozenset({A, M, F}),
+    ("POST", "/v1/caps/{cap_id}/approve"): frozenset({F}),
+    ("POST", "/v1/caps/{cap_id}/reject"): frozenset({F}),
+    ("POST", "/v1/accounts/{account}/recommendations"): frozenset({A, M}),
+    ("GET", "/v1/accounts/{account}/recommendations"): ALL,
+    ("GET", "/v1/accounts/{account}/recommendations/latest"): ALL,
+    ("GET", "/v1/audit"): frozenset({A, F}),
+    ("GET", "/v1/keys"): frozenset({A}),
+    ("POST", "/v1/keys"): frozenset({A}),
+    ("DELETE", "/v1/keys/{key_id}"): frozenset({A}),
+    ("GET", "/v1/jobs/runs"): frozenset({A, M, F}),
+    ("POST", "/v1/accounts/{account}/jobs/nightly/run"): frozenset({A, M}),
+}
+
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+}
+"""No key needed and no account data behind them. `/ui` pages have their own session tests."""
+
+
+@cache
+def _api_routes() -> frozenset[tuple[str, str]]:
+    """Every operation the app serves, from its own OpenAPI schema."""
+    app = create_app(Settings(database_url="sqlite://"))
+    found = set()
+    for path, operations in app.openapi()["paths"].items():
+        if path in PUBLIC or path.startswith("/ui"):
+            continue
+        for method in operations:
+            found.add((method.upper(), path))
+    return frozenset(found)
+
+
+def test_every_route_has_a_rule() -> None:
+    routes = _api_routes()
+    missing = sorted(routes - set(RULES))
+    assert not missing, f"routes without an authorization rule: {missing}"
+    assert sorted(set(RULES) - routes) == [] or all(
+        p.startswith("/v1/jobs") or "jobs" in p for _, p in set(RULES) - routes
+    )
+
+
+def _body(method: str, path: str, day: dt.date, role: str) -> dict[str, Any]:
+    if path == "/v1/accounts":
+        return {
+            "json": {
+                "name": f"matrix-{role}-{day.toordinal()}-{id(path)}",
+                "currency": "EUR",
+                "timezone": "UTC",
+            }
+        }
+    if path.endswith("/performance"):
+        text = "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
+        text += f"{day.isoformat()},Matrix,1.00,1,10,0,0\n"
+        return {"content": text.encode(), "headers": {"Content-Type": "text/csv"}}
+    if path.endswith("/optimizations"):
+        return {"json": {"budget": "100.00", "level": "campaign"}}
+    if path.endswith("/frontier"):
+        return {"json": {"budgets": ["50", "100"]}}
+    if path.endswith("/caps") and method == "POST":
+        return {
+            "json": {
+                "period_start": day.isoformat(),
+                "period_end": day.isoformat(),
+                "amount": "10.00",
+                "currency": "{currency}",
+            }
+        }
+    if path.endswith("/recommendations") and method == "POST":
+        return {"json": {"date": day.isoformat()}}
+    if path == "/v1/keys" and method == "POST":
+        return {"json": {"role": "script", "label": "matrix", "accounts": ["acme"]}}
+    if method == "POST":
+        return {"json": {}}
+    return {}
+
+
+@pytest.fixture(scope="module")
+def targets(server: Server) -> dict[str, dict[str, Any]]:
+    """Per account: a cap id and an entity id to put in paths."""
+    out: dict[str, dict[str, Any]] = {}
+    day = server.history_end + dt.timedelta(days=200)
+    for account, proposer, currency in (("acme", "manager", "EUR"), ("globex", "manager_b", "USD")):
+        with server.client(proposer) as client:
+            caps = []
+            for _ in range(4):
+                body = {
+                    "period_start": day.isoformat(),
+                    "period_end": day.isoformat(),
+                    "amount": "1.00",
+                    "currency": currency,
+                }
+                caps.append(client.post(f"/v1/accounts/{account}/caps", json=body).json()["id"])
+            entity = client.get(f"/v1/accounts/{account}/curves", params={"limit": 1}).json()[0][
+                "entity_id"
+            ]
+        out[account] = {"caps": caps, "entity_id": entity, "currency": currency}
+    published = server.history_end + dt.timedelta(days=100)
+    with server.client("manager") as manager, server.client("finance") as finance:
+        body = {
+            "period_start": published.isoformat(),
+            "period_end": published.isoformat(),
+            "amount": "1000.00",
+            "currency": "EUR",
+        }
+        cap = manager.post("/v1/accounts/acme/caps", json=body).json()["id"]
+        assert finance.post(f"/v1/caps/{cap}/approve").status_code == 200
+        rec = manager.post(
+            "/v1/accounts/acme/recommendations", json={"date": published.isoformat()}
+        )
+        assert rec.status_code == 201, rec.text
+    return out
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for (method, path), allowed in sorted(RULES.items()):
+        for role in (A, M, F, S, "none"):
+            for scope in ("own", "other"):
+                scoped = any(p in path for p in ("{account}", "{cap_id}", "{entity_id}"))
+                if scope == "other" and (not scoped or role in (A, "none")):
+                    continue
+                cases.append(
+                    pytest.param(
+                        method, path, role, scope, allowed, id=f"{method} {path} {role} {scope}"
+                    )
+                )
+    return cases
+
+
+_KEY = {A: "admin", M: "manager", F: "finance2", S: "script"}
+_OTHER_KEY = {M: "manager_b", F: "finance_b", S: "script_b"}
+
+
+@pytest.mark.parametrize(("method", "path", "role", "scope", "allowed"), _cases())
+def test_route_role_matrix(
+    server: Server,
+    targets: dict[str, dict[str, Any]],
+    method: str,
+    path: str,
+    role: str,
+    scope: str,
+    allowed: frozenset[str],
+) -> None:
+    if (method, path) not in _api_routes():
+        pytest.skip("route not served yet")
+    scoped = "{account}" in path or "{cap_id}" in path or "{entity_id}" in path
+    if scope == "other" and (not scoped or role in (A, "none")):
+        pytest.skip("admin keys see every account; unscoped routes have no other account")
+    # The key is always an acme key (or a globex key for "other"); the path always names acme.
+    key = None if role == "none" else (_KEY[role] if scope == "own" else _OTHER_KEY[role])
+    account = "acme"
+    target = targets[account]
+    cap_index = {"approve": 0, "reject": 1}.get(path.rsplit("/", 1)[-1], 2)
+    concrete = (
+        path.replace("{account}", account)
+        .replace("{cap_id}", str(target["caps"][cap_index]))
+        .replace("{entity_id}", target["entity_id"])
+        .replace("{key_id}", "999999")
+    )
+    day = server.history_end + dt.timedelta(days=300)
+    kwargs = _body(method, path, day, role)
+    if "json" in kwargs and kwargs["json"].get("currency") == "{currency}":
+        kwargs["json"]["currency"] = target["currency"]
+    with server.client(key) as client:
+        response = client.request(method, concrete, **kwargs)
+    status = response.status_code
+    assert status != 500, response.text
+    if key is None:
+        assert status == 401, response.text
+    elif role not in allowed:
+        assert status == 403, response.text
+    elif scope == "other":
+        assert status == 404, response.text
+    elif path == "/v1/keys/{key_id}":
+        assert status == 404  # allowed, but there is no such key
+    else:
+        assert status not in (401, 403, 404), response.text
+    assert "detail" in response.json() if status >= 400 else True
