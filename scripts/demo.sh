@@ -39,4 +39,29 @@ echo "== 7. what other budgets would buy, and pictures"
 "$ppcopt" plot frontier --account demo-shop --out "$out/plots"
 "$ppcopt" plot allocation --account demo-shop --budget 2000 --out "$out/plots"
 
+echo "== 8. finance: a manager proposes a 30-day cap of 60,000.00 EUR, finance approves it (four eyes)"
+first=$("$bin/python" -c "import datetime as d; print(d.date.today())")
+last=$("$bin/python" -c "import datetime as d; print(d.date.today() + d.timedelta(days=29))")
+proposed=$("$ppcopt" caps propose demo-shop --start "$first" --end "$last" --amount 60000.00 \
+    --currency EUR --as maria.manager --note "December plan")
+echo "$proposed"
+cap_id=$(echo "$proposed" | sed -E 's/^proposed cap ([0-9]+):.*/\1/')
+"$ppcopt" caps approve "$cap_id" --as ben.finance --note "within the quarter's plan"
+
+echo "== 9. the nightly job: ingest the inbox, refit if the data changed, publish tomorrow under the cap"
+export PPCOPT_INBOX="$PWD/$out/inbox"
+rm -rf "$out/inbox"
+mkdir -p "$out/inbox/demo-shop"
+"$bin/python" - "$out/history.csv" "$out/inbox/demo-shop/last-week.csv" <<'PY'
+import sys
+
+import pandas as pd
+
+history = pd.read_csv(sys.argv[1], keep_default_na=False, dtype=str)
+days = sorted(history["date"].unique())[-7:]
+history[history["date"].isin(days)].to_csv(sys.argv[2], index=False)
+PY
+"$ppcopt" jobs run demo-shop
+"$ppcopt" jobs list --account demo-shop --limit 3
+
 echo "== done: outputs in $out/"

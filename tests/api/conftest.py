@@ -21,7 +21,8 @@ def server(
     if request.param == "postgres":
         _require_postgres()
     workdir = tmp_path_factory.mktemp(f"api-{request.param}")
-    with store(request.param, workdir, POSTGRES_URL) as (engine, env):
+    with store(request.param, workdir, POSTGRES_URL) as (engine, store_env):
         keys, end = seed(engine, workdir)
+        env = {**store_env, "PPCOPT_INBOX": str(workdir / "inbox")}
         with running_server(env, workdir) as base:
             yield Server(base_url=base, keys=keys, engine=engine, history_end=end, env=env)
