@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-output
 export PPCOPT_DATABASE_URL ?= sqlite:///$(CURDIR)/$(DEMO_DIR)/ppcopt.db
 
-.PHONY: demo test lint typecheck pytest bench serve clean
+.PHONY: demo test lint typecheck pytest browser bench fuzz serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,23 @@ pytest: $(VENV)/.installed-dev
 	@rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck pytest
+# The dashboard's browser test drives Debian's Chromium (no browser download); install it when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser test"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+			|| { echo "could not install chromium: the browser test will skip (fail under PPCOPT_REQUIRE_BROWSER=1)" >&2; }; \
+	fi
+
+test: lint typecheck browser pytest
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A longer schemathesis run than the bounded one in `make test`.
+fuzz: $(VENV)/.installed-dev
+	PPCOPT_FUZZ_EXAMPLES=$${PPCOPT_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -p no:cacheprovider -q tests/api/test_fuzz.py
 
 serve: $(VENV)/.installed
 	$(BIN)/ppcopt serve
