@@ -22,14 +22,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	bash scripts/demo.sh "$(BIN)" "$(DEMO_DIR)"
 
-PY_DIRS := optimizer api jobs tests bench
+PY_DIRS := optimizer api jobs tests bench clients/python
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy optimizer api jobs
+	$(BIN)/mypy optimizer api jobs clients/python
 
 # pytest exits 5 when it collected nothing: treat an empty suite as a failure, not a pass.
 pytest: $(VENV)/.installed-dev

@@ -97,26 +97,31 @@ def store(
         admin.dispose()
 
 
+def add_fitted_account(
+    engine: Engine, workdir: Path, name: str, currency: str, timezone: str, *, seed: int
+) -> None:
+    """An account with 60 simulated days to yesterday (3 campaigns x 3 keywords), fitted."""
+    end = dt.date.today() - dt.timedelta(days=1)
+    create_account(engine, name, currency=currency, timezone=timezone)
+    sim = simulate(
+        campaigns=3,
+        keywords_per_campaign=3,
+        days=60,
+        seed=seed,
+        start=end - dt.timedelta(days=59),
+        currency=currency,
+    )
+    path = workdir / f"{name}.csv"
+    write_canonical_csv(sim.history, path)
+    ingest(engine, name, path)
+    fit(engine, name)
+
+
 def seed(engine: Engine, workdir: Path) -> tuple[dict[str, str], dt.date]:
     """Two fitted accounts and one key per entry of KEY_SPECS."""
     end = dt.date.today() - dt.timedelta(days=1)
-    for name, currency, tz, seed_ in (
-        ("acme", "EUR", "Europe/Berlin", 5),
-        ("globex", "USD", "America/New_York", 6),
-    ):
-        create_account(engine, name, currency=currency, timezone=tz)
-        sim = simulate(
-            campaigns=3,
-            keywords_per_campaign=3,
-            days=60,
-            seed=seed_,
-            start=end - dt.timedelta(days=59),
-            currency=currency,
-        )
-        path = workdir / f"{name}.csv"
-        write_canonical_csv(sim.history, path)
-        ingest(engine, name, path)
-        fit(engine, name)
+    add_fitted_account(engine, workdir, "acme", "EUR", "Europe/Berlin", seed=5)
+    add_fitted_account(engine, workdir, "globex", "USD", "America/New_York", seed=6)
     keys = {}
     for key_name, (role, accounts) in KEY_SPECS.items():
         _, plaintext = create_key(
