@@ -52,7 +52,7 @@ bench: $(VENV)/.installed-dev
 
 # A longer schemathesis run than the bounded one in `make test`.
 fuzz: $(VENV)/.installed-dev
-	PPCOPT_FUZZ_EXAMPLES=$${PPCOPT_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -p no:cacheprovider -q tests/api/test_fuzz.py
+	PPCOPT_FUZZ_EXAMPLES=$${PPCOPT_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -p no:cacheprovider -q -n 2 tests/api/test_fuzz.py
 
 serve: $(VENV)/.installed
 	$(BIN)/ppcopt serve

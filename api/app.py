@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from api.deps import AuthLimiter
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
-from api.routes import accounts, audit, caps, curves, keys, ops, performance, plans, recommendations
+from api.routes import (
+    accounts,
+    audit,
+    caps,
+    curves,
+    jobs,
+    keys,
+    ops,
+    performance,
+    plans,
+    recommendations,
+)
 from optimizer import __version__
 from optimizer.settings import Settings, get_settings
 from optimizer.store.engine import make_engine
@@ -55,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         recommendations,
         audit,
         keys,
+        jobs,
     ):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware)

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import ErrorOut
 from optimizer.errors import (
     AuthenticationError,
     ConflictError,
@@ -27,7 +28,7 @@ from optimizer.errors import (
     StoreUnavailableError,
 )
 
-__all__ = ["STATUS", "error_body", "install_error_handlers"]
+__all__ = ["DOCUMENTED", "STATUS", "error_body", "install_error_handlers"]
 
 _log = logging.getLogger("ppcopt.api")
 
@@ -54,6 +55,19 @@ STATUS: dict[type[OptimizerError], tuple[int, str, str]] = {
     ),
     SolverError: (503, "solver_failed", "retry; if it persists, relax the request and report it"),
 }
+
+
+DOCUMENTED: dict[int, str] = {
+    400: "the body could not be parsed (malformed JSON or multipart)",
+    401: "no API key, or an unknown or revoked one",
+    403: "the key's role may not do this",
+    404: "no such account or object visible to this key",
+    409: "the current state does not allow this",
+    422: "the request or its data is invalid (row problems or conflicting constraints listed)",
+    429: "too many failed authentications from this address; see `Retry-After`",
+    503: "the store or the solver is unavailable right now; see `Retry-After`",
+}
+"""The error statuses every `/v1` operation may answer, documented in its OpenAPI entry."""
 
 
 def _lookup(exc: OptimizerError) -> tuple[int, str, str]:
@@ -112,7 +126,13 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+    code = {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "rate_limited",
+    }
     body = error_body(
         code.get(exc.status_code, "http_error"),
         str(exc.detail),
@@ -129,7 +149,39 @@ def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, 500)
 
 
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Every `/v1` operation lists the error statuses above with the ErrorOut body, so clients
+    (and the schema fuzz test) know every answer they can get; the 422 replaces FastAPI's own."""
+    shapes = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in shapes.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components["ErrorOut"] = shapes
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in DOCUMENTED.items():
+                responses.setdefault(str(code), {"description": description})
+            responses["422"] = {"description": DOCUMENTED[422], "content": content}
+            for code, entry in responses.items():
+                if code.isdigit() and int(code) >= 400:
+                    entry.setdefault("content", content)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers, and the same table in the OpenAPI schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        if "ErrorOut" not in schema.get("components", {}).get("schemas", {}):
+            _document_errors(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(OptimizerError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "AccountIn",
@@ -16,11 +16,13 @@ __all__ = [
     "CapIn",
     "CapOut",
     "CurveOut",
+    "ErrorOut",
     "FitOut",
     "FrontierIn",
     "FrontierOut",
     "IngestOut",
     "IssueOut",
+    "JobRunOut",
     "KeyCreatedOut",
     "KeyIn",
     "KeyOut",
@@ -33,6 +35,14 @@ __all__ = [
 ]
 
 _Strict = ConfigDict(extra="forbid")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+Instant = Annotated[dt.datetime, AfterValidator(_utc)]
+"""A moment in time, always sent with its offset: SQLite hands back stored UTC times naive."""
 
 
 class AccountIn(BaseModel):
@@ -55,6 +65,17 @@ class IssueOut(BaseModel):
     message: str
     severity: str
     text: str
+
+
+class ErrorOut(BaseModel):
+    """Every error: what went wrong, what to do, and row issues / conflicts when there are any."""
+
+    error: str
+    detail: str
+    hint: str
+    issues: list[IssueOut] | None = None
+    issue_count: int | None = None
+    conflicts: list[str] | None = None
 
 
 class IngestOut(BaseModel):
@@ -100,7 +121,7 @@ class FitOut(BaseModel):
     skipped: int
     window_start: dt.date
     window_end: dt.date
-    fitted_at: dt.datetime
+    fitted_at: Instant
 
 
 class CurveOut(BaseModel):
@@ -197,9 +218,9 @@ class CapOut(BaseModel):
     note: str
     status: str
     proposed_by: str
-    proposed_at: dt.datetime
+    proposed_at: Instant
     decided_by: str | None
-    decided_at: dt.datetime | None
+    decided_at: Instant | None
     decision_note: str | None
 
 
@@ -213,7 +234,7 @@ class RecommendationOut(BaseModel):
     date: dt.date
     level: str
     currency: str
-    created_at: dt.datetime
+    created_at: Instant
     created_by: str
     cap: CapOut
     budget: str
@@ -224,7 +245,7 @@ class RecommendationOut(BaseModel):
 
 class AuditOut(BaseModel):
     id: int
-    at: dt.datetime
+    at: Instant
     actor: str
     role: str
     action: str
@@ -248,9 +269,28 @@ class KeyOut(BaseModel):
     role: str
     label: str
     accounts: list[str] | None
-    created_at: dt.datetime
-    revoked_at: dt.datetime | None
+    created_at: Instant
+    revoked_at: Instant | None
 
 
 class KeyCreatedOut(KeyOut):
     key: str = Field(description="Shown once; store it now.")
+
+
+class JobRunOut(BaseModel):
+    id: int | None
+    account: str
+    run_key: str
+    trigger: str
+    scheduled_for: Instant | None
+    started_at: Instant
+    finished_at: Instant | None
+    status: Literal["running", "succeeded", "failed", "skipped"]
+    runner: str
+    rows_ingested: int
+    files_processed: int
+    files_rejected: int
+    curves_refit: bool
+    curve_set_version: int | None
+    recommendation_id: int | None
+    error: str | None

@@ -1,12 +1,14 @@
-"""Liveness, readiness and Prometheus metrics (no key needed: they reveal no account data)."""
+"""Liveness, readiness and Prometheus metrics (no key needed: they reveal no spend, budgets or
+performance; the job gauges carry account names)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from api.deps import StoreEngine
+from jobs.metrics import register_store_collector
 from optimizer.errors import StoreUnavailableError
 from optimizer.store.engine import is_current
 
@@ -42,6 +44,14 @@ def readyz(engine: StoreEngine) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response)
-def metrics() -> Response:
-    """Prometheus text format: request counts and latencies, nightly job outcomes."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(engine: StoreEngine) -> Response:
+    """Prometheus text format: request counts and latencies, and nightly job health read from the
+    store (failures in the last 24 h, last success, last run failed); the job gauges are left out
+    while the store is unreachable rather than failing the scrape."""
+    jobs = CollectorRegistry(auto_describe=False)
+    register_store_collector(engine, jobs)
+    try:
+        job_text = generate_latest(jobs)
+    except StoreUnavailableError:
+        job_text = b""
+    return Response(generate_latest() + job_text, media_type=CONTENT_TYPE_LATEST)

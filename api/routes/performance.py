@@ -70,7 +70,10 @@ def _out(report: IngestReport) -> IngestOut:
 @router.post(
     "/accounts/{account}/performance",
     openapi_extra={"requestBody": _UPLOAD_DOC},
-    responses={413: {"description": "over the upload size limit"}},
+    responses={
+        413: {"description": "over the upload size limit"},
+        415: {"description": "not multipart, CSV or JSON"},
+    },
 )
 async def upload(
     account: str,

@@ -1,8 +1,9 @@
 """Engines for SQLite and PostgreSQL, schema migrations, and the transaction boundary.
 
 `transaction` is the one place where "the database cannot be reached" (SQLAlchemy's OperationalError
-on connect, a dropped connection, a locked SQLite file) becomes `StoreUnavailableError`, so callers
-never see driver exceptions for an outage.
+on connect, a dropped connection, a locked SQLite file, a full disk) becomes
+`StoreUnavailableError`, and a value the database cannot hold (NUL characters on PostgreSQL, lone
+surrogates, numbers out of range) becomes `InvalidInputError`: callers never see driver errors.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.pool import QueuePool
 
 from optimizer.errors import InvalidInputError, StoreUnavailableError
@@ -105,9 +113,17 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             with connection.begin():
                 yield connection
         except DBAPIError as exc:
-            if exc.connection_invalidated or _is_sqlite_busy(exc):
+            if exc.connection_invalidated or _sqlite_error(exc) in _SQLITE_UNAVAILABLE:
                 raise _unavailable(engine, exc) from exc
+            if isinstance(exc, DataError):
+                raise _unstorable(exc.orig) from exc
             raise
+        except StatementError as exc:
+            if isinstance(exc.orig, UnicodeError):
+                raise _unstorable(exc.orig) from exc
+            raise
+        except UnicodeEncodeError as exc:
+            raise _unstorable(exc) from exc
 
 
 def _parse(url: str) -> URL:
@@ -153,8 +169,20 @@ def _alembic_config() -> Config:
     return config
 
 
-def _is_sqlite_busy(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+_SQLITE_UNAVAILABLE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL"})
+
+
+def _sqlite_error(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlite_errorname", ""))
+
+
+def _unstorable(exc: BaseException | None) -> InvalidInputError:
+    text = str(exc).strip()
+    reason = text.splitlines()[0][:200] if text else type(exc).__name__
+    return InvalidInputError(
+        f"a value cannot be stored ({reason}); remove NUL and other control characters, "
+        "and keep numbers within range"
+    )
 
 
 def _unavailable(engine: Engine, exc: DBAPIError) -> StoreUnavailableError:

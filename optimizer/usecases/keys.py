@@ -12,6 +12,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
@@ -21,7 +22,14 @@ from optimizer.store.engine import transaction
 from optimizer.store.tables import accounts, api_key_accounts, api_keys
 from optimizer.usecases.audit import record
 
-__all__ = ["ApiKey", "authenticate", "create_key", "list_keys", "revoke_key"]
+__all__ = [
+    "ApiKey",
+    "authenticate",
+    "create_key",
+    "list_keys",
+    "principal_for_key_id",
+    "revoke_key",
+]
 
 _PREFIX = "ppc_"
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
@@ -155,16 +163,32 @@ def authenticate(engine: Engine, plaintext: str) -> Principal:
                 "the API key is missing, unknown or revoked; send `Authorization: Bearer KEY` "
                 "with an active key (an admin creates one with `ppcopt keys create`)"
             )
-        ids = (
-            None
-            if row.all_accounts
-            else frozenset(
-                int(a)
-                for a in connection.execute(
-                    select(api_key_accounts.c.account_id).where(api_key_accounts.c.key_id == row.id)
-                ).scalars()
+        return _principal(connection, row)
+
+
+def principal_for_key_id(engine: Engine, key_id: int) -> Principal:
+    """The principal of an active key by id, looked up again on every dashboard request: a
+    session keeps only the key id, so revoking the key ends its sessions at once."""
+    with transaction(engine) as connection:
+        row = connection.execute(select(api_keys).where(api_keys.c.id == key_id)).one_or_none()
+        if row is None or row.revoked_at is not None:
+            raise AuthenticationError(
+                "the API key of this session was revoked or removed; sign in with an active key"
             )
+        return _principal(connection, row)
+
+
+def _principal(connection: Connection, row: Any) -> Principal:
+    ids = (
+        None
+        if row.all_accounts
+        else frozenset(
+            int(a)
+            for a in connection.execute(
+                select(api_key_accounts.c.account_id).where(api_key_accounts.c.key_id == row.id)
+            ).scalars()
         )
+    )
     return Principal(role=Role(row.role), label=row.label, key_id=int(row.id), account_ids=ids)
 
 

@@ -1,0 +1,70 @@
+"""Stores for fault tests: a migrated SQLite file or PostgreSQL schema with one fitted account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, MetaData, select
+
+from optimizer.io import write_canonical_csv
+from optimizer.simulate import simulate
+from optimizer.usecases.accounts import create_account
+from optimizer.usecases.fit import fit
+from optimizer.usecases.ingest import ingest
+from tests.api.harness import store
+from tests.conftest import POSTGRES_URL, _require_postgres
+
+ACCOUNT = "acme"
+
+
+@dataclass
+class Store:
+    engine: Engine
+    env: dict[str, str]
+    workdir: Path
+    history_end: dt.date
+
+
+def history(workdir: Path, name: str, *, days: int, end: dt.date, seed: int = 3) -> Path:
+    sim = simulate(
+        campaigns=3,
+        keywords_per_campaign=3,
+        days=days,
+        seed=seed,
+        start=end - dt.timedelta(days=days - 1),
+        currency="EUR",
+    )
+    path = workdir / name
+    write_canonical_csv(sim.history, path)
+    return path
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in a stable order."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        return {
+            name: sorted((tuple(r) for r in connection.execute(select(table))), key=repr)
+            for name, table in sorted(metadata.tables.items())
+        }
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def fitted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """One EUR account with 60 days of history and a fit."""
+    if request.param == "postgres":
+        _require_postgres()
+    with store(request.param, tmp_path, POSTGRES_URL) as (engine, env):
+        end = dt.date.today() - dt.timedelta(days=1)
+        create_account(engine, ACCOUNT, currency="EUR", timezone="UTC")
+        ingest(engine, ACCOUNT, history(tmp_path, "first.csv", days=60, end=end))
+        fit(engine, ACCOUNT)
+        yield Store(engine, env, tmp_path, end)
