@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import ui
 from api.deps import AuthLimiter
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
@@ -69,5 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs,
     ):
         app.include_router(module.router)
+    app.include_router(ui.router)
     app.add_middleware(MetricsMiddleware)
     return app

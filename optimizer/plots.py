@@ -19,7 +19,14 @@ from optimizer.models import EntityCurve
 from optimizer.schema import entity_label
 from optimizer.solver import Allocation, Frontier
 
-__all__ = ["allocation_figure", "curve_figure", "figure_bytes", "frontier_figure", "save_figure"]
+__all__ = [
+    "allocation_figure",
+    "curve_figure",
+    "figure_bytes",
+    "frontier_figure",
+    "save_figure",
+    "spend_bars_figure",
+]
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CMAP = matplotlib.colormaps["tab10"]
@@ -74,15 +81,24 @@ def curve_figure(
     return fig
 
 
-def frontier_figure(frontier: Frontier, *, cap: float | None = None) -> Figure:
-    """Expected conversions against total budget, with the current total and the cap marked."""
+def frontier_figure(
+    frontier: Frontier,
+    *,
+    cap: float | None = None,
+    recommended: float | None = None,
+    cap_label: str = "cap",
+) -> Figure:
+    """Expected conversions against total budget, with the current total, the cap and the
+    recommended total marked (`cap_label` names the cap line, e.g. a day's share of a month)."""
     points = frontier.points[frontier.points["feasible"].astype(bool)]
     fig = Figure(figsize=(10, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
     left.plot(points["budget"], points["expected_conversions"], marker="o", color="C0")
     left.axvline(frontier.current_total, color="0.3", linestyle="--", label="current total")
     if cap is not None:
-        left.axvline(cap, color="C3", label="cap")
+        left.axvline(cap, color="C3", label=cap_label)
+    if recommended is not None:
+        left.axvline(recommended, color="C2", linestyle=":", linewidth=2, label="recommended")
     left.set_xlabel(f"total daily budget ({frontier.currency})")
     left.set_ylabel("expected conversions per day")
     left.legend(fontsize=8)
@@ -97,15 +113,23 @@ def frontier_figure(frontier: Frontier, *, cap: float | None = None) -> Figure:
 
 def allocation_figure(allocation: Allocation) -> Figure:
     """Current against recommended spend per campaign (horizontal bars)."""
-    campaigns = allocation.campaigns().sort_values("recommended_spend")
-    height = max(2.5, 0.35 * len(campaigns) + 1)
+    return spend_bars_figure(allocation.campaigns(), allocation.currency)
+
+
+def spend_bars_figure(campaigns: pd.DataFrame, currency: str) -> Figure:
+    """Current against recommended spend per campaign, from any table with the columns
+    `campaign`, `current_spend` and `recommended_spend` (a plan, or a published recommendation)."""
+    rows = campaigns.sort_values("recommended_spend")
+    height = max(2.5, 0.35 * len(rows) + 1)
     fig = Figure(figsize=(8, height), layout="constrained")
     ax = fig.subplots()
-    y = np.arange(len(campaigns))
-    ax.barh(y - 0.2, campaigns["current_spend"], height=0.4, color="0.6", label="current")
-    ax.barh(y + 0.2, campaigns["recommended_spend"], height=0.4, color="C0", label="recommended")
-    ax.set_yticks(y, campaigns["campaign"], fontsize=8)
-    ax.set_xlabel(f"daily spend ({allocation.currency})")
+    y = np.arange(len(rows))
+    current = rows["current_spend"].astype(float)
+    recommended = rows["recommended_spend"].astype(float)
+    ax.barh(y - 0.2, current, height=0.4, color="0.6", label="current")
+    ax.barh(y + 0.2, recommended, height=0.4, color="C0", label="recommended")
+    ax.set_yticks(y, rows["campaign"], fontsize=8)
+    ax.set_xlabel(f"daily spend ({currency})")
     ax.legend(fontsize=8)
     ax.set_title("Current vs recommended spend by campaign", fontsize=10)
     return fig

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.image import imread
 
@@ -16,6 +17,7 @@ from optimizer.plots import (
     figure_bytes,
     frontier_figure,
     save_figure,
+    spend_bars_figure,
 )
 from optimizer.solver import AllocationRequest
 
@@ -55,3 +57,34 @@ def test_svg_bytes(small_fit) -> None:
     curve = next(iter(small_fit[0]))
     data = figure_bytes(curve_figure(curve), "svg")
     assert data.lstrip().startswith(b"<?xml") and b"<svg" in data
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"], ids=["png", "svg"])
+def test_frontier_marks_cap_and_recommendation(small_fit, fmt: str) -> None:
+    curve_set, _ = small_fit
+    day = curve_set.window_end + dt.timedelta(days=1)
+    result = plan_frontier(curve_set, AllocationRequest(currency="EUR"), day)
+    fig = frontier_figure(
+        result, cap=result.current_total * 1.5, recommended=result.current_total * 1.3,
+        cap_label="budget under the cap",
+    )  # fmt: skip
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["current total", "budget under the cap", "recommended"]
+    assert len(figure_bytes(fig, fmt)) > 10_000
+
+
+def test_spend_bars_from_a_published_table_escape_names_in_svg(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "campaign": ["Brand <script>alert(1)</script>", "متجر -- عام", "Generic"],
+            "current_spend": [120.5, 80.0, 10.25],
+            "recommended_spend": [150.0, 60.0, 0.0],
+        }
+    )
+    fig = spend_bars_figure(table, "EUR")
+    svg = figure_bytes(fig, "svg")
+    assert b"<svg" in svg and b"<script" not in svg
+    path = tmp_path / "bars.png"
+    save_figure(fig, path)
+    _is_real_picture(path)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1].startswith("Brand")
