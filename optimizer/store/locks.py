@@ -32,8 +32,6 @@ LOCK_TTL = dt.timedelta(minutes=10)
 """How long a SQLite lock row outlives its last heartbeat (a crashed holder on another host)."""
 
 _POLL_SECONDS = 0.5
-# First half of the two-int advisory key: "job" in ASCII, so no other lock in the project collides.
-_ADVISORY_NAMESPACE = 0x6A6F62
 _INT4 = 2**31
 
 _log = logging.getLogger("ppcopt.jobs")
@@ -60,7 +58,7 @@ def account_lock(
 
 @contextmanager
 def _advisory_lock(engine: Engine, account_id: int, wait_seconds: float) -> Iterator[bool]:
-    params = {"ns": _ADVISORY_NAMESPACE, "key": account_id % _INT4}
+    params = {"key": account_id % _INT4}
     try:
         connection = engine.connect()
     except OperationalError as exc:
@@ -76,8 +74,13 @@ def _advisory_lock(engine: Engine, account_id: int, wait_seconds: float) -> Iter
 
 
 def _try_advisory(connection: Connection, function: str, params: dict[str, int]) -> bool:
+    """Advisory locks are database-wide: the first half of the key names the schema, so stores in
+    different schemas of one database (account ids repeat across them) never block each other."""
     got = connection.execute(
-        text(f"SELECT {function}(CAST(:ns AS integer), CAST(:key AS integer))"), params
+        text(
+            f"SELECT {function}(hashtext('ppcopt-job:' || current_schema()), CAST(:key AS integer))"
+        ),
+        params,
     ).scalar_one()
     connection.commit()
     return bool(got)
