@@ -1,5 +1,5 @@
-"""Benchmark cases, registered with `bench.case.case` on import."""
+"""Benchmark cases, registered with `bench.registry.case` on import."""
 
-from bench.suites import fit, ingest, solver
+from bench.suites import api, fit, ingest, nightly, scale, solver
 
-__all__ = ["fit", "ingest", "solver"]
+__all__ = ["api", "fit", "ingest", "nightly", "scale", "solver"]

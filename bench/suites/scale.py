@@ -1,4 +1,8 @@
-"""Scale: per-entity fit cost on each engine; the nightly queries on a large PostgreSQL table."""
+"""The nightly queries on a large PostgreSQL performance table: timings and EXPLAIN plans.
+
+The plans (EXPLAIN ANALYZE, BUFFERS) are written to `<workdir>/explain-<rows>.txt` for
+docs/scaling.md; `index_plans` counts the queries whose plan reads through an index.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,12 @@ import os
 import statistics
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
-from bench.plan import BenchItem
 from bench.registry import case
 
-__all__ = ["PLAN_ITEMS", "fit_engine", "nightly_queries"]
+__all__ = ["nightly_queries"]
 
 _POSTGRES_URL = os.environ.get(
     "PPCOPT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -35,54 +39,6 @@ _NIGHTLY_QUERIES: dict[str, str] = {
         "AND date >= :month AND date < :day"
     ),
 }
-
-
-@case("fit_engine")
-def fit_engine(
-    *,
-    campaigns: int,
-    keywords: int,
-    days: int = 180,
-    engine: str = "local",
-    n_jobs: int = 1,
-    workers: int = 2,
-    workdir: str = "",
-) -> dict[str, Any]:
-    """Fit a simulated account on one engine; pools are started and warmed up before the clock."""
-    from optimizer.models import FitOptions, fit_account
-    from optimizer.simulate import simulate
-
-    history = simulate(campaigns=campaigns, keywords_per_campaign=keywords, days=days, seed=1)
-    warmup = simulate(campaigns=workers, keywords_per_campaign=2, days=60, seed=2).history
-    cluster = None
-    address = None
-    if engine == "dask":
-        from distributed import LocalCluster
-
-        cluster = LocalCluster(
-            n_workers=workers,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-            silence_logs=40,
-        )
-        address = cluster.scheduler_address
-    try:
-        common: dict[str, Any] = {"n_jobs": n_jobs, "engine": engine, "dask_address": address}
-        fit_account(warmup, FitOptions(bootstrap=2), **common)
-        started = time.perf_counter()
-        curves = fit_account(history.history, **common)
-        seconds = time.perf_counter() - started
-    finally:
-        if cluster is not None:
-            cluster.close()
-    entities = len(curves)
-    return {
-        "entities": entities,
-        "seconds": seconds,
-        "ms_per_entity": 1000 * seconds / entities,
-        "entities_per_s": entities / seconds,
-    }
 
 
 @case("nightly_queries")
@@ -116,12 +72,34 @@ def nightly_queries(
                 name: _median_ms(connection, text(sql), params)
                 for name, sql in _NIGHTLY_QUERIES.items()
             }
+            plans = {
+                name: _explain(connection, sql, params) for name, sql in _NIGHTLY_QUERIES.items()
+            }
     finally:
         engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    return {"rows": accounts * entities * days, "load_seconds": load_s, **timings}
+    rows = accounts * entities * days
+    report = Path(workdir) / f"explain-{rows}.txt"
+    report.write_text(
+        "".join(f"-- {name}\n{_NIGHTLY_QUERIES[name]}\n{plan}\n\n" for name, plan in plans.items())
+    )
+    return {
+        "rows": rows,
+        "rows_per_account": entities * days,
+        "load_seconds": load_s,
+        **timings,
+        "index_plans": sum("Index" in plan for plan in plans.values()),
+        "queries": len(plans),
+    }
+
+
+def _explain(connection: Any, sql: str, params: dict[str, Any]) -> str:
+    from sqlalchemy import text
+
+    rows = connection.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}"), params).all()
+    return "\n".join(str(row[0]) for row in rows)
 
 
 def _fill_statements(accounts: int, entities: int, days: int) -> list[str]:
@@ -146,45 +124,3 @@ def _median_ms(connection: Any, statement: Any, params: dict[str, Any]) -> float
         connection.execute(statement, params).all()
         runs.append(1000 * (time.perf_counter() - started))
     return statistics.median(runs)
-
-
-_FIT_SIZE = {"campaigns": 20, "keywords": 50}
-_FIT_QUICK = {"campaigns": 2, "keywords": 5}
-
-PLAN_ITEMS: list[BenchItem] = [
-    BenchItem(
-        "scale",
-        f"fit {_FIT_SIZE['campaigns'] * _FIT_SIZE['keywords']:,} keywords x 180 days, "
-        "local engine, 1 process",
-        "fit_engine",
-        {**_FIT_SIZE, "engine": "local", "n_jobs": 1},
-        {**_FIT_QUICK, "engine": "local", "n_jobs": 1},
-        repeats=1,
-        note="per-entity fit cost on one core; docs/scaling.md sizes clusters from it",
-    ),
-    BenchItem(
-        "scale",
-        "the same on the local engine, 2 processes (joblib loky)",
-        "fit_engine",
-        {**_FIT_SIZE, "engine": "local", "n_jobs": 2},
-        {**_FIT_QUICK, "engine": "local", "n_jobs": 2},
-        repeats=1,
-    ),
-    BenchItem(
-        "scale",
-        "the same on Dask (LocalCluster, 2 worker processes x 1 thread)",
-        "fit_engine",
-        {**_FIT_SIZE, "engine": "dask", "workers": 2},
-        {**_FIT_QUICK, "engine": "dask", "workers": 2},
-        repeats=1,
-    ),
-    BenchItem(
-        "scale",
-        "nightly queries for one account of 2,000,000 performance rows (PostgreSQL)",
-        "nightly_queries",
-        {"accounts": 40, "entities": 280, "days": 180},
-        {"accounts": 4, "entities": 20, "days": 40},
-        repeats=1,
-        targets=(("month_to_date_ms", "<=", 50.0, "month-to-date spend <= 50 ms"),),
-    ),
-]
