@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = config
     app.state.engine = make_engine(config.database_url, schema=config.database_schema)
     app.state.auth_limiter = AuthLimiter(config.auth_failures_per_minute)
+    app.state.rendered_recommendations = recommendations.rendered_cache()
     install_error_handlers(app)
     for module in (
         ops,

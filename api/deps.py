@@ -25,12 +25,15 @@ __all__ = [
 ]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    """Async although it does no I/O: FastAPI runs a sync dependency in its thread pool, a hop
+    per request that costs more than the lookup."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
+    """Async for the same reason as `get_settings_dep`."""
     engine: Engine = request.app.state.engine
     return engine
 

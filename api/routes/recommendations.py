@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, StoreEngine
 from api.routes.caps import cap_out
@@ -16,9 +18,15 @@ from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal
 from optimizer.report import to_safe_csv
 from optimizer.usecases.authorized import account_as
-from optimizer.usecases.recommendations import Recommendation, history, latest, publish
+from optimizer.usecases.recommendations import (
+    Recommendation,
+    history,
+    latest,
+    latest_etag,
+    publish,
+)
 
-__all__ = ["router"]
+__all__ = ["rendered_cache", "router"]
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
@@ -81,22 +89,72 @@ def latest_(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The latest published recommendation, with the cap it obeys and when it was made."""
-    rec = latest(engine, principal, account)
-    etag = _etag(rec, level, format)
+    rec_id, rec_etag = latest_etag(engine, principal, account)
+    etag = f'"{rec_etag}-{level}-{format}"'
+    if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag, **_NO_CACHE})
+    rendered: _Rendered = request.app.state.rendered_recommendations
+    key = (rec_id, level, format)
+    page = rendered.get(key)
+    if page is None:
+        page = _render(latest(engine, principal, account), level, format)
+        rendered.put((page.rec_id, level, format), page)
+    return Response(page.body, media_type=page.media_type, headers=page.headers)
+
+
+_NO_CACHE = {"Cache-Control": "private, no-cache"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    rec_id: int
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+class _Rendered:
+    """Published recommendations never change, so each is rendered once per level and format;
+    a script's poll then costs a key check and one indexed lookup."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._pages: OrderedDict[tuple[int, str, str], _Page] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str, str]) -> _Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[int, str, str], page: _Page) -> None:
+        with self._lock:
+            self._pages[key] = page
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+
+def rendered_cache() -> _Rendered:
+    """One per app (ids repeat across stores)."""
+    return _Rendered()
+
+
+def _render(rec: Recommendation, level: Level, fmt: str) -> _Page:
     headers = {
-        "ETag": etag,
-        "Cache-Control": "private, no-cache",
+        "ETag": _etag(rec, level, fmt),
+        **_NO_CACHE,
         "Last-Modified": rec.created_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "X-Recommendation-Id": str(rec.id),
         "X-Cap-Id": str(rec.cap.id),
     }
-    if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers=headers)
-    if format == "csv":
+    if fmt == "csv":
         name = f"{rec.account}-{rec.date.isoformat()}-{level}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
-        return Response(to_safe_csv(rec.table(level)), media_type="text/csv", headers=headers)
-    return JSONResponse(_out(rec, level).model_dump(mode="json"), headers=headers)
+        body = to_safe_csv(rec.table(level)).encode("utf-8")
+        return _Page(rec.id, body, "text/csv; charset=utf-8", headers)
+    return _Page(rec.id, _out(rec, level).model_dump_json().encode(), "application/json", headers)
 
 
 @router.get("/accounts/{account}/recommendations")
