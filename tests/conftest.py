@@ -8,7 +8,6 @@ parallel (pytest-xdist). An unreachable server skips those tests, unless PPCOPT_
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from optimizer.errors import StoreUnavailableError
 from optimizer.store.engine import make_engine, transaction, upgrade
+from tests.stores import postgres_schema
 
 POSTGRES_URL = os.environ.get(
     "PPCOPT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -59,18 +59,8 @@ def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         engine.dispose()
         return
     _require_postgres()
-    schema = f"test_{uuid.uuid4().hex}"
-    admin = make_engine(POSTGRES_URL)
-    with transaction(admin) as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, schema=schema)
-    try:
+    with postgres_schema(POSTGRES_URL) as (engine, _):
         yield engine
-    finally:
-        engine.dispose()
-        with transaction(admin) as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

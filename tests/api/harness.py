@@ -12,23 +12,23 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from optimizer.access import Role, system_principal
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
-from optimizer.store.engine import make_engine, transaction, upgrade
+from optimizer.store.engine import make_engine, upgrade
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.keys import create_key
+from tests.stores import postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = system_principal("cli:test-admin")
@@ -82,19 +82,9 @@ def store(
         finally:
             engine.dispose()
         return
-    schema = f"api_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(postgres_url)
-    with transaction(admin) as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(postgres_url, schema=schema)
-    upgrade(engine)
-    try:
+    with postgres_schema(postgres_url, prefix="api") as (engine, schema):
+        upgrade(engine)
         yield engine, {"PPCOPT_DATABASE_URL": postgres_url, "PPCOPT_DATABASE_SCHEMA": schema}
-    finally:
-        engine.dispose()
-        with transaction(admin) as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def add_fitted_account(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine
 
 from optimizer.access import Role
 from optimizer.usecases.accounts import create_account
@@ -23,6 +23,7 @@ from optimizer.usecases.keys import create_key
 from tests.api.harness import ADMIN, running_server, store
 from tests.badinputs import CORPUS, REJECTED, ROW_REJECTED, BadInput, params
 from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.stores import dump
 
 ACCOUNT = "shop"
 INJECTED = "injected"
@@ -62,17 +63,6 @@ def shop(
         )[1]
         with running_server(env, workdir) as base:
             yield Store(engine, base, keys)
-
-
-def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table of the store, in a stable order."""
-    metadata = MetaData()
-    metadata.reflect(engine)
-    with engine.connect() as connection:
-        return {
-            name: sorted((tuple(r) for r in connection.execute(select(table))), key=repr)
-            for name, table in sorted(metadata.tables.items())
-        }
 
 
 def _upload(shop: Store, case: BadInput, tmp_path: Path) -> httpx.Response:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, select
+from sqlalchemy import Engine
 
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
@@ -41,17 +41,6 @@ def history(workdir: Path, name: str, *, days: int, end: dt.date, seed: int = 3)
     path = workdir / name
     write_canonical_csv(sim.history, path)
     return path
-
-
-def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in a stable order."""
-    metadata = MetaData()
-    metadata.reflect(engine)
-    with engine.connect() as connection:
-        return {
-            name: sorted((tuple(r) for r in connection.execute(select(table))), key=repr)
-            for name, table in sorted(metadata.tables.items())
-        }
 
 
 @pytest.fixture(

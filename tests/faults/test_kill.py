@@ -19,7 +19,8 @@ from pathlib import Path
 from optimizer.access import Role, system_principal
 from optimizer.usecases.caps import decide_cap, propose_cap
 from tests.api.harness import ROOT
-from tests.faults.conftest import ACCOUNT, Store, dump, history
+from tests.faults.conftest import ACCOUNT, Store, history
+from tests.stores import dump
 
 _CHILD = """
 import os, re, signal, sys

@@ -26,7 +26,8 @@ from optimizer.usecases.ingest import ingest, load_history
 from optimizer.usecases.keys import create_key
 from tests.api.harness import ADMIN, running_server, store
 from tests.conftest import POSTGRES_URL, _require_postgres
-from tests.faults.conftest import ACCOUNT, Store, dump, history
+from tests.faults.conftest import ACCOUNT, Store, history
+from tests.stores import dump
 
 
 class Proxy:
