@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo
 
@@ -352,17 +352,7 @@ def _start(
     scheduled_for: dt.datetime | None,
     now: dt.datetime,
 ) -> JobRun | None:
-    run = JobRun(
-        id=None,
-        account=account.name,
-        run_key=run_key,
-        trigger=trigger,
-        scheduled_for=scheduled_for,
-        started_at=now,
-        finished_at=None,
-        status="running",
-        runner=runner_name(),
-    )
+    run = _new_run(account, run_key, trigger, scheduled_for, now)
     values = asdict(run)
     del values["id"], values["account"]
     try:
@@ -415,6 +405,17 @@ def _skipped(
     reason: str,
 ) -> JobRun:
     _log.info("nightly run %s of account %s skipped: %s", run_key, account.name, reason)
+    started = _new_run(account, run_key, trigger, scheduled_for, now)
+    return replace(started, finished_at=now, status="skipped", error=reason)
+
+
+def _new_run(
+    account: Account,
+    run_key: str,
+    trigger: str,
+    scheduled_for: dt.datetime | None,
+    now: dt.datetime,
+) -> JobRun:
     return JobRun(
         id=None,
         account=account.name,
@@ -422,10 +423,9 @@ def _skipped(
         trigger=trigger,
         scheduled_for=scheduled_for,
         started_at=now,
-        finished_at=now,
-        status="skipped",
+        finished_at=None,
+        status="running",
         runner=runner_name(),
-        error=reason,
     )
 
 
