@@ -193,4 +193,52 @@ def _operations() -> list[BenchItem]:
     ]
 
 
-PLAN: list[BenchItem] = [*_ingest(), *_fit(), *_solver(), *_operations()]
+def _quality() -> list[BenchItem]:
+    size = {"campaigns": 8, "keywords": 12, "days": 180}
+    quick = {"seeds": 1, "campaigns": 2, "keywords": 3, "days": 60}
+    return [
+        BenchItem(
+            "quality",
+            "fitted vs true expected conversions (8 campaigns x 12 keywords x 180 days, 5 seeds)",
+            "fit_accuracy",
+            {"seeds": 5, **size},
+            quick,
+            repeats=1,
+            targets=(
+                ("median_rel_err", "<=", 0.10, "median error <= 10%"),
+                ("median_rel_err_0_5x", "<=", 0.10, "<= 10% at 0.5x"),
+                ("median_rel_err_1x", "<=", 0.10, "<= 10% at 1x"),
+                ("median_rel_err_1_5x", "<=", 0.10, "<= 10% at 1.5x"),
+                ("band_coverage_10_90", ">=", 0.80, "80% band covers 80%"),
+            ),
+            note="Entities with at least one conversion a day; both sides on the day after the "
+            "history with their own trend, weekday factors averaged out.",
+        ),
+        BenchItem(
+            "quality",
+            "uplift vs the oracle at the current budget, bounds [0.5x, 1.5x], 180 days, 6 seeds",
+            "uplift",
+            {"seeds": 6, **size},
+            quick,
+            repeats=1,
+            targets=(
+                ("mean_uplift_share", ">=", 0.75, ">= 75% of the oracle's uplift"),
+                ("worst_change_vs_current", ">=", -0.01, "never loses > 1%"),
+            ),
+        ),
+        BenchItem(
+            "quality",
+            "uplift vs the oracle, as above with 365 days of history, 6 seeds",
+            "uplift",
+            {"seeds": 6, **{**size, "days": 365}},
+            quick,
+            repeats=1,
+            targets=(
+                ("mean_uplift_share", ">=", 0.75, ">= 75% of the oracle's uplift"),
+                ("worst_change_vs_current", ">=", -0.01, "never loses > 1%"),
+            ),
+        ),
+    ]
+
+
+PLAN: list[BenchItem] = [*_ingest(), *_fit(), *_quality(), *_solver(), *_operations()]

@@ -1,5 +1,5 @@
 """Benchmark cases, registered with `bench.registry.case` on import."""
 
-from bench.suites import api, fit, ingest, nightly, scale, solver
+from bench.suites import api, fit, ingest, nightly, quality, scale, solver
 
-__all__ = ["api", "fit", "ingest", "nightly", "scale", "solver"]
+__all__ = ["api", "fit", "ingest", "nightly", "quality", "scale", "solver"]
