@@ -28,6 +28,7 @@ from sqlalchemy.exc import (
     OperationalError,
     StatementError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import QueuePool
 
 from optimizer.errors import InvalidInputError, StoreUnavailableError
@@ -108,6 +109,12 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         connection = engine.connect()
     except OperationalError as exc:
         raise _unavailable(engine, exc) from exc
+    except PoolTimeoutError as exc:
+        raise StoreUnavailableError(
+            f"every connection to the database {_shown(engine.url)} stayed busy for "
+            f"{_POSTGRES_POOL['pool_timeout']} s; try again shortly",
+            retry_after_seconds=10,
+        ) from exc
     with connection:
         try:
             with connection.begin():

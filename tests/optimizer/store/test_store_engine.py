@@ -150,3 +150,22 @@ def test_password_is_not_shown_when_unavailable() -> None:
     with pytest.raises(StoreUnavailableError) as raised, transaction(engine):
         pass
     assert "hunter2" not in raised.value.message
+
+
+@pytest.mark.postgres
+def test_an_exhausted_connection_pool_is_unavailable_not_a_crash() -> None:
+    """A burst that outlasts the pool's wait is a retryable 503 for the API, never a 500."""
+    from sqlalchemy import create_engine
+
+    from tests.conftest import POSTGRES_URL, _require_postgres
+
+    _require_postgres()
+    engine = create_engine(POSTGRES_URL, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        held = engine.connect()
+        with pytest.raises(StoreUnavailableError, match="busy") as caught, transaction(engine):
+            pass
+        held.close()
+        assert caught.value.retry_after_seconds > 0
+    finally:
+        engine.dispose()
