@@ -146,10 +146,11 @@ def plan_campaigns(history: pd.DataFrame) -> CampaignPlan:
     frame = validate_history(history)
     first = frame["date"].min()
     days = int((frame["date"].max() - first).days) + 1
-    grouped = frame.groupby(list(NAME_COLUMNS), sort=True)
-    code = grouped.ngroup().to_numpy(dtype=np.int64)
-    names = grouped.size().index.to_frame(index=False)
-    count = len(names)
+    code = frame["entity"].to_numpy()
+    count = int(code.max()) + 1
+    any_row = np.empty(count, dtype=np.int64)
+    any_row[code] = np.arange(code.size)
+    names = frame.loc[any_row, list(NAME_COLUMNS)].reset_index(drop=True)
     order = np.argsort(code, kind="stable")
     spend = frame["spend"].to_numpy()[order]
     conversions = frame["conversions"].to_numpy()[order]
@@ -157,7 +158,7 @@ def plan_campaigns(history: pd.DataFrame) -> CampaignPlan:
     value = np.bincount(code, weights=frame["conversion_value"].to_numpy(), minlength=count).astype(
         np.float64
     )
-    del frame, grouped
+    del frame
     code = code[order]
     total_conversions = float(conversions.sum())
     account_vpc = float(value.sum()) / total_conversions if total_conversions > 0 else 0.0

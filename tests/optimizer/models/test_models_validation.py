@@ -8,6 +8,7 @@ import pytest
 
 from optimizer.errors import InvalidInputError
 from optimizer.models import FitOptions, fit_account
+from optimizer.models.validation import validate_history
 from optimizer.schema import CANONICAL_COLUMNS
 
 
@@ -87,3 +88,34 @@ def test_invalid_options_raise_invalid_input(kwargs) -> None:
 def test_zero_jobs_is_invalid_input() -> None:
     with pytest.raises(InvalidInputError):
         fit_account(_history(), n_jobs=0)
+
+
+def test_repeated_day_names_the_entity_and_the_day() -> None:
+    frame = _history()
+    frame = pd.concat([frame, frame.iloc[[3]]], ignore_index=True)
+    with pytest.raises(InvalidInputError, match=r"1 repeated .* campaign 'Brand'.* on 2026-01-04"):
+        validate_history(frame)
+
+
+def test_entities_are_numbered_in_sorted_name_order_whatever_the_input_dtype() -> None:
+    rows = []
+    for campaign, keyword in [("b", "z"), ("a", "y"), ("b", "x"), ("a", "")]:
+        part = _history()
+        part["campaign"], part["keyword"] = campaign, keyword
+        rows.append(part)
+    text = pd.concat(rows, ignore_index=True).sample(frac=1.0, random_state=3)
+    as_categories = text.astype({"campaign": "category", "keyword": "category"})
+    as_categories["campaign"] = as_categories["campaign"].cat.add_categories(["", "zz"])
+    for frame in (text, as_categories):
+        clean = validate_history(frame)
+        names = clean.groupby("entity")[["campaign", "keyword"]].first()
+        assert [tuple(r) for r in names.itertuples(index=False)] == [
+            ("a", ""),
+            ("a", "y"),
+            ("b", "x"),
+            ("b", "z"),
+        ]
+        assert list(clean["entity"]) == [
+            names.index[list(names.itertuples(index=False)).index((c, k))]
+            for c, k in zip(frame["campaign"], frame["keyword"], strict=True)
+        ]
