@@ -9,6 +9,8 @@ campaigns. Within a campaign every step is vectorised over its entities and over
 3. each family fitted to every entity with data of its own (thin keywords shrunk toward the
    campaign curve), scored on the held-out latest weeks; the best family is kept, except that thin
    keywords keep the campaign's;
+   in a campaign with enough keywords, keyword elasticities are pooled instead (`shrinkage`) and
+   the keywords share the family that forecasts their held-out weeks best in sum;
 4. keywords with almost no data take the campaign curve scaled to their spend share (`pooling`);
 5. bootstrap bands, trust region, value per conversion, diagnostics and grade.
 
@@ -43,10 +45,18 @@ from optimizer.models.pooling import (
 from optimizer.models.profile import (
     fixed_shape_scale,
     profile_fit,
+    scale_for_shape,
     spend_scale,
     to_transformed,
 )
 from optimizer.models.selection import Folds, baseline_holdout, holdout_deviance, make_folds, skill
+from optimizer.models.shrinkage import (
+    POOLED_FAMILIES,
+    elasticity,
+    information_variance,
+    shape_for_elasticity,
+    shrink_elasticities,
+)
 from optimizer.schema import EntityKey
 
 __all__ = ["CampaignTask", "fit_campaign"]
@@ -159,6 +169,7 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
         share = np.where(keyword, x.sum(axis=1) / max(float(agg_x.sum()), 1e-300), 1.0)
 
     stats = _spend_stats(x, valid)
+    current = x[:, max(0, n - options.current_days) :].sum(axis=1) / options.current_days
     conversions = y.sum(axis=1)
     pooled = classify(conversions, stats["cv"], keyword, options)
     trust = (options.trust_low_multiple * stats["min"], options.trust_high_multiple * stats["max"])
@@ -178,6 +189,7 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
                 campaign_params,
                 share[own],
                 (trust[0][own], trust[1][own]),
+                current[own],
             )
         )
     borrowed = np.flatnonzero(pooled == FALLBACK)
@@ -199,7 +211,7 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
         baseline=(
             baseline_holdout(y, valid, folds) if folds.count else np.full(len(task.keys), np.nan)
         ),
-        current=x[:, max(0, n - options.current_days) :].sum(axis=1) / options.current_days,
+        current=current,
         campaign_vpc=(float(task.value.sum()) + m * task.account_value_per_conversion)
         / (float(conversions.sum()) + m),
     )
@@ -366,17 +378,27 @@ def _fit_own(
     campaign_params: Mapping[str, float],
     share: FloatArray,
     trust: tuple[FloatArray, FloatArray],
+    current: FloatArray,
 ) -> dict[int, _Choice]:
-    """Fit every family to entities with data of their own; thin ones shrink toward the campaign."""
+    """Fit every family to entities with data of their own.
+
+    In a campaign with enough keywords their elasticities are pooled and they share one family;
+    otherwise thin keywords are shrunk toward the campaign curve. Either way a thin keyword is
+    capped below its campaign curve over its trust region.
+    """
     x, y = task.spend[idx], task.conversions[idx]
     scale = spend_scale(x)
     shrunk = pooled == SHRUNK
+    keywords = np.array([not task.keys[i].is_campaign_level for i in idx])
+    families = [f for f in options.families if f in POOLED_FAMILIES]
+    pool = bool(families) and 0 < options.pool_min_keywords <= int(keywords.sum())
     cap_grid = np.geomspace(trust[0], trust[1], _CAP_POINTS, axis=-1)
+    tried = [f for f in options.families if not pool or f in families or not keywords.all()]
     fits: dict[str, Params] = {}
     scores: dict[str, FloatArray] = {}
-    for family in options.families:
+    for family in tried:
         center = strength = None
-        if family == campaign_family and shrunk.any():
+        if family == campaign_family and shrunk.any() and not pool:
             prior = scaled_shape(family, campaign_params, share)
             center = np.stack(to_transformed(family, prior, scale), axis=-1)
             strength = np.where(shrunk, options.prior_strength, 0.0)
@@ -391,22 +413,53 @@ def _fit_own(
             prior_strength=strength,
         )
         params = dict(fit.params)
-        if family == campaign_family and shrunk.any():
+        if pool and family in families:
+            params = _pooled_elasticity(family, params, x, y, axis, scale, keywords, current)
+        if shrunk.any() and (family == campaign_family or (pool and family in families)):
             shape = {name: v for name, v in params.items() if name != "a"}
-            cap = range_cap(family, campaign_params, shape, cap_grid)
+            cap = range_cap(family, campaign_params, shape, cap_grid, campaign_family)
             params["a"] = np.where(shrunk[:, None], np.minimum(params["a"], cap), params["a"])
         fits[family] = params
         scores[family] = _selection_score(family, params, fit.objective, x, y, axis)
-    table = np.stack([scores[f] for f in options.families], axis=1)
-    choice = np.argmin(table, axis=1)
+    table = np.stack([scores[f] for f in tried], axis=1)
+    choice = np.array([tried[c] for c in np.argmin(table, axis=1)])
+    if pool:
+        summed = {f: float(scores[f][keywords].sum()) for f in families}
+        choice = np.where(keywords, min(families, key=summed.__getitem__), choice)
+    else:
+        choice = np.where(shrunk, campaign_family, choice)
     out: dict[int, _Choice] = {}
     for j, i in enumerate(idx):
-        family = campaign_family if shrunk[j] else options.families[int(choice[j])]
+        family = str(choice[j])
         params = {name: v[j] for name, v in fits[family].items()}
         holdout = float(scores[family][j]) if axis.folds.count else None
-        family_dev = {f: float(scores[f][j]) for f in options.families} if axis.folds.count else {}
+        family_dev = {f: float(scores[f][j]) for f in tried} if axis.folds.count else {}
         out[int(i)] = _Choice(family, params, holdout, family_dev)
     return out
+
+
+def _pooled_elasticity(
+    family: str,
+    params: Params,
+    x: FloatArray,
+    y: FloatArray,
+    axis: _Axis,
+    scale: FloatArray,
+    keywords: BoolArray,
+    current: FloatArray,
+) -> Params:
+    """Keyword shapes moved to their pooled elasticity at current spend (every weight vector), and
+    the scale `a` refitted for the moved shape."""
+    (t0,) = to_transformed(family, {n: v for n, v in params.items() if n != "a"}, scale[:, None])
+    reference = np.where(current > 0, current, scale)
+    lx = np.log(reference / scale)[:, None]
+    own = elasticity(family, t0, lx)
+    boot = own[:, axis.boot_rows]
+    variance = np.var(boot, axis=1, ddof=1) if boot.shape[1] > 1 else np.zeros(len(own))
+    variance = np.maximum(variance, information_variance(x, y))
+    moved = shrink_elasticities(own, variance, keywords)
+    shape = np.where(keywords[:, None], shape_for_elasticity(family, moved.values, lx), t0)
+    return scale_for_shape(family, (shape,), x, y, axis.exposure, axis.weights, scale)
 
 
 def _fit_fallback(

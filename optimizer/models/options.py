@@ -21,7 +21,9 @@ class FitOptions:
     `thin_conversions` conversions or a spend coefficient of variation below `thin_spend_cv` have
     their shape shrunk toward the campaign curve with `prior_strength`; below `fallback_conversions`
     or `fallback_spend_cv` they use the campaign curve scaled to their spend share. Bands come from
-    `bootstrap` replicates resampling whole blocks of `block_days` days.
+    `bootstrap` replicates resampling whole blocks of `block_days` days. In a campaign with at
+    least `pool_min_keywords` keywords of their own (0: never), keyword elasticities are pooled
+    (`shrinkage`) and the keywords share one family, chosen on their summed holdout deviance.
     """
 
     families: tuple[str, ...] = ("hill", "power", "log")
@@ -45,6 +47,7 @@ class FitOptions:
     dow_ridge: float = 5.0
     trend_prior_sd_per_year: float = 0.25
     calendar_rounds: int = 2
+    pool_min_keywords: int = 4
 
     def __post_init__(self) -> None:
         if not self.families or any(f not in FAMILIES for f in self.families):

@@ -82,19 +82,22 @@ def range_cap(
     campaign: Mapping[str, float],
     shape: Mapping[str, FloatArray],
     spend_grid: FloatArray,
+    campaign_family: str | None = None,
 ) -> FloatArray:
     """Largest `a` per entity/replicate keeping the curve below the campaign curve on `spend_grid`.
 
-    shape: the entity's own shape parameters, (K, R); spend_grid: (K, G). Used for shrunk keywords,
+    shape: the entity's own shape parameters (family `family`), (K, R); spend_grid: (K, G); the
+    campaign curve is of `campaign_family` (default: the same family). Used for shrunk keywords,
     whose shape may differ from the campaign's, so the comparison is made where the solver may move
     them (their trust region) rather than at every spend.
     """
     spec = FAMILIES[family]
+    top_spec = FAMILIES[campaign_family or family]
     x = spend_grid[:, None, :]
     unit = {name: np.asarray(shape[name])[..., None] for name in spec.param_names if name != "a"}
     unit["a"] = np.ones(1)
     basis = spec.function(x, *(unit[name] for name in spec.param_names))
-    top = spec.function(x, *(float(campaign[name]) for name in spec.param_names))
+    top = top_spec.function(x, *(float(campaign[name]) for name in top_spec.param_names))
     ok = basis > 0
     ratio = np.where(ok, top / np.where(ok, basis, 1.0), np.inf)
     return np.asarray(ratio.min(axis=-1), dtype=np.float64)

@@ -30,6 +30,7 @@ __all__ = [
     "ShapeSpace",
     "fixed_shape_scale",
     "profile_fit",
+    "scale_for_shape",
     "spend_scale",
     "to_natural",
     "to_transformed",
@@ -315,9 +316,7 @@ def _profile_chunk(
     refined = lows + position * space.steps
 
     t_ref = [refined[..., i] for i in range(dims)]
-    g_r, logg_r = _basis(space.family, lx[:, None, :], [t[..., None] for t in t_ref])
-    s1_r = np.einsum("krn,kn,rn->kr", g_r, me, w)
-    s2_r = np.einsum("krn,kn,rn->kr", logg_r, my, w)
+    s1_r, s2_r = _sums(space.family, lx, me, my, w, t_ref)
     q_ref = _objective(y_sum, s1_r, s2_r) + _penalty(t_ref, center, strength, space.prior_scales)
     better = q_ref < q_best
     t_final = [np.where(better, refined[..., i], grid_point[..., i]) for i in range(dims)]
@@ -326,6 +325,41 @@ def _profile_chunk(
     a_rel = closed_form_scale(y_sum, s1_final)
     params = to_natural(space.family, t_final, a_rel, scale[:, None])
     return ProfileFit(space.family, params, np.where(better, q_ref, q_best))
+
+
+def _sums(
+    family: str,
+    lx: FloatArray,
+    me: FloatArray,
+    my: FloatArray,
+    w: FloatArray,
+    t: Sequence[FloatArray],
+) -> tuple[FloatArray, FloatArray]:
+    """Weighted sums of exposure * g and conversions * log g, (K, R), for shapes t of (K, R)."""
+    g, logg = _basis(family, lx[:, None, :], [c[..., None] for c in t])
+    return np.einsum("krn,kn,rn->kr", g, me, w), np.einsum("krn,kn,rn->kr", logg, my, w)
+
+
+def scale_for_shape(
+    family: str,
+    t: Sequence[FloatArray],
+    spend: FloatArray,
+    conversions: FloatArray,
+    exposure: FloatArray,
+    weights: FloatArray,
+    scale: FloatArray,
+) -> dict[str, FloatArray]:
+    """Natural parameters (K, R) for given transformed shapes t (each (K, R)): the Poisson MLE of
+    `a` under every weight vector, the shape held where it is."""
+    x = np.atleast_2d(np.asarray(spend, dtype=np.float64))
+    expo = np.broadcast_to(exposure, x.shape)
+    mask = (x > 0) & (expo > 0)
+    lx = np.where(mask, np.log(np.where(mask, x, 1.0) / scale[:, None]), 0.0)
+    me = np.where(mask, expo, 0.0)
+    my = np.where(mask, np.atleast_2d(conversions), 0.0)
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    s1, _ = _sums(family, lx, me, my, w, t)
+    return to_natural(family, list(t), closed_form_scale(my @ w.T, s1), scale[:, None])
 
 
 def fixed_shape_scale(

@@ -3,7 +3,8 @@
 The recommendation is for the day after a 180-day history, at the current total budget, each entity
 kept within [0.5x, 1.5x] of its current spend. It and the current split are both evaluated on the
 true curves of that day; the oracle (the exact optimum of the true curves under the same budget and
-bounds) says how much uplift there was to find.
+bounds) says how much uplift there was to find. The issue's bar is on average over accounts: at
+least 75% of the oracle's uplift, and never more than 1% lost against the current split on any.
 """
 
 from __future__ import annotations
@@ -41,9 +42,21 @@ class Outcome:
     best: float
 
 
-@pytest.fixture(scope="module", params=[pytest.param(1, id="seed1"), pytest.param(2, id="seed2")])
-def outcome(request: pytest.FixtureRequest) -> Outcome:
-    sim = simulate(campaigns=8, keywords_per_campaign=12, days=180, seed=request.param)
+SEEDS = (1, 2, 3)
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[int, Outcome]:
+    return {seed: _outcome(seed) for seed in SEEDS}
+
+
+@pytest.fixture(params=[pytest.param(seed, id=f"seed{seed}") for seed in SEEDS])
+def outcome(request: pytest.FixtureRequest, outcomes: dict[int, Outcome]) -> Outcome:
+    return outcomes[request.param]
+
+
+def _outcome(seed: int) -> Outcome:
+    sim = simulate(campaigns=8, keywords_per_campaign=12, days=180, seed=seed)
     curves = fit_account(sim.history)
     day = curves.window_end + dt.timedelta(days=1)
     table = curves.table(day)
@@ -95,12 +108,12 @@ def test_recommendation_never_loses_against_the_current_split(outcome: Outcome) 
     assert outcome.reached >= (1 - MAX_LOSS) * outcome.baseline
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fitted marginal returns are too noisy on 180 days: the recommendation captures 63% "
-    "(seed1) and 47% (seed2) of the oracle's uplift (74-85% with 365 days of history)",
-)
-def test_recommendation_captures_most_of_the_oracle_uplift(outcome: Outcome) -> None:
-    available = outcome.best - outcome.baseline
-    assert available > MIN_AVAILABLE_UPLIFT * outcome.baseline, "too little uplift to measure"
-    assert outcome.reached - outcome.baseline >= MIN_UPLIFT_SHARE * available
+def test_recommendation_captures_most_of_the_oracle_uplift_on_average(
+    outcomes: dict[int, Outcome],
+) -> None:
+    shares = []
+    for seed, outcome in outcomes.items():
+        available = outcome.best - outcome.baseline
+        assert available > MIN_AVAILABLE_UPLIFT * outcome.baseline, f"seed {seed}: nothing to find"
+        shares.append((outcome.reached - outcome.baseline) / available)
+    assert np.mean(shares) >= MIN_UPLIFT_SHARE, f"uplift shares {np.round(shares, 3)}"

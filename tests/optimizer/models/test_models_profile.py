@@ -8,7 +8,13 @@ from scipy.optimize import minimize
 
 from optimizer.models.families import hill
 from optimizer.models.likelihood import poisson_deviance
-from optimizer.models.profile import fixed_shape_scale, profile_fit, spend_scale
+from optimizer.models.profile import (
+    fixed_shape_scale,
+    profile_fit,
+    scale_for_shape,
+    spend_scale,
+    to_transformed,
+)
 
 
 def _data(seed: int, n: int = 240) -> tuple[np.ndarray, np.ndarray]:
@@ -114,3 +120,19 @@ def test_spend_scale_ignores_repetition_and_zero_days() -> None:
     x = np.array([[1.0, 4.0, 0.0, 16.0]])
     assert spend_scale(x)[0] == pytest.approx(4.0)
     assert spend_scale(x, np.array([[2.0, 2.0, 5.0, 2.0]]))[0] == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("family", ["hill", "power", "log"], ids=["hill", "power", "log"])
+def test_scale_for_shape_reproduces_the_profile_fit(family: str) -> None:
+    xs, ys = zip(*(_data(seed, 120) for seed in (8, 9)), strict=True)
+    x, y = np.stack(xs), np.stack(ys)
+    rng = np.random.default_rng(1)
+    weights = np.vstack([np.ones(120), rng.integers(0, 3, 120)]).astype(float)
+    scale = spend_scale(x)
+    fit = profile_fit(family, x, y, np.ones_like(x), weights, scale=scale)
+    shape = {p: v for p, v in fit.params.items() if p != "a"}
+    again = scale_for_shape(
+        family, to_transformed(family, shape, scale[:, None]), x, y, np.ones_like(x), weights, scale
+    )
+    for name, value in fit.params.items():
+        np.testing.assert_allclose(again[name], value, rtol=1e-9)
