@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     database_schema: str | None = None
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     inbox: Path = Field(

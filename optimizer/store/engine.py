@@ -39,15 +39,12 @@ __all__ = ["is_current", "make_engine", "transaction", "upgrade"]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
-# Per process: 5 kept open, up to 5 more under bursts (10 at most, so 8 processes stay within
-# PostgreSQL's default max_connections=100 with room for psql and migrations); a caller waits up
-# to 30 s for a free connection before SQLAlchemy raises; connections are replaced after 30 min so
+# Sizes come from settings (default per process: 5 kept open, up to 5 more under bursts, so 8
+# processes stay within PostgreSQL's default max_connections=100 with room for psql and migrations;
+# a caller waits up to 30 s for a free connection). Connections are replaced after 30 min so
 # firewalls and PgBouncer never see stale ones; pre-ping drops connections the server closed.
 _POSTGRES_POOL: dict[str, Any] = {
     "poolclass": QueuePool,
-    "pool_size": 5,
-    "max_overflow": 5,
-    "pool_timeout": 30,
     "pool_recycle": 1800,
     "pool_pre_ping": True,
 }
@@ -61,7 +58,8 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
     `postgresql://` URLs use psycopg 3. `schema` (PostgreSQL only) puts every table in that schema,
     which lets tests and benchmarks share one database.
     """
-    parsed = _parse(url if url is not None else get_settings().database_url)
+    settings = get_settings()
+    parsed = _parse(url if url is not None else settings.database_url)
     backend = parsed.get_backend_name()
     if schema is not None and backend != "postgresql":
         raise InvalidInputError(f"a schema can only be chosen on PostgreSQL, not on {backend}")
@@ -77,9 +75,21 @@ def make_engine(url: str | None = None, *, schema: str | None = None) -> Engine:
                 connect_args["connect_timeout"] = _POSTGRES_CONNECT_TIMEOUT_S
             if schema is not None:
                 connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(parsed, connect_args=connect_args, **_POSTGRES_POOL)
+        return create_engine(
+            parsed,
+            connect_args=connect_args,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout_seconds,
+            **_POSTGRES_POOL,
+        )
     except NoSuchModuleError as exc:
         raise InvalidInputError(f"unsupported database URL '{_shown(parsed)}': {exc}") from exc
+
+
+def _pool_timeout(engine: Engine) -> float:
+    pool = engine.pool
+    return float(pool.timeout()) if isinstance(pool, QueuePool) else 0.0
 
 
 def upgrade(engine: Engine) -> None:
@@ -112,7 +122,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     except PoolTimeoutError as exc:
         raise StoreUnavailableError(
             f"every connection to the database {_shown(engine.url)} stayed busy for "
-            f"{_POSTGRES_POOL['pool_timeout']} s; try again shortly",
+            f"{_pool_timeout(engine):g} s; try again shortly",
             retry_after_seconds=10,
         ) from exc
     with connection:

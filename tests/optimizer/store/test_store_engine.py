@@ -153,19 +153,27 @@ def test_password_is_not_shown_when_unavailable() -> None:
 
 
 @pytest.mark.postgres
-def test_an_exhausted_connection_pool_is_unavailable_not_a_crash() -> None:
-    """A burst that outlasts the pool's wait is a retryable 503 for the API, never a 500."""
-    from sqlalchemy import create_engine
-
+def test_an_exhausted_connection_pool_is_unavailable_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst that outlasts the configured pool's wait is a retryable 503 for the API, never a
+    500, and the message says how long it waited."""
+    from optimizer.settings import get_settings
     from tests.conftest import POSTGRES_URL, _require_postgres
 
     _require_postgres()
-    engine = create_engine(POSTGRES_URL, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    monkeypatch.setenv("PPCOPT_DATABASE_POOL_SIZE", "1")
+    monkeypatch.setenv("PPCOPT_DATABASE_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("PPCOPT_DATABASE_POOL_TIMEOUT_SECONDS", "0.2")
+    get_settings.cache_clear()
+    engine = make_engine(POSTGRES_URL)
     try:
         held = engine.connect()
-        with pytest.raises(StoreUnavailableError, match="busy") as caught, transaction(engine):
+        busy = pytest.raises(StoreUnavailableError, match=r"busy for 0.2 s")
+        with busy as caught, transaction(engine):
             pass
         held.close()
         assert caught.value.retry_after_seconds > 0
     finally:
         engine.dispose()
+        get_settings.cache_clear()
