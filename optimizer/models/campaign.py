@@ -457,7 +457,7 @@ def _pooled_elasticity(
     boot = own[:, axis.boot_rows]
     variance = np.var(boot, axis=1, ddof=1) if boot.shape[1] > 1 else np.zeros(len(own))
     variance = np.maximum(variance, information_variance(x, y))
-    moved = shrink_elasticities(own, variance, keywords)
+    moved = shrink_elasticities(own, variance, keywords, axis.boot_rows)
     shape = np.where(keywords[:, None], shape_for_elasticity(family, moved.values, lx), t0)
     return scale_for_shape(family, (shape,), x, y, axis.exposure, axis.weights, scale)
 

@@ -106,13 +106,19 @@ def information_variance(spend: FloatArray, conversions: FloatArray) -> FloatArr
 
 
 def shrink_elasticities(
-    values: FloatArray, variance: FloatArray, members: npt.NDArray[np.bool_]
+    values: FloatArray,
+    variance: FloatArray,
+    members: npt.NDArray[np.bool_],
+    replicate_rows: slice | None = None,
 ) -> PooledElasticity:
     """Pull every row (weight vector) of `values` (K, R) toward its members' precision-weighted
-    mean, each member i by tau^2 / (tau^2 + variance_i); non-members are returned unchanged.
+    mean, each member i by w_i = tau^2 / (tau^2 + variance_i); non-members are returned unchanged.
 
     The spread tau^2 is estimated once from row 0 (the full-data fit); each row gets its own mean,
-    so a cross-validation fold's curves never see the days it is scored on.
+    so a cross-validation fold's curves never see the days it is scored on. Bootstrap replicates
+    (`replicate_rows`) are instead spread around the pooled point to the posterior variance
+    w_i x variance_i: shrinking each replicate like a point would shrink their spread by w_i
+    squared, and bands built on them would claim more certainty than the pooling earned.
     """
     v = np.maximum(np.asarray(variance, dtype=np.float64), _VARIANCE_FLOOR)
     finite = members & np.isfinite(v)
@@ -126,12 +132,39 @@ def shrink_elasticities(
     pooled = np.where(
         members[:, None], mean[None, :] + own[:, None] * (values - mean[None, :]), values
     )
+    if replicate_rows is not None:
+        pooled[:, replicate_rows] = _posterior_replicates(
+            values, pooled, mean, own, v, members, replicate_rows
+        )
     return PooledElasticity(
         values=np.asarray(pooled, dtype=np.float64),
         own_weight=np.asarray(own, dtype=np.float64),
         mean=np.asarray(mean, dtype=np.float64),
         spread=spread,
     )
+
+
+def _posterior_replicates(
+    values: FloatArray,
+    pooled: FloatArray,
+    mean: FloatArray,
+    own: FloatArray,
+    variance: FloatArray,
+    members: npt.NDArray[np.bool_],
+    rows: slice,
+) -> FloatArray:
+    """Replicates around the pooled point with spread sqrt(w x variance), plus the share (1 - w)
+    of the campaign mean's own replicate-to-replicate movement."""
+    replicates = values[:, rows]
+    spread = np.var(replicates, axis=1, ddof=1) if replicates.shape[1] > 1 else np.zeros(len(own))
+    ok = spread > 0
+    factor = np.where(ok, np.sqrt(own * variance / np.where(ok, spread, 1.0)), 0.0)
+    moved = (
+        pooled[:, :1]
+        + factor[:, None] * (replicates - values[:, :1])
+        + (1.0 - own[:, None]) * (mean[None, rows] - mean[0])
+    )
+    return np.asarray(np.where(members[:, None], moved, replicates), dtype=np.float64)
 
 
 def _between_variance(estimates: FloatArray, variances: FloatArray) -> float:

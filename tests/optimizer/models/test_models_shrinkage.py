@@ -69,3 +69,20 @@ def test_information_variance_falls_with_conversions_and_is_infinite_without_var
     variance = information_variance(spend, conversions)
     assert variance[1] == pytest.approx(variance[0] / 5)
     assert np.isinf(variance[2])
+
+
+def test_replicates_spread_to_the_posterior_variance_around_the_pooled_point() -> None:
+    rng = np.random.default_rng(11)
+    k, r = 40, 400
+    point = rng.normal(0.4, 0.1, size=k) + rng.normal(0.0, np.sqrt(0.02), size=k)
+    variance = np.full(k, 0.02)
+    replicates = point[:, None] + rng.normal(0.0, np.sqrt(0.02), size=(k, r))
+    values = np.column_stack([point, replicates])
+    pooled = shrink_elasticities(values, variance, np.ones(k, dtype=bool), slice(1, 1 + r))
+    spread = np.var(pooled.values[:, 1:], axis=1, ddof=1)
+    moving_mean = np.var(pooled.mean[1:], ddof=1)
+    expected = pooled.own_weight * variance + (1 - pooled.own_weight) ** 2 * moving_mean
+    assert 0.1 < pooled.own_weight[0] < 0.9
+    np.testing.assert_allclose(spread, expected, rtol=0.2)
+    centre = pooled.values[:, 1:].mean(axis=1)
+    np.testing.assert_allclose(centre, pooled.values[:, 0], atol=0.03)
