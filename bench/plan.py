@@ -104,6 +104,11 @@ def _fit() -> list[BenchItem]:
 
 
 def _solver() -> list[BenchItem]:
+    speed = {
+        10_000: ("seconds", "<=", 2.0, "10k entities in <= 2 s"),
+        100_000: ("seconds", "<=", 20.0, "100k entities in <= 20 s"),
+    }
+    quality = ("objective_ratio", ">=", 0.999, ">= 0.999 of exact")
     items = [
         BenchItem(
             "optimise",
@@ -112,20 +117,28 @@ def _solver() -> list[BenchItem]:
             {"entities": n},
             {"entities": 200},
             repeats=3 if n < 100_000 else 1,
-            targets=(("seconds", "<=", 20.0, "100k entities in <= 20 s"),) if n >= 100_000 else (),
+            targets=(speed[n], quality) if n in speed else (quality,),
         )
         for n in (1_000, 10_000, 100_000)
     ]
-    items.append(
+    items.extend(
         BenchItem(
             "optimise",
-            "scipy SLSQP vs the product LP on the same 300-entity problem",
+            f"scipy SLSQP vs the product LP on the same {n:,}-entity problem",
             "solver_slsqp",
-            {"entities": 300},
+            {"entities": n},
             {"entities": 50, "maxiter": 20},
             repeats=1,
-            note="SLSQP runs at 300 entities only: 200 iterations already take ~20 s there and its "
-            "dense QP subproblems grow as n^3 (1,000 entities would take minutes).",
+            note=note,
+        )
+        for n, note in (
+            (300, ""),
+            (
+                1_000,
+                "SLSQP stops at 1,000 entities: its dense QP subproblems grow as n^3, so 10,000 "
+                "entities would take hours (the issue's 5-minute limit); the LP column is the "
+                "same problem solved by the product.",
+            ),
         )
     )
     items.append(
