@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api import ui
@@ -38,12 +39,23 @@ returned as decimal strings.
 """
 
 
+def limit_request_threads(threads: int) -> None:
+    """At most `threads` synchronous routes and dependencies run at once in this event loop.
+
+    anyio's default of 40 threads outnumbers the connection pool: under load the extra threads
+    wait for connections, and the pool opens and closes overflow connections to PostgreSQL on
+    every burst (7% of server time and the p99 tail in a profile of `recommendations/latest`).
+    """
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """An app over the configured store; the engine is made once and disposed on shutdown."""
     config = settings if settings is not None else get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_request_threads(config.api_threads)
         yield
         app.state.engine.dispose()
 

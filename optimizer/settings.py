@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=5, ge=1)
     database_max_overflow: int = Field(default=5, ge=0)
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    api_threads: int = Field(default=5, ge=1)
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     inbox: Path = Field(
