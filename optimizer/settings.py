@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     api_threads: int = Field(default=5, ge=1)
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
+    fit_slice_rows: int = Field(default=2_000_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     inbox: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "ppcopt" / "inbox"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +31,34 @@ from optimizer.models.options import FitOptions
 from optimizer.models.validation import validate_history
 from optimizer.schema import NAME_COLUMNS, EntityKey
 
-__all__ = ["CampaignPlan", "campaign_tasks", "fit_account", "plan_campaigns"]
+__all__ = [
+    "AccountWindow",
+    "CampaignPlan",
+    "campaign_tasks",
+    "fit_account",
+    "fit_account_slices",
+    "plan_campaigns",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class AccountWindow:
+    """What every campaign of an account shares, known before any slice of it is read: the
+    window of its history (each task's day axis) and its totals (the value per conversion a
+    campaign without conversions falls back to)."""
+
+    start: dt.date
+    end: dt.date
+    conversion_value: float
+    conversions: float
+    entities: int
+
+    @property
+    def value_per_conversion(self) -> float:
+        return self.conversion_value / self.conversions if self.conversions > 0 else 0.0
 
 
 def fit_account(
@@ -51,25 +75,97 @@ def fit_account(
     `engine` is 'local' (joblib, `n_jobs` processes), 'dask' (the scheduler at `dask_address`)
     or a `FitEngine`; every engine gives the same curves.
     """
+    opts = _checked(options, n_jobs)
+    plan = plan_campaigns(history)
+    return _fit_plans(
+        [plan], plan.start, plan.end, plan.entities, opts, n_jobs, engine, dask_address, progress
+    )
+
+
+def fit_account_slices(
+    slices: Iterable[pd.DataFrame],
+    window: AccountWindow,
+    options: FitOptions | None = None,
+    *,
+    n_jobs: int = 1,
+    engine: str | FitEngine = "local",
+    dask_address: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CurveSet:
+    """`fit_account` over an account read in slices of whole campaigns, in campaign name order.
+
+    Each slice is validated and laid out only when the engine needs its tasks, so memory grows
+    with the largest slice, not with the account. Given the account's `window`, the curves are
+    the same as `fit_account` on the whole history. A campaign split across slices, or slices out
+    of order, is an InvalidInputError.
+    """
+    opts = _checked(options, n_jobs)
+    plans = _in_order(plan_campaigns(part, window) for part in slices)
+    return _fit_plans(
+        plans,
+        window.start,
+        window.end,
+        window.entities,
+        opts,
+        n_jobs,
+        engine,
+        dask_address,
+        progress,
+    )
+
+
+def _checked(options: FitOptions | None, n_jobs: int) -> FitOptions:
     opts = FitOptions() if options is None else options
     if not isinstance(opts, FitOptions):
         raise InvalidInputError("options must be a FitOptions")
     if n_jobs == 0:
         raise InvalidInputError("n_jobs must not be 0 (use 1 for in-process, -1 for all cores)")
+    return opts
+
+
+def _fit_plans(
+    plans: Iterable[CampaignPlan],
+    start: dt.date,
+    end: dt.date,
+    entities: int,
+    options: FitOptions,
+    n_jobs: int,
+    engine: str | FitEngine,
+    dask_address: str | None,
+    progress: Callable[[int, int], None] | None,
+) -> CurveSet:
     fitter = resolve_engine(engine, n_jobs=n_jobs, dask_address=dask_address)
-    plan = plan_campaigns(history)
+    skipped: list[SkippedEntity] = []
     curves: list[EntityCurve] = []
-    for fitted in fitter.map(plan.tasks(), opts):
-        curves.extend(fitted)
-        if progress is not None:
-            progress(len(curves), plan.entities)
+    # One engine call per slice, so slices are read in this thread (a store connection is not
+    # shared with the engine's dispatch thread); the pool idles only for a slice's last tasks.
+    for plan in plans:
+        skipped.extend(plan.skipped)
+        for fitted in fitter.map(plan.tasks(), options):
+            curves.extend(fitted)
+            if progress is not None:
+                progress(len(curves), entities)
     return CurveSet(
         curves=tuple(curves),
-        window_start=plan.start,
-        window_end=plan.end,
+        window_start=start,
+        window_end=end,
         fitted_at=dt.datetime.now(dt.UTC),
-        skipped=plan.skipped,
+        skipped=tuple(skipped),
     )
+
+
+def _in_order(plans: Iterable[CampaignPlan]) -> Iterator[CampaignPlan]:
+    last = None
+    for plan in plans:
+        if plan.campaign_ranges:
+            first = plan.campaign_ranges[0][0]
+            if last is not None and first <= last:
+                raise InvalidInputError(
+                    f"history slices must hold whole campaigns in name order: campaign "
+                    f"'{first}' follows '{last}'"
+                )
+            last = plan.campaign_ranges[-1][0]
+        yield plan
 
 
 def campaign_tasks(
@@ -141,11 +237,20 @@ class CampaignPlan:
             )
 
 
-def plan_campaigns(history: pd.DataFrame) -> CampaignPlan:
-    """Validate a history once and lay it out for `CampaignPlan.tasks`."""
+def plan_campaigns(history: pd.DataFrame, window: AccountWindow | None = None) -> CampaignPlan:
+    """Validate a history once and lay it out for `CampaignPlan.tasks`.
+
+    With `window` (an account read in slices) the day axis and the account's value per conversion
+    are the window's, not this slice's own.
+    """
     frame = validate_history(history)
-    first = frame["date"].min()
-    days = int((frame["date"].max() - first).days) + 1
+    first = frame["date"].min() if window is None else pd.Timestamp(window.start)
+    last = frame["date"].max() if window is None else pd.Timestamp(window.end)
+    if window is not None and (frame["date"].min() < first or frame["date"].max() > last):
+        raise InvalidInputError(
+            f"history slice has dates outside the account window {window.start}..{window.end}"
+        )
+    days = int((last - first).days) + 1
     code = frame["entity"].to_numpy()
     count = int(code.max()) + 1
     any_row = np.empty(count, dtype=np.int64)
@@ -154,14 +259,17 @@ def plan_campaigns(history: pd.DataFrame) -> CampaignPlan:
     order = np.argsort(code, kind="stable")
     spend = frame["spend"].to_numpy()[order]
     conversions = frame["conversions"].to_numpy()[order]
-    day = ((frame["date"] - first).dt.days).to_numpy(dtype=np.int64)[order]
+    day = np.asarray((frame["date"] - first).dt.days, dtype=np.int64)[order]
     value = np.bincount(code, weights=frame["conversion_value"].to_numpy(), minlength=count).astype(
         np.float64
     )
     del frame
     code = code[order]
     total_conversions = float(conversions.sum())
-    account_vpc = float(value.sum()) / total_conversions if total_conversions > 0 else 0.0
+    if window is not None:
+        account_vpc = window.value_per_conversion
+    else:
+        account_vpc = float(value.sum()) / total_conversions if total_conversions > 0 else 0.0
     spent = np.bincount(code, weights=spend, minlength=count) > 0
 
     keys = tuple(EntityKey(*(str(v) for v in row)) for row in names.itertuples(index=False))

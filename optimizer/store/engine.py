@@ -113,8 +113,12 @@ def is_current(engine: Engine) -> bool:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection inside one transaction: committed on success, rolled back on any error."""
+def transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A connection inside one transaction: committed on success, rolled back on any error.
+
+    `snapshot=True`: every statement sees the same state of the database (REPEATABLE READ on
+    PostgreSQL; SQLite's transactions already do), for reads spread over several statements.
+    """
     try:
         connection = engine.connect()
     except OperationalError as exc:
@@ -125,6 +129,8 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             f"{_pool_timeout(engine):g} s; try again shortly",
             retry_after_seconds=10,
         ) from exc
+    if snapshot and engine.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="REPEATABLE READ")
     with connection:
         try:
             with connection.begin():

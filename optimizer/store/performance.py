@@ -44,9 +44,18 @@ from optimizer.schema import NAME_COLUMNS
 from optimizer.store.staging import analyze, bulk_load, temporary_table
 from optimizer.store.tables import entities, performance
 
-__all__ = ["VALUE_COLUMNS", "UpsertCounts", "select_stored", "upsert_performance"]
+__all__ = [
+    "VALUE_COLUMNS",
+    "HistoryTotals",
+    "UpsertCounts",
+    "campaign_slices",
+    "history_totals",
+    "select_stored",
+    "upsert_performance",
+]
 
 _FETCH_ROWS = 100_000
+_SLICE_CAMPAIGNS = 5_000
 
 VALUE_COLUMNS: tuple[str, ...] = (
     "spend_micros",
@@ -101,18 +110,92 @@ def upsert_performance(
     )
 
 
-def select_stored(
-    connection: Connection, account_id: int, start: dt.date | None, end: dt.date | None
-) -> pd.DataFrame:
-    """The account's rows in stored shape (without `line`), sorted by entity names, then date."""
-    named = pd.DataFrame(
-        connection.execute(
-            select(entities.c.id, *(entities.c[name] for name in NAME_COLUMNS)).where(
-                entities.c.account_id == account_id
-            )
-        ).all(),
-        columns=["id", *NAME_COLUMNS],
+@dataclass(frozen=True, slots=True)
+class HistoryTotals:
+    """An account's whole history in four numbers, read before any slice of it."""
+
+    first: dt.date
+    last: dt.date
+    value_micros: int
+    conversions_micros: int
+    spending_entities: int
+
+
+def history_totals(connection: Connection, account_id: int) -> HistoryTotals | None:
+    """First and last date, total value and conversions, entities that spent (None: no rows)."""
+    first, last, value, conversions = connection.execute(
+        select(
+            func.min(type_coerce(performance.c.date, Text())),
+            func.max(type_coerce(performance.c.date, Text())),
+            func.coalesce(func.sum(performance.c.value_micros), 0),
+            func.coalesce(func.sum(performance.c.conversions_micros), 0),
+        ).where(performance.c.account_id == account_id)
+    ).one()
+    if first is None:
+        return None
+    spenders = (
+        select(performance.c.entity_id)
+        .where(performance.c.account_id == account_id)
+        .group_by(performance.c.entity_id)
+        .having(func.sum(performance.c.spend_micros) > 0)
+        .subquery()
     )
+    spending = connection.execute(select(func.count()).select_from(spenders)).scalar_one()
+    return HistoryTotals(
+        first=pd.Timestamp(str(first)).date(),
+        last=pd.Timestamp(str(last)).date(),
+        value_micros=int(value),
+        conversions_micros=int(conversions),
+        spending_entities=int(spending),
+    )
+
+
+def campaign_slices(
+    connection: Connection, account_id: int, max_rows: int
+) -> list[tuple[str, ...]]:
+    """The account's campaigns in name order, grouped into consecutive slices of at most
+    `max_rows` stored rows (a campaign larger than that is a slice of its own) and at most
+    5,000 campaigns (each is a bound parameter when the slice is read)."""
+    counts = pd.DataFrame(
+        connection.execute(
+            select(entities.c.campaign, func.count(performance.c.entity_id))
+            .select_from(entities.outerjoin(performance, performance.c.entity_id == entities.c.id))
+            .where(entities.c.account_id == account_id)
+            .group_by(entities.c.campaign)
+        ).all(),
+        columns=["campaign", "rows"],
+    )
+    # Sorted here, not in SQL: PostgreSQL collations would order names differently from SQLite.
+    counts = counts.sort_values("campaign", kind="stable", ignore_index=True)
+    slices: list[tuple[str, ...]] = []
+    current: list[str] = []
+    rows = 0
+    for campaign, size in zip(counts["campaign"], counts["rows"], strict=True):
+        if current and (rows + int(size) > max_rows or len(current) >= _SLICE_CAMPAIGNS):
+            slices.append(tuple(current))
+            current, rows = [], 0
+        current.append(str(campaign))
+        rows += int(size)
+    if current:
+        slices.append(tuple(current))
+    return slices
+
+
+def select_stored(
+    connection: Connection,
+    account_id: int,
+    start: dt.date | None,
+    end: dt.date | None,
+    campaigns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The account's rows in stored shape (without `line`), sorted by entity names, then date;
+    only those of `campaigns` when given."""
+    which = select(entities.c.id, *(entities.c[name] for name in NAME_COLUMNS)).where(
+        entities.c.account_id == account_id
+    )
+    if campaigns is not None:
+        which = which.where(entities.c.campaign.in_(campaigns))
+    named = pd.DataFrame(connection.execute(which).all(), columns=["id", *NAME_COLUMNS])
     # Sorted here, not in SQL: PostgreSQL collations would order names differently from SQLite.
     named = named.sort_values(list(NAME_COLUMNS), kind="stable", ignore_index=True)
     # Raw driver values: ISO strings on SQLite, date objects on PostgreSQL; pandas parses either.
@@ -120,6 +203,14 @@ def select_stored(
     statement = select(
         performance.c.entity_id, day, *(performance.c[column] for column in VALUE_COLUMNS)
     ).where(performance.c.account_id == account_id)
+    if campaigns is not None:
+        statement = statement.where(
+            performance.c.entity_id.in_(
+                select(entities.c.id).where(
+                    entities.c.account_id == account_id, entities.c.campaign.in_(campaigns)
+                )
+            )
+        )
     if start is not None:
         statement = statement.where(performance.c.date >= start)
     if end is not None:

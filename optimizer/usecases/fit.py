@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from optimizer.errors import InvalidInputError, NotFoundError
-from optimizer.models import FitOptions, fit_account
+from optimizer.models import FitOptions
+from optimizer.models.account import AccountWindow, fit_account_slices
 from optimizer.models.engines import FitEngine
-from optimizer.schema import to_model_frame
+from optimizer.schema import MICROS, to_model_frame
 from optimizer.settings import get_settings
 from optimizer.store.curves import (
     StoredCurveSet,
@@ -19,7 +20,7 @@ from optimizer.store.curves import (
     save_curve_set,
 )
 from optimizer.store.engine import transaction
-from optimizer.store.performance import select_stored
+from optimizer.store.performance import campaign_slices, history_totals, select_stored
 from optimizer.usecases.accounts import Account, find_account
 
 __all__ = ["FitOutcome", "fit", "latest_curves"]
@@ -50,7 +51,9 @@ def fit(
 
     `fit_engine` is 'local' or 'dask' (see `optimizer.models.engines`); the Dask scheduler is
     `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting."""
-    with transaction(engine) as connection:
+    settings = get_settings()
+    # One snapshot for the fingerprint and every slice: an upload landing mid-fit is not half in.
+    with transaction(engine, snapshot=True) as connection:
         account = find_account(connection, account_name)
         fingerprint = data_fingerprint(connection, account.id)
         if only_if_changed:
@@ -60,19 +63,31 @@ def fit(
                 latest = None
             if latest is not None and latest.data_fingerprint == fingerprint:
                 return FitOutcome(account, latest, refitted=False)
-        stored = select_stored(connection, account.id, None, None)
-    if stored.empty:
-        raise InvalidInputError(
-            f"account '{account.name}' has no performance data yet; ingest a file first"
+        totals = history_totals(connection, account.id)
+        if totals is None:
+            raise InvalidInputError(
+                f"account '{account.name}' has no performance data yet; ingest a file first"
+            )
+        window = AccountWindow(
+            start=totals.first,
+            end=totals.last,
+            conversion_value=totals.value_micros / MICROS,
+            conversions=totals.conversions_micros / MICROS,
+            entities=totals.spending_entities,
         )
-    curve_set = fit_account(
-        to_model_frame(stored),
-        options,
-        n_jobs=n_jobs,
-        engine=fit_engine,
-        dask_address=dask_address or get_settings().dask_address,
-        progress=progress,
-    )
+        slices = (
+            to_model_frame(select_stored(connection, account.id, None, None, campaigns))
+            for campaigns in campaign_slices(connection, account.id, settings.fit_slice_rows)
+        )
+        curve_set = fit_account_slices(
+            slices,
+            window,
+            options,
+            n_jobs=n_jobs,
+            engine=fit_engine,
+            dask_address=dask_address or settings.dask_address,
+            progress=progress,
+        )
     with transaction(engine) as connection:
         saved = save_curve_set(connection, account.id, curve_set, fingerprint)
     return FitOutcome(account, saved, refitted=True)

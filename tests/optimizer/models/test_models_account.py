@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimizer.errors import InvalidInputError
 from optimizer.models import CurveSet, FitOptions, fit_account
+from optimizer.models.account import AccountWindow, fit_account_slices
 from optimizer.schema import NAME_COLUMNS, EntityKey
 from optimizer.simulate import Simulation
 
@@ -101,3 +103,49 @@ def test_options_change_the_fit_deterministically(small_sim: Simulation) -> None
     assert {c.lookup_name for c in first} == {"power"}
     assert all(len(c.band_spend) == options.band_points for c in first)
     assert np.isfinite([c.params["a"] for c in first]).all()
+
+
+def _window(history: pd.DataFrame, entities: int) -> AccountWindow:
+    return AccountWindow(
+        start=history["date"].min().date(),
+        end=history["date"].max().date(),
+        conversion_value=float(history["conversion_value"].sum()),
+        conversions=float(history["conversions"].sum()),
+        entities=entities,
+    )
+
+
+def test_slices_of_whole_campaigns_give_the_same_curves(
+    small_sim: Simulation, small_fit: CurveSet
+) -> None:
+    history = small_sim.history
+    campaigns = sorted(history["campaign"].unique())
+    slices = [history[history["campaign"] == c] for c in campaigns]
+    seen: list[tuple[int, int]] = []
+    sliced = fit_account_slices(
+        slices,
+        _window(history, len(small_fit)),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert len(slices) > 1
+    assert sliced.curves == small_fit.curves
+    assert (sliced.window_start, sliced.window_end) == (
+        small_fit.window_start,
+        small_fit.window_end,
+    )
+    assert seen[-1] == (len(small_fit), len(small_fit))
+
+
+@pytest.mark.parametrize("broken", ["reversed", "split-campaign"], ids=["reversed", "split"])
+def test_slices_out_of_order_or_splitting_a_campaign_are_refused(
+    small_sim: Simulation, broken: str
+) -> None:
+    history = small_sim.history
+    campaigns = sorted(history["campaign"].unique())
+    if broken == "reversed":
+        slices = [history[history["campaign"] == c] for c in reversed(campaigns)]
+    else:
+        first = history[history["campaign"] == campaigns[0]]
+        slices = [first.iloc[: len(first) // 2], first.iloc[len(first) // 2 :]]
+    with pytest.raises(InvalidInputError, match="whole campaigns in name order"):
+        fit_account_slices(slices, _window(history, 1))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,6 +14,7 @@ from sqlalchemy import Engine
 
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.io import write_canonical_csv
+from optimizer.models import EntityCurve
 from optimizer.simulate import simulate
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.fit import fit, latest_curves
@@ -70,3 +74,33 @@ def test_fit_without_data_or_curves_is_a_clear_error(engine: Engine) -> None:
         fit(engine, "empty")
     with pytest.raises(NotFoundError, match="fit"):
         latest_curves(engine, "empty")
+
+
+def _curves(outcome_set: Iterable[EntityCurve]) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in sorted(outcome_set, key=lambda c: c.entity_id)]
+
+
+def test_fitting_in_slices_of_campaigns_gives_the_same_curves(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Five campaigns of about 200 rows each: a 200-row slice limit reads them one by one."""
+    from optimizer.settings import get_settings
+
+    sim = simulate(campaigns=5, keywords_per_campaign=3, days=60, seed=12)
+    create_account(engine, "big", currency="EUR", timezone="Europe/Berlin")
+    write_canonical_csv(sim.history, tmp_path / "big.csv")
+    ingest(engine, "big", tmp_path / "big.csv", today=dt.date(2026, 11, 26))
+    whole = fit(engine, "big").stored.curve_set
+    monkeypatch.setenv("PPCOPT_FIT_SLICE_ROWS", "200")
+    get_settings.cache_clear()
+    try:
+        sliced = fit(engine, "big").stored.curve_set
+    finally:
+        get_settings.cache_clear()
+    assert len(sliced) == len(whole) > 0
+    assert (sliced.window_start, sliced.window_end) == (whole.window_start, whole.window_end)
+    for ours, theirs in zip(_curves(sliced), _curves(whole), strict=True):
+        assert ours.pop("value_per_conversion") == pytest.approx(
+            theirs.pop("value_per_conversion"), rel=1e-12
+        )
+        assert ours == theirs
