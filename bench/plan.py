@@ -100,6 +100,26 @@ def _fit() -> list[BenchItem]:
         _fit_item(10_000, "local", 1),
         _fit_item(10_000, "dask", 1),
         _fit_item(100_000, "local", 1),
+        *(
+            BenchItem(
+                "fit",
+                f"fit 20,000 entities x 180 days from the store (SQLite, `usecases.fit`), {how}",
+                "fit_store",
+                {"entities": 20_000, "slice_rows": rows},
+                {"entities": 60, "days": 60, "slice_rows": rows and 1_000},
+                repeats=1,
+                note=note,
+            )
+            for rows, how, note in (
+                (10**12, "the whole account at once", ""),
+                (
+                    500_000,
+                    "in slices of 500,000 rows",
+                    "Same store as above, read 500,000 rows at a time: the client's peak is the "
+                    "slice's, not the account's (the curves are the same, see the tests).",
+                ),
+            )
+        ),
     ]
 
 
