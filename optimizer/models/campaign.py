@@ -190,6 +190,7 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
                 share[own],
                 (trust[0][own], trust[1][own]),
                 current[own],
+                keyword[own],
             )
         )
     borrowed = np.flatnonzero(pooled == FALLBACK)
@@ -379,6 +380,7 @@ def _fit_own(
     share: FloatArray,
     trust: tuple[FloatArray, FloatArray],
     current: FloatArray,
+    keywords: BoolArray,
 ) -> dict[int, _Choice]:
     """Fit every family to entities with data of their own.
 
@@ -389,7 +391,6 @@ def _fit_own(
     x, y = task.spend[idx], task.conversions[idx]
     scale = spend_scale(x)
     shrunk = pooled == SHRUNK
-    keywords = np.array([not task.keys[i].is_campaign_level for i in idx])
     families = [f for f in options.families if f in POOLED_FAMILIES]
     pool = bool(families) and 0 < options.pool_min_keywords <= int(keywords.sum())
     cap_grid = np.geomspace(trust[0], trust[1], _CAP_POINTS, axis=-1)
