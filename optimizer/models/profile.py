@@ -288,10 +288,7 @@ def _profile_chunk(
 ) -> ProfileFit:
     k_count, n_days = x.shape
     r_count = w.shape[0]
-    mask = (x > 0) & (exposure > 0)
-    lx = np.where(mask, np.log(np.where(mask, x, 1.0) / scale[:, None]), 0.0)
-    me = np.where(mask, exposure, 0.0)
-    my = np.where(mask, y, 0.0)
+    lx, me, my = _informative(x, y, exposure, scale)
     cand = space.candidates()
     c_count = cand[0].size
     g, logg = _basis(space.family, lx[:, None, :], [c[None, :, None] for c in cand])
@@ -327,6 +324,16 @@ def _profile_chunk(
     return ProfileFit(space.family, params, np.where(better, q_ref, q_best))
 
 
+def _informative(
+    x: FloatArray, y: FloatArray, exposure: FloatArray, scale: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """log(spend / scale), exposure and conversions, zeroed on days without spend or exposure
+    (every family is 0 at 0 spend, so those days say nothing about a curve)."""
+    mask = (x > 0) & (exposure > 0)
+    lx = np.where(mask, np.log(np.where(mask, x, 1.0) / scale[:, None]), 0.0)
+    return lx, np.where(mask, exposure, 0.0), np.where(mask, y, 0.0)
+
+
 def _sums(
     family: str,
     lx: FloatArray,
@@ -352,11 +359,9 @@ def scale_for_shape(
     """Natural parameters (K, R) for given transformed shapes t (each (K, R)): the Poisson MLE of
     `a` under every weight vector, the shape held where it is."""
     x = np.atleast_2d(np.asarray(spend, dtype=np.float64))
-    expo = np.broadcast_to(exposure, x.shape)
-    mask = (x > 0) & (expo > 0)
-    lx = np.where(mask, np.log(np.where(mask, x, 1.0) / scale[:, None]), 0.0)
-    me = np.where(mask, expo, 0.0)
-    my = np.where(mask, np.atleast_2d(conversions), 0.0)
+    lx, me, my = _informative(
+        x, np.atleast_2d(conversions), np.broadcast_to(exposure, x.shape), scale
+    )
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
     s1, _ = _sums(family, lx, me, my, w, t)
     return to_natural(family, list(t), closed_form_scale(my @ w.T, s1), scale[:, None])
