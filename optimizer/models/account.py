@@ -47,18 +47,13 @@ FloatArray = npt.NDArray[np.float64]
 @dataclass(frozen=True)
 class AccountWindow:
     """What every campaign of an account shares, known before any slice of it is read: the
-    window of its history (each task's day axis) and its totals (the value per conversion a
-    campaign without conversions falls back to)."""
+    window of its history (each task's day axis), its value per conversion (what a campaign
+    without conversions falls back to) and how many entities will get a curve (for progress)."""
 
     start: dt.date
     end: dt.date
-    conversion_value: float
-    conversions: float
+    value_per_conversion: float
     entities: int
-
-    @property
-    def value_per_conversion(self) -> float:
-        return self.conversion_value / self.conversions if self.conversions > 0 else 0.0
 
 
 def fit_account(
@@ -77,9 +72,8 @@ def fit_account(
     """
     opts = _checked(options, n_jobs)
     plan = plan_campaigns(history)
-    return _fit_plans(
-        [plan], plan.start, plan.end, plan.entities, opts, n_jobs, engine, dask_address, progress
-    )
+    window = AccountWindow(plan.start, plan.end, plan.account_value_per_conversion, plan.entities)
+    return _fit_plans([plan], window, opts, n_jobs, engine, dask_address, progress)
 
 
 def fit_account_slices(
@@ -101,17 +95,7 @@ def fit_account_slices(
     """
     opts = _checked(options, n_jobs)
     plans = _in_order(plan_campaigns(part, window) for part in slices)
-    return _fit_plans(
-        plans,
-        window.start,
-        window.end,
-        window.entities,
-        opts,
-        n_jobs,
-        engine,
-        dask_address,
-        progress,
-    )
+    return _fit_plans(plans, window, opts, n_jobs, engine, dask_address, progress)
 
 
 def _checked(options: FitOptions | None, n_jobs: int) -> FitOptions:
@@ -125,9 +109,7 @@ def _checked(options: FitOptions | None, n_jobs: int) -> FitOptions:
 
 def _fit_plans(
     plans: Iterable[CampaignPlan],
-    start: dt.date,
-    end: dt.date,
-    entities: int,
+    window: AccountWindow,
     options: FitOptions,
     n_jobs: int,
     engine: str | FitEngine,
@@ -144,11 +126,11 @@ def _fit_plans(
         for fitted in fitter.map(plan.tasks(), options):
             curves.extend(fitted)
             if progress is not None:
-                progress(len(curves), entities)
+                progress(len(curves), window.entities)
     return CurveSet(
         curves=tuple(curves),
-        window_start=start,
-        window_end=end,
+        window_start=window.start,
+        window_end=window.end,
         fitted_at=dt.datetime.now(dt.UTC),
         skipped=tuple(skipped),
     )

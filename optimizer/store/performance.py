@@ -46,10 +46,9 @@ from optimizer.store.tables import entities, performance
 
 __all__ = [
     "VALUE_COLUMNS",
-    "HistoryTotals",
+    "HistoryLayout",
     "UpsertCounts",
-    "campaign_slices",
-    "history_totals",
+    "history_layout",
     "select_stored",
     "upsert_performance",
 ]
@@ -111,66 +110,61 @@ def upsert_performance(
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryTotals:
-    """An account's whole history in four numbers, read before any slice of it."""
+class HistoryLayout:
+    """What a fit needs to know of an account's history before reading a row of it: its window,
+    its totals, how many entities spent, and its campaigns cut into slices."""
 
     first: dt.date
     last: dt.date
     value_micros: int
     conversions_micros: int
     spending_entities: int
+    slices: tuple[tuple[str, ...], ...]
 
 
-def history_totals(connection: Connection, account_id: int) -> HistoryTotals | None:
-    """First and last date, total value and conversions, entities that spent (None: no rows)."""
-    first, last, value, conversions = connection.execute(
+def history_layout(connection: Connection, account_id: int, max_rows: int) -> HistoryLayout | None:
+    """The account's layout from one pass over its rows, aggregated per entity (None: no rows).
+
+    Slices are consecutive campaigns in name order of at most `max_rows` stored rows (a campaign
+    larger than that is a slice of its own) and at most 5,000 campaigns (each is a bound
+    parameter when the slice is read).
+    """
+    day = type_coerce(performance.c.date, Text())
+    rows = connection.execute(
         select(
-            func.min(type_coerce(performance.c.date, Text())),
-            func.max(type_coerce(performance.c.date, Text())),
-            func.coalesce(func.sum(performance.c.value_micros), 0),
-            func.coalesce(func.sum(performance.c.conversions_micros), 0),
-        ).where(performance.c.account_id == account_id)
-    ).one()
-    if first is None:
-        return None
-    spenders = (
-        select(performance.c.entity_id)
+            entities.c.campaign,
+            func.count(),
+            func.sum(performance.c.spend_micros),
+            func.sum(performance.c.value_micros),
+            func.sum(performance.c.conversions_micros),
+            func.min(day),
+            func.max(day),
+        )
+        .select_from(performance.join(entities, entities.c.id == performance.c.entity_id))
         .where(performance.c.account_id == account_id)
-        .group_by(performance.c.entity_id)
-        .having(func.sum(performance.c.spend_micros) > 0)
-        .subquery()
-    )
-    spending = connection.execute(select(func.count()).select_from(spenders)).scalar_one()
-    return HistoryTotals(
-        first=pd.Timestamp(str(first)).date(),
-        last=pd.Timestamp(str(last)).date(),
-        value_micros=int(value),
-        conversions_micros=int(conversions),
-        spending_entities=int(spending),
-    )
-
-
-def campaign_slices(
-    connection: Connection, account_id: int, max_rows: int
-) -> list[tuple[str, ...]]:
-    """The account's campaigns in name order, grouped into consecutive slices of at most
-    `max_rows` stored rows (a campaign larger than that is a slice of its own) and at most
-    5,000 campaigns (each is a bound parameter when the slice is read)."""
-    counts = pd.DataFrame(
-        connection.execute(
-            select(entities.c.campaign, func.count(performance.c.entity_id))
-            .select_from(entities.outerjoin(performance, performance.c.entity_id == entities.c.id))
-            .where(entities.c.account_id == account_id)
-            .group_by(entities.c.campaign)
-        ).all(),
-        columns=["campaign", "rows"],
-    )
+        .group_by(performance.c.entity_id, entities.c.campaign)
+    ).all()
+    if not rows:
+        return None
+    campaigns, counts, spends, values, conversions, firsts, lasts = zip(*rows, strict=True)
+    per_campaign = pd.Series([int(n) for n in counts], index=list(campaigns)).groupby(level=0).sum()
     # Sorted here, not in SQL: PostgreSQL collations would order names differently from SQLite.
-    counts = counts.sort_values("campaign", kind="stable", ignore_index=True)
+    per_campaign = per_campaign.sort_index(kind="stable")
+    return HistoryLayout(
+        first=min(pd.Timestamp(str(d)) for d in firsts).date(),
+        last=max(pd.Timestamp(str(d)) for d in lasts).date(),
+        value_micros=sum(int(v) for v in values),
+        conversions_micros=sum(int(c) for c in conversions),
+        spending_entities=sum(int(v) > 0 for v in spends),
+        slices=_cut(per_campaign, max_rows),
+    )
+
+
+def _cut(rows_per_campaign: pd.Series, max_rows: int) -> tuple[tuple[str, ...], ...]:
     slices: list[tuple[str, ...]] = []
     current: list[str] = []
     rows = 0
-    for campaign, size in zip(counts["campaign"], counts["rows"], strict=True):
+    for campaign, size in rows_per_campaign.items():
         if current and (rows + int(size) > max_rows or len(current) >= _SLICE_CAMPAIGNS):
             slices.append(tuple(current))
             current, rows = [], 0
@@ -178,7 +172,7 @@ def campaign_slices(
         rows += int(size)
     if current:
         slices.append(tuple(current))
-    return slices
+    return tuple(slices)
 
 
 def select_stored(

@@ -11,7 +11,7 @@ from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models import FitOptions
 from optimizer.models.account import AccountWindow, fit_account_slices
 from optimizer.models.engines import FitEngine
-from optimizer.schema import MICROS, to_model_frame
+from optimizer.schema import to_model_frame
 from optimizer.settings import get_settings
 from optimizer.store.curves import (
     StoredCurveSet,
@@ -20,7 +20,7 @@ from optimizer.store.curves import (
     save_curve_set,
 )
 from optimizer.store.engine import transaction
-from optimizer.store.performance import campaign_slices, history_totals, select_stored
+from optimizer.store.performance import history_layout, select_stored
 from optimizer.usecases.accounts import Account, find_account
 
 __all__ = ["FitOutcome", "fit", "latest_curves"]
@@ -63,21 +63,24 @@ def fit(
                 latest = None
             if latest is not None and latest.data_fingerprint == fingerprint:
                 return FitOutcome(account, latest, refitted=False)
-        totals = history_totals(connection, account.id)
-        if totals is None:
+        layout = history_layout(connection, account.id, settings.fit_slice_rows)
+        if layout is None:
             raise InvalidInputError(
                 f"account '{account.name}' has no performance data yet; ingest a file first"
             )
         window = AccountWindow(
-            start=totals.first,
-            end=totals.last,
-            conversion_value=totals.value_micros / MICROS,
-            conversions=totals.conversions_micros / MICROS,
-            entities=totals.spending_entities,
+            start=layout.first,
+            end=layout.last,
+            value_per_conversion=(
+                layout.value_micros / layout.conversions_micros
+                if layout.conversions_micros > 0
+                else 0.0
+            ),
+            entities=layout.spending_entities,
         )
         slices = (
             to_model_frame(select_stored(connection, account.id, None, None, campaigns))
-            for campaigns in campaign_slices(connection, account.id, settings.fit_slice_rows)
+            for campaigns in layout.slices
         )
         curve_set = fit_account_slices(
             slices,

@@ -109,8 +109,8 @@ def _window(history: pd.DataFrame, entities: int) -> AccountWindow:
     return AccountWindow(
         start=history["date"].min().date(),
         end=history["date"].max().date(),
-        conversion_value=float(history["conversion_value"].sum()),
-        conversions=float(history["conversions"].sum()),
+        value_per_conversion=float(history["conversion_value"].sum())
+        / float(history["conversions"].sum()),
         entities=entities,
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
 from optimizer.store.engine import transaction
-from optimizer.store.performance import campaign_slices, history_totals, select_stored
+from optimizer.store.performance import history_layout, select_stored
 from optimizer.usecases.accounts import create_account, find_account
 from optimizer.usecases.ingest import ingest, load_history
 
@@ -32,7 +32,9 @@ def test_slices_hold_whole_campaigns_in_order_and_cover_the_account(
     whole = load_history(stored, "acct")
     with transaction(stored, snapshot=True) as connection:
         account = find_account(connection, "acct")
-        groups = campaign_slices(connection, account.id, limit)
+        layout = history_layout(connection, account.id, limit)
+        assert layout is not None
+        groups = layout.slices
         parts = [select_stored(connection, account.id, None, None, g) for g in groups]
     campaigns = [c for group in groups for c in group]
     assert campaigns == sorted(whole["campaign"].unique())
@@ -51,7 +53,7 @@ def test_slices_hold_whole_campaigns_in_order_and_cover_the_account(
 def test_totals_match_the_stored_history(stored: Engine) -> None:
     whole = load_history(stored, "acct")
     with transaction(stored) as connection:
-        totals = history_totals(connection, find_account(connection, "acct").id)
+        totals = history_layout(connection, find_account(connection, "acct").id, 10**9)
     assert totals is not None
     assert totals.first == whole["date"].min().date()
     assert totals.last == whole["date"].max().date()
@@ -64,4 +66,4 @@ def test_totals_match_the_stored_history(stored: Engine) -> None:
 def test_an_account_without_rows_has_no_totals(engine: Engine) -> None:
     create_account(engine, "empty", currency="EUR", timezone="Europe/Berlin")
     with transaction(engine) as connection:
-        assert history_totals(connection, find_account(connection, "empty").id) is None
+        assert history_layout(connection, find_account(connection, "empty").id, 10**9) is None
