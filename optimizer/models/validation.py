@@ -116,7 +116,8 @@ def _entity_codes(names: list[pd.Categorical[Any]]) -> npt.NDArray[np.int64]:
 
 
 def _reject_repeated_days(clean: pd.DataFrame) -> None:
-    day = (clean["date"] - clean["date"].min()).dt.days.to_numpy(dtype=np.int64)
+    first = clean["date"].min()
+    day = (clean["date"] - first).dt.days.to_numpy(dtype=np.int64)
     span = int(day.max()) + 1
     pairs = np.sort(clean["entity"].to_numpy() * span + day)
     repeated = pairs[1:] == pairs[:-1]
@@ -124,7 +125,7 @@ def _reject_repeated_days(clean: pd.DataFrame) -> None:
         return
     entity, offset = divmod(int(pairs[1:][repeated][0]), span)
     row = clean.iloc[int(np.argmax(clean["entity"].to_numpy() == entity))]
-    when = (clean["date"].min() + pd.Timedelta(days=offset)).date()
+    when = (first + pd.Timedelta(days=offset)).date()
     raise InvalidInputError(
         f"history has {int(repeated.sum())} repeated (entity, day) rows, e.g. campaign "
         f"'{row['campaign']}', keyword '{row['keyword']}' on {when}"
