@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from optimizer.access import Principal
 from optimizer.errors import AuthenticationError
@@ -20,9 +22,12 @@ __all__ = [
     "CurrentPrincipal",
     "RowId",
     "StoreEngine",
+    "checked_with_key",
     "get_engine",
     "get_principal",
 ]
+
+_T = TypeVar("_T")
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -95,21 +100,44 @@ def get_principal(
 
     Only presented-but-wrong keys count toward the limit (a missing key guesses nothing).
     """
+    key = _key_for(request, authorization, x_api_key)
+    return _counting_failures(request, lambda: authenticate(engine, key))
+
+
+async def checked_with_key(
+    request: Request,
+    authorization: str | None,
+    x_api_key: str | None,
+    check: Callable[[str], _T],
+) -> _T:
+    """`check(key)` in the thread pool, with the same 401 and 429 rules as `get_principal`: for a
+    route whose use case checks the key itself, in the same statement as its own read."""
+    key = _key_for(request, authorization, x_api_key)
+    return await run_in_threadpool(_counting_failures, request, lambda: check(key))
+
+
+def _key_for(request: Request, authorization: str | None, x_api_key: str | None) -> str:
     limiter: AuthLimiter = request.app.state.auth_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.check(client)
+    limiter.check(_client(request))
     key = _presented_key(authorization, x_api_key)
     if key is None:
         raise AuthenticationError(
             "no API key was sent; send `Authorization: Bearer KEY` or `X-API-Key: KEY`"
         )
+    return key
+
+
+def _counting_failures(request: Request, check: Callable[[], _T]) -> _T:
     try:
-        principal = authenticate(engine, key)
+        return check()
     except AuthenticationError:
-        limiter.failed(client)
+        limiter: AuthLimiter = request.app.state.auth_limiter
+        limiter.failed(_client(request))
         raise
-    request.state.principal = principal
-    return principal
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 StoreEngine = Annotated[Engine, Depends(get_engine)]

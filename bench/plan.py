@@ -187,21 +187,38 @@ def _operations() -> list[BenchItem]:
         ),
         BenchItem(
             "api",
-            "GET recommendations/latest, 50 clients for 30 s",
+            "GET recommendations/latest, 50 clients offering 500 requests/s for 30 s",
+            "api_latency",
+            {"clients": 50, "uploaders": 0, "seconds": 30.0, "rate": 500.0},
+            {"clients": 2, "uploaders": 0, "seconds": 1.0, "workers": 1, "rate": 20.0},
+            repeats=1,
+            targets=(
+                ("errors", "<=", 0, "0 errors"),
+                ("get_p99_ms", "<=", 50, "p99 <= 50 ms"),
+            ),
+            note="Latency at the target rate: each client sends every 0.1 s on its own schedule "
+            "(staggered), and a request's latency runs from when it was due, so a slow answer "
+            "also counts against the requests it delays. The throughput target is checked in "
+            "the next case.",
+        ),
+        BenchItem(
+            "api",
+            "GET recommendations/latest, 50 clients as fast as answered for 30 s",
             "api_latency",
             {"clients": 50, "uploaders": 0, "seconds": 30.0},
             {"clients": 2, "uploaders": 0, "seconds": 1.0, "workers": 1},
             repeats=1,
             targets=(
                 ("errors", "<=", 0, "0 errors"),
-                ("get_p99_ms", "<=", 50, "p99 <= 50 ms"),
                 ("get_per_s", ">=", 500, ">= 500 requests/s"),
             ),
-            note="Same server and load generator as below, reads only. 50 closed-loop clients at "
-            "p99 <= 50 ms would need >= 1,000 requests/s. Each read costs two PostgreSQL "
-            "transactions (key check, latest id) on the same 2 cores as the server and the "
-            "generator; with wrk as the generator `/healthz` reaches about 2,000 requests/s "
-            "(p99 35 ms) and this route 600-770 (p99 130-390 ms).",
+            note="Capacity: each client sends its next request as soon as the last is answered, "
+            "so the server and the generator saturate the 2 cores and every latency here is "
+            "mostly queueing (50 clients / throughput, by Little's law). A read is one "
+            "PostgreSQL statement (key check, scope and latest id together) and a page rendered "
+            "once per recommendation. Clients keep their connection, and the kernel decides "
+            "which worker accepts it: the busier worker's share (`connections_per_worker`) "
+            "sets the p99.",
         ),
         BenchItem(
             "api",

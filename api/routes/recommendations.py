@@ -8,9 +8,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentPrincipal, StoreEngine
+from api.deps import CurrentPrincipal, StoreEngine, checked_with_key
 from api.routes.caps import cap_out
 from api.routes.plans import records, solver_request
 from api.schemas import RecommendationIn, RecommendationOut
@@ -18,11 +19,11 @@ from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal
 from optimizer.report import to_safe_csv
 from optimizer.usecases.authorized import account_as
+from optimizer.usecases.polling import PublishedRef, latest_for_key
 from optimizer.usecases.recommendations import (
     Recommendation,
     history,
     latest,
-    latest_etag,
     publish,
 )
 
@@ -71,6 +72,20 @@ def _etag(rec: Recommendation, level: str, fmt: str) -> str:
     return f'"{rec.etag}-{level}-{fmt}"'
 
 
+async def _latest_ref(
+    request: Request,
+    account: str,
+    engine: StoreEngine,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> PublishedRef:
+    """The key check and the latest id in one statement and one trip to the thread pool: ad
+    scripts' polls are the service's hot path."""
+    return await checked_with_key(
+        request, authorization, x_api_key, lambda key: latest_for_key(engine, key, account)
+    )
+
+
 @router.get(
     "/accounts/{account}/recommendations/latest",
     response_model=RecommendationOut,
@@ -79,25 +94,25 @@ def _etag(rec: Recommendation, level: str, fmt: str) -> str:
         304: {"description": "unchanged since the ETag sent in If-None-Match"},
     },
 )
-def latest_(
+async def latest_(
     account: str,
     request: Request,
     engine: StoreEngine,
-    principal: CurrentPrincipal,
+    ref: Annotated[PublishedRef, Depends(_latest_ref)],
     level: Level = "campaign",
     format: Literal["json", "csv"] = "json",
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The latest published recommendation, with the cap it obeys and when it was made."""
-    rec_id, rec_etag = latest_etag(engine, principal, account)
-    etag = f'"{rec_etag}-{level}-{format}"'
+    etag = f'"{ref.etag}-{level}-{format}"'
     if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={"ETag": etag, **_NO_CACHE})
     rendered: _Rendered = request.app.state.rendered_recommendations
-    key = (rec_id, level, format)
-    page = rendered.get(key)
+    page = rendered.get((ref.id, level, format))
     if page is None:
-        page = _render(latest(engine, principal, account), level, format)
+        page = await run_in_threadpool(
+            lambda: _render(latest(engine, ref.principal, account), level, format)
+        )
         rendered.put((page.rec_id, level, format), page)
     return Response(page.body, media_type=page.media_type, headers=page.headers)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["descendants", "tree_peak_mib"]
+__all__ = ["descendants", "established_connections", "tree_peak_mib"]
 
 
 def descendants(pid: int) -> list[int]:
@@ -44,3 +44,22 @@ def tree_peak_mib(pid: int | None = None, *, include_root: bool = False) -> floa
             if line.startswith("VmHWM:"):
                 peak = max(peak, int(line.split()[1]) / 1024)
     return peak
+
+
+def established_connections(pid: int, port: int) -> int:
+    """How many established TCP connections process `pid` holds on local `port` (IPv4)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:
+            count += 1
+    return count

@@ -18,16 +18,17 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from bench.registry import case
-from bench.suites._procs import tree_peak_mib
+from bench.suites._procs import descendants, established_connections, tree_peak_mib
 from bench.suites._store import scratch_store
 
 __all__ = ["api_latency"]
@@ -124,36 +125,60 @@ def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Path) -> None:
 
 
 async def _load(
-    base: str, script: str, uploader: str, body: bytes, clients: int, uploaders: int, seconds: float
+    base: str,
+    script: str,
+    uploader: str,
+    body: bytes,
+    clients: int,
+    uploaders: int,
+    seconds: float,
+    rate: float | None = None,
 ) -> tuple[list[float], list[float], Counter[str]]:
     import httpx
 
     latencies: list[float] = []
     upload_latencies: list[float] = []
     errors: Counter[str] = Counter()
+    address = urlsplit(base)
+    opened = await asyncio.gather(
+        *(asyncio.open_connection(address.hostname, address.port) for _ in range(clients))
+    )
     stop = time.monotonic() + seconds
 
     def connect() -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=1), timeout=120)
 
-    async def reader() -> None:
-        await read(urlsplit(base))
-
-    async def read(address: SplitResult) -> None:
+    async def read(index: int) -> None:
         """A bare HTTP/1.1 keep-alive loop: httpx's client costs more CPU per request than the
-        server route does, and the generator shares the cores with the server."""
+        server route does, and the generator shares the cores with the server. Every client
+        connects before the clock starts, as separate scripts would already be connected;
+        reconnecting after an error or a `Connection: close` is timed.
+
+        With a `rate`, client `index` sends on its own fixed schedule (the clients staggered
+        evenly) and a request's latency runs from when it was due, not from when it was sent:
+        a slow answer delays the next request, and that wait is counted (no coordinated
+        omission)."""
+        interval = clients / rate if rate else 0.0
+        due = time.perf_counter() + index * interval / clients
         request = (
             f"GET /v1/accounts/{_ACCOUNT}/recommendations/latest HTTP/1.1\r\n"
             f"Host: {address.netloc}\r\nAuthorization: Bearer {script}\r\n\r\n"
         ).encode()
-        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = opened[index]
         while time.monotonic() < stop:
             begun = time.perf_counter()
+            if interval:
+                if due > begun:
+                    await asyncio.sleep(due - begun)
+                begun, due = due, due + interval
             try:
                 if stream is None:
                     stream = await asyncio.open_connection(address.hostname, address.port)
-                status = await _exchange(*stream, request)
+                status, keep_alive = await _exchange(*stream, request)
                 failure = None if status == 200 else f"GET {status}"
+                if not keep_alive:
+                    stream[1].close()
+                    stream = None
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 failure, stream = f"GET {type(exc).__name__}", None
             latencies.append(time.perf_counter() - begun)
@@ -181,31 +206,43 @@ async def _load(
                 errors[failure] += 1
 
     await asyncio.gather(
-        *(reader() for _ in range(clients)), *(uploads(i) for i in range(uploaders))
+        *(read(i) for i in range(clients)), *(uploads(i) for i in range(uploaders))
     )
     return latencies, upload_latencies, errors
 
 
 async def _exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> int:
-    """Send one request, read its whole response, return the status."""
+) -> tuple[int, bool]:
+    """Send one request, read its whole response; its status, and whether the connection stays
+    open (not after `Connection: close`)."""
     writer.write(request)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
+    length, keep_alive = 0, True
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        field = name.strip().lower()
+        if field == b"content-length":
             length = int(value)
+        elif field == b"connection" and value.strip().lower() == b"close":
+            keep_alive = False
     await reader.readexactly(length)
-    return int(head.split(b" ", 2)[1])
+    return int(head.split(b" ", 2)[1]), keep_alive
 
 
 @case("api_latency")
 def api_latency(
-    *, clients: int, uploaders: int, seconds: float, workers: int = 2, workdir: str
+    *,
+    clients: int,
+    uploaders: int,
+    seconds: float,
+    workers: int = 2,
+    rate: float | None = None,
+    workdir: str,
 ) -> dict[str, Any]:
+    """Closed loop (each client sends its next request as soon as the last is answered) unless
+    `rate` is given: then the clients together offer `rate` requests per second."""
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
     with scratch_store("postgres", workdir) as (engine, env):
@@ -216,9 +253,15 @@ def api_latency(
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_ready(proc, base, log)
-            gets, posts, errors = asyncio.run(
-                _load(base, script, uploader, body, clients, uploaders, seconds)
+            spread: list[int] = []
+            sampler = threading.Timer(
+                seconds / 2, lambda: spread.extend(_connections_per_worker(proc.pid, port, workers))
             )
+            sampler.start()
+            gets, posts, errors = asyncio.run(
+                _load(base, script, uploader, body, clients, uploaders, seconds, rate)
+            )
+            sampler.join()
             server_mib = tree_peak_mib(proc.pid, include_root=True)
         finally:
             proc.terminate()
@@ -233,6 +276,7 @@ def api_latency(
         "clients": clients,
         "uploaders": uploaders,
         "server_workers": workers,
+        "offered_per_s": rate if rate else "as fast as answered",
         "duration_s": seconds,
         "get_requests": len(gets),
         "get_per_s": len(gets) / seconds,
@@ -244,4 +288,18 @@ def api_latency(
         "upload_p50_ms": float(np.percentile(post_ms, 50)),
         "upload_p99_ms": float(np.percentile(post_ms, 99)),
         "server_peak_rss_mib": server_mib,
+        "connections_per_worker": "/".join(str(n) for n in spread),
     }
+
+
+def _connections_per_worker(pid: int, port: int, workers: int) -> list[int]:
+    """Client connections each server worker holds, most first. Clients keep their connection,
+    and which worker accepts it is up to the kernel: an uneven spread shows in the p99."""
+    if workers == 1:
+        return [established_connections(pid, port)]
+    children = [
+        child
+        for child in descendants(pid)
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+    return sorted((established_connections(child, port) for child in children), reverse=True)

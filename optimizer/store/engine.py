@@ -34,7 +34,7 @@ from sqlalchemy.pool import QueuePool
 from optimizer.errors import InvalidInputError, StoreUnavailableError
 from optimizer.settings import get_settings
 
-__all__ = ["is_current", "make_engine", "transaction", "upgrade"]
+__all__ = ["is_current", "make_engine", "single_read", "transaction", "upgrade"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -119,8 +119,31 @@ def transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Connectio
     `snapshot=True`: every statement sees the same state of the database (REPEATABLE READ on
     PostgreSQL; SQLite's transactions already do), for reads spread over several statements.
     """
+    connection = _checkout(engine)
+    if snapshot and engine.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="REPEATABLE READ")
+    with connection, _translated(engine), connection.begin():
+        yield connection
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for exactly one read-only statement, outside any explicit transaction.
+
+    On PostgreSQL this saves the BEGIN and COMMIT round trips (a third of an ad script's poll);
+    one statement always sees one consistent snapshot, so nothing is lost. SQLite reads in its
+    usual transaction. Errors are translated as in `transaction`.
+    """
+    connection = _checkout(engine)
+    if engine.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    with connection, _translated(engine):
+        yield connection
+
+
+def _checkout(engine: Engine) -> Connection:
     try:
-        connection = engine.connect()
+        return engine.connect()
     except OperationalError as exc:
         raise _unavailable(engine, exc) from exc
     except PoolTimeoutError as exc:
@@ -129,24 +152,24 @@ def transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Connectio
             f"{_pool_timeout(engine):g} s; try again shortly",
             retry_after_seconds=10,
         ) from exc
-    if snapshot and engine.dialect.name == "postgresql":
-        connection.execution_options(isolation_level="REPEATABLE READ")
-    with connection:
-        try:
-            with connection.begin():
-                yield connection
-        except DBAPIError as exc:
-            if exc.connection_invalidated or _sqlite_error(exc) in _SQLITE_UNAVAILABLE:
-                raise _unavailable(engine, exc) from exc
-            if isinstance(exc, DataError):
-                raise _unstorable(exc.orig) from exc
-            raise
-        except StatementError as exc:
-            if isinstance(exc.orig, UnicodeError):
-                raise _unstorable(exc.orig) from exc
-            raise
-        except UnicodeEncodeError as exc:
-            raise _unstorable(exc) from exc
+
+
+@contextmanager
+def _translated(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if exc.connection_invalidated or _sqlite_error(exc) in _SQLITE_UNAVAILABLE:
+            raise _unavailable(engine, exc) from exc
+        if isinstance(exc, DataError):
+            raise _unstorable(exc.orig) from exc
+        raise
+    except StatementError as exc:
+        if isinstance(exc.orig, UnicodeError):
+            raise _unstorable(exc.orig) from exc
+        raise
+    except UnicodeEncodeError as exc:
+        raise _unstorable(exc) from exc
 
 
 def _parse(url: str) -> URL:

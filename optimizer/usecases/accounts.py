@@ -15,7 +15,14 @@ from optimizer.money import validate_currency
 from optimizer.store.engine import transaction
 from optimizer.store.tables import accounts
 
-__all__ = ["Account", "create_account", "find_account", "get_account", "list_accounts"]
+__all__ = [
+    "Account",
+    "create_account",
+    "find_account",
+    "get_account",
+    "list_accounts",
+    "unknown_account",
+]
 
 _MAX_NAME_LENGTH = 200
 
@@ -62,10 +69,12 @@ def find_account(connection: Connection, name: str) -> Account:
         )
     ).one_or_none()
     if row is None:
-        raise NotFoundError(
-            f"no account named '{clean_name}'; create it with `ppcopt accounts create`"
-        )
+        raise unknown_account(clean_name)
     return _account(row)
+
+
+def unknown_account(name: str) -> NotFoundError:
+    return NotFoundError(f"no account named '{name}'; create it with `ppcopt accounts create`")
 
 
 def list_accounts(engine: Engine) -> list[Account]:

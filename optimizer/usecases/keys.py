@@ -12,9 +12,9 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from optimizer.access import Action, Principal, Role, require
 from optimizer.errors import AuthenticationError, InvalidInputError, NotFoundError
@@ -25,13 +25,16 @@ from optimizer.usecases.audit import record
 __all__ = [
     "ApiKey",
     "authenticate",
+    "check_key",
     "create_key",
+    "key_prefix",
     "list_keys",
     "principal_for_key_id",
     "revoke_key",
 ]
 
 _PREFIX = "ppc_"
+_Row = TypeVar("_Row", bound=Row[Any])
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
 
@@ -147,7 +150,7 @@ def revoke_key(engine: Engine, principal: Principal, key_id: int) -> None:
 
 def authenticate(engine: Engine, plaintext: str) -> Principal:
     """The principal of an active key, or AuthenticationError (same message for every failure)."""
-    prefix = _prefix_of(plaintext)
+    prefix = key_prefix(plaintext)
     with transaction(engine) as connection:
         row = (
             None
@@ -156,14 +159,28 @@ def authenticate(engine: Engine, plaintext: str) -> Principal:
                 select(api_keys).where(api_keys.c.prefix == prefix)
             ).one_or_none()
         )
-        stored = _DUMMY_HASH if row is None else row.secret_sha256
-        matches = hmac.compare_digest(_digest(plaintext), stored)
-        if row is None or not matches or row.revoked_at is not None:
-            raise AuthenticationError(
-                "the API key is missing, unknown or revoked; send `Authorization: Bearer KEY` "
-                "with an active key (an admin creates one with `ppcopt keys create`)"
-            )
-        return _principal(connection, row)
+        return _principal(connection, check_key(plaintext, row))
+
+
+def key_prefix(plaintext: str) -> str | None:
+    """The public part of a key that finds its row; None when the text cannot be a key."""
+    parts = plaintext.split("_")
+    if len(parts) < 3 or not plaintext.startswith(_PREFIX) or len(plaintext) > 200:
+        return None
+    return parts[1]
+
+
+def check_key(plaintext: str, row: _Row | None) -> _Row:
+    """`row` (an `api_keys` row found by the key's prefix, or None) if it is this key and active,
+    else AuthenticationError. The hash is compared even without a row, so timing reveals nothing."""
+    stored = _DUMMY_HASH if row is None else row.secret_sha256
+    matches = hmac.compare_digest(_digest(plaintext), stored)
+    if row is None or not matches or row.revoked_at is not None:
+        raise AuthenticationError(
+            "the API key is missing, unknown or revoked; send `Authorization: Bearer KEY` "
+            "with an active key (an admin creates one with `ppcopt keys create`)"
+        )
+    return row
 
 
 def principal_for_key_id(engine: Engine, key_id: int) -> Principal:
@@ -190,13 +207,6 @@ def _principal(connection: Connection, row: Any) -> Principal:
         )
     )
     return Principal(role=Role(row.role), label=row.label, key_id=int(row.id), account_ids=ids)
-
-
-def _prefix_of(plaintext: str) -> str | None:
-    parts = plaintext.split("_")
-    if len(parts) < 3 or not plaintext.startswith(_PREFIX) or len(plaintext) > 200:
-        return None
-    return parts[1]
 
 
 def _digest(plaintext: str) -> str:

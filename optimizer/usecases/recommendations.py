@@ -36,7 +36,7 @@ __all__ = [
     "Recommendation",
     "history",
     "latest",
-    "latest_etag",
+    "nothing_published",
     "publish",
     "spend_between",
 ]
@@ -156,29 +156,11 @@ def latest(engine: Engine, principal: Principal, account_name: str) -> Recommend
     """The most recently published recommendation of the account (NotFoundError if none)."""
     found = _select(engine, principal, account_name, day=None, limit=1)
     if not found:
-        raise _nothing_published(account_name)
+        raise nothing_published(account_name)
     return found[0]
 
 
-def latest_etag(engine: Engine, principal: Principal, account_name: str) -> tuple[int, str]:
-    """Id and ETag of the latest published recommendation, without loading it: enough to answer
-    a script's conditional request, or to find an already rendered copy (they never change)."""
-    require(principal, Action.RECOMMENDATION_READ)
-    with transaction(engine) as connection:
-        account = find_account(connection, account_name)
-        require_account(principal, account.id, account.name)
-        row = connection.execute(
-            select(recommendations.c.id, recommendations.c.etag)
-            .where(recommendations.c.account_id == account.id)
-            .order_by(recommendations.c.id.desc())
-            .limit(1)
-        ).one_or_none()
-    if row is None:
-        raise _nothing_published(account_name)
-    return int(row.id), str(row.etag)
-
-
-def _nothing_published(account_name: str) -> NotFoundError:
+def nothing_published(account_name: str) -> NotFoundError:
     return NotFoundError(
         f"nothing has been published for account '{account_name}' yet; a manager publishes "
         "with POST /v1/accounts/{account}/recommendations (or the nightly job does)"
