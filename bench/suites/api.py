@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,16 +134,21 @@ async def _load(
     uploaders: int,
     seconds: float,
     rate: float | None = None,
-) -> tuple[list[float], list[float], Counter[str]]:
+) -> _Load:
     import httpx
 
     latencies: list[float] = []
     upload_latencies: list[float] = []
     errors: Counter[str] = Counter()
     address = urlsplit(base)
+    request = (
+        f"GET /v1/accounts/{_ACCOUNT}/recommendations/latest HTTP/1.1\r\n"
+        f"Host: {address.netloc}\r\nAuthorization: Bearer {script}\r\n\r\n"
+    ).encode()
     opened = await asyncio.gather(
         *(asyncio.open_connection(address.hostname, address.port) for _ in range(clients))
     )
+    warmup = await asyncio.gather(*(_timed(*stream, request) for stream in opened))
     stop = time.monotonic() + seconds
 
     def connect() -> httpx.AsyncClient:
@@ -151,8 +157,9 @@ async def _load(
     async def read(index: int) -> None:
         """A bare HTTP/1.1 keep-alive loop: httpx's client costs more CPU per request than the
         server route does, and the generator shares the cores with the server. Every client
-        connects before the clock starts, as separate scripts would already be connected;
-        reconnecting after an error or a `Connection: close` is timed.
+        connects and sends one untimed request before the clock starts (the server's first
+        requests open its pool connections and render the page); reconnecting after an error or
+        a `Connection: close` is timed.
 
         With a `rate`, client `index` sends on its own fixed schedule (the clients staggered
         evenly) and a request's latency runs from when it was due, not from when it was sent:
@@ -160,10 +167,6 @@ async def _load(
         omission)."""
         interval = clients / rate if rate else 0.0
         due = time.perf_counter() + index * interval / clients
-        request = (
-            f"GET /v1/accounts/{_ACCOUNT}/recommendations/latest HTTP/1.1\r\n"
-            f"Host: {address.netloc}\r\nAuthorization: Bearer {script}\r\n\r\n"
-        ).encode()
         stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = opened[index]
         while time.monotonic() < stop:
             begun = time.perf_counter()
@@ -208,7 +211,26 @@ async def _load(
     await asyncio.gather(
         *(read(i) for i in range(clients)), *(uploads(i) for i in range(uploaders))
     )
-    return latencies, upload_latencies, errors
+    for status, _ in warmup:
+        if status != 200:
+            errors[f"GET {status} (warm-up)"] += 1
+    return _Load(latencies, upload_latencies, errors, [seconds for _, seconds in warmup])
+
+
+@dataclass(frozen=True)
+class _Load:
+    gets: list[float]
+    posts: list[float]
+    errors: Counter[str]
+    warmup: list[float]
+
+
+async def _timed(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, float]:
+    begun = time.perf_counter()
+    status, _ = await _exchange(reader, writer, request)
+    return status, time.perf_counter() - begun
 
 
 async def _exchange(
@@ -258,7 +280,7 @@ def api_latency(
                 seconds / 2, lambda: spread.extend(_connections_per_worker(proc.pid, port, workers))
             )
             sampler.start()
-            gets, posts, errors = asyncio.run(
+            load = asyncio.run(
                 _load(base, script, uploader, body, clients, uploaders, seconds, rate)
             )
             sampler.join()
@@ -270,19 +292,20 @@ def api_latency(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    get_ms = 1000 * np.array(gets)
-    post_ms = 1000 * np.array(posts) if posts else np.zeros(1)
+    get_ms = 1000 * np.array(load.gets)
+    post_ms = 1000 * np.array(load.posts) if load.posts else np.zeros(1)
     return {
         "clients": clients,
         "uploaders": uploaders,
         "server_workers": workers,
         "offered_per_s": rate if rate else "as fast as answered",
         "duration_s": seconds,
-        "get_requests": len(gets),
-        "get_per_s": len(gets) / seconds,
-        "upload_requests": len(posts),
-        "errors": sum(errors.values()),
-        "error_kinds": ", ".join(f"{kind} x{count}" for kind, count in errors.items()) or "none",
+        "get_requests": len(load.gets),
+        "get_per_s": len(load.gets) / seconds,
+        "upload_requests": len(load.posts),
+        "errors": sum(load.errors.values()),
+        "error_kinds": ", ".join(f"{kind} x{n}" for kind, n in load.errors.items()) or "none",
+        "warmup_max_ms": 1000 * max(load.warmup, default=0.0),
         "get_p50_ms": float(np.percentile(get_ms, 50)),
         "get_p99_ms": float(np.percentile(get_ms, 99)),
         "upload_p50_ms": float(np.percentile(post_ms, 50)),
