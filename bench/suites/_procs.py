@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["descendants", "established_connections", "tree_peak_mib"]
+__all__ = ["descendants", "tcp_sockets", "tree_peak_mib"]
 
 
 def descendants(pid: int) -> list[int]:
@@ -46,8 +46,9 @@ def tree_peak_mib(pid: int | None = None, *, include_root: bool = False) -> floa
     return peak
 
 
-def established_connections(pid: int, port: int) -> int:
-    """How many established TCP connections process `pid` holds on local `port` (IPv4)."""
+def tcp_sockets(pid: int, port: int, *, listening: bool = False) -> int:
+    """How many established (or listening) TCP sockets process `pid` holds on local `port`
+    (IPv4)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").glob("*"):
         try:
@@ -60,6 +61,7 @@ def established_connections(pid: int, port: int) -> int:
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:
+        state = "0A" if listening else "01"
+        if local_port == port and fields[3] == state and fields[9] in inodes:
             count += 1
     return count

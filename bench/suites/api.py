@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from bench.registry import case
-from bench.suites._procs import descendants, established_connections, tree_peak_mib
+from bench.suites._procs import descendants, tcp_sockets, tree_peak_mib
 from bench.suites._store import scratch_store
 
 __all__ = ["api_latency"]
@@ -92,34 +92,48 @@ def _seed(engine: Any, folder: Path, uploaders: int) -> tuple[str, str, bytes]:
     return script, uploader, upload_path.read_bytes()
 
 
-def _start_server(
-    env: dict[str, str], port: int, workers: int, log: Path
-) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                *(sys.executable, "-m", "optimizer.cli", "serve", "--port", str(port)),
-                *("--workers", str(workers), "--log-level", "warning"),
-            ],
-            cwd=_ROOT,
-            env={**os.environ, **env, "PYTHONPATH": str(_ROOT)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+def _start_servers(
+    env: dict[str, str], port: int, workers: int, reuse_port: bool, folder: Path
+) -> list[subprocess.Popen[bytes]]:
+    """`ppcopt serve --workers N`, or N processes of `ppcopt serve --reuse-port`."""
+    layouts = [["--reuse-port"]] * workers if reuse_port else [["--workers", str(workers)]]
+    procs = []
+    for index, layout in enumerate(layouts):
+        with (folder / f"server-{port}-{index}.log").open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        *(sys.executable, "-m", "optimizer.cli", "serve", "--port", str(port)),
+                        *layout,
+                        *("--log-level", "warning"),
+                    ],
+                    cwd=_ROOT,
+                    env={**os.environ, **env, "PYTHONPATH": str(_ROOT)},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return procs
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Path) -> None:
+def _wait_ready(procs: list[subprocess.Popen[bytes]], port: int, folder: Path) -> None:
+    """Every process listens on the port (with --reuse-port each has its own socket), and the
+    server answers."""
     import httpx
 
     deadline = time.monotonic() + 90
     while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        for proc in procs:
+            if proc.poll() is not None:
+                logs = "".join(p.read_text() for p in folder.glob(f"server-{port}-*.log"))
+                raise RuntimeError(f"server exited: {logs[-2000:]}")
+        listening = len(procs) == 1 or all(tcp_sockets(p.pid, port, listening=True) for p in procs)
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
+            answers = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
+            answers = False
+        if listening and answers:
+            return
         if time.monotonic() > deadline:
             raise RuntimeError("server did not start within 90 s")
         time.sleep(0.2)
@@ -261,43 +275,46 @@ def api_latency(
     seconds: float,
     workers: int = 2,
     rate: float | None = None,
+    reuse_port: bool = False,
     workdir: str,
 ) -> dict[str, Any]:
     """Closed loop (each client sends its next request as soon as the last is answered) unless
-    `rate` is given: then the clients together offer `rate` requests per second."""
+    `rate` is given: then the clients together offer `rate` requests per second. The server is
+    `ppcopt serve --workers N`, or with `reuse_port` N processes of `ppcopt serve --reuse-port`."""
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
     with scratch_store("postgres", workdir) as (engine, env):
         script, uploader, body = _seed(engine, folder, uploaders)
         port = _free_port()
-        log = folder / f"server-{port}.log"
-        proc = _start_server(env, port, workers, log)
+        procs = _start_servers(env, port, workers, reuse_port, folder)
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_ready(proc, base, log)
+            _wait_ready(procs, port, folder)
             spread: list[int] = []
             sampler = threading.Timer(
-                seconds / 2, lambda: spread.extend(_connections_per_worker(proc.pid, port, workers))
+                seconds / 2, lambda: spread.extend(_connections_per_worker(procs, port, workers))
             )
             sampler.start()
             load = asyncio.run(
                 _load(base, script, uploader, body, clients, uploaders, seconds, rate)
             )
             sampler.join()
-            server_mib = tree_peak_mib(proc.pid, include_root=True)
+            server_mib = max(tree_peak_mib(p.pid, include_root=True) for p in procs)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
     get_ms = 1000 * np.array(load.gets)
     post_ms = 1000 * np.array(load.posts) if load.posts else np.zeros(1)
     return {
         "clients": clients,
         "uploaders": uploaders,
-        "server_workers": workers,
+        "server_workers": f"{workers} processes, --reuse-port" if reuse_port else workers,
         "offered_per_s": rate if rate else "as fast as answered",
         "duration_s": seconds,
         "get_requests": len(load.gets),
@@ -315,14 +332,17 @@ def api_latency(
     }
 
 
-def _connections_per_worker(pid: int, port: int, workers: int) -> list[int]:
+def _connections_per_worker(
+    procs: list[subprocess.Popen[bytes]], port: int, workers: int
+) -> list[int]:
     """Client connections each server worker holds, most first. Clients keep their connection,
     and which worker accepts it is up to the kernel: an uneven spread shows in the p99."""
-    if workers == 1:
-        return [established_connections(pid, port)]
-    children = [
-        child
-        for child in descendants(pid)
-        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
-    return sorted((established_connections(child, port) for child in children), reverse=True)
+    if len(procs) > 1 or workers == 1:
+        pids = [p.pid for p in procs]
+    else:
+        pids = [
+            child
+            for child in descendants(procs[0].pid)
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+        ]
+    return sorted((tcp_sockets(pid, port) for pid in pids), reverse=True)
