@@ -27,7 +27,7 @@ from api.routes import (
 )
 from optimizer import __version__
 from optimizer.settings import Settings, get_settings
-from optimizer.store.engine import make_engine
+from optimizer.store.engine import make_async_reader, make_engine
 
 __all__ = ["create_app"]
 
@@ -57,10 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limit_request_threads(config.api_threads)
+        reader = make_async_reader(config.database_url, schema=config.database_schema)
+        if reader is not None:
+            await reader.open()
+            app.state.poll_reader = reader
         # A full collection walks the ~260k objects the imports made (85-95 ms here), a pause
         # that lands in some request; frozen, they are skipped (they live as long as the app).
         gc.freeze()
         yield
+        if reader is not None:
+            await reader.close()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -73,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(config.database_url, schema=config.database_schema)
     app.state.auth_limiter = AuthLimiter(config.auth_failures_per_minute)
     app.state.rendered_recommendations = recommendations.rendered_cache()
+    app.state.poll_reader = None
     install_error_handlers(app)
     for module in (
         ops,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from optimizer.access import Principal
 from optimizer.errors import AuthenticationError
@@ -108,12 +107,16 @@ async def checked_with_key(
     request: Request,
     authorization: str | None,
     x_api_key: str | None,
-    check: Callable[[str], _T],
+    check: Callable[[str], Awaitable[_T]],
 ) -> _T:
-    """`check(key)` in the thread pool, with the same 401 and 429 rules as `get_principal`: for a
-    route whose use case checks the key itself, in the same statement as its own read."""
+    """`await check(key)`, with the same 401 and 429 rules as `get_principal`: for a route whose
+    use case checks the key in the same statement as its own read."""
     key = _key_for(request, authorization, x_api_key)
-    return await run_in_threadpool(_counting_failures, request, lambda: check(key))
+    try:
+        return await check(key)
+    except AuthenticationError:
+        _failed(request)
+        raise
 
 
 def _key_for(request: Request, authorization: str | None, x_api_key: str | None) -> str:
@@ -131,9 +134,13 @@ def _counting_failures(request: Request, check: Callable[[], _T]) -> _T:
     try:
         return check()
     except AuthenticationError:
-        limiter: AuthLimiter = request.app.state.auth_limiter
-        limiter.failed(_client(request))
+        _failed(request)
         raise
+
+
+def _failed(request: Request) -> None:
+    limiter: AuthLimiter = request.app.state.auth_limiter
+    limiter.failed(_client(request))
 
 
 def _client(request: Request) -> str:

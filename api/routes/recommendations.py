@@ -18,8 +18,9 @@ from api.schemas import RecommendationIn, RecommendationOut
 from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal
 from optimizer.report import to_safe_csv
+from optimizer.store.engine import AsyncReader
 from optimizer.usecases.authorized import account_as
-from optimizer.usecases.polling import PublishedRef, latest_for_key
+from optimizer.usecases.polling import PublishedRef, latest_for_key, latest_for_key_async
 from optimizer.usecases.recommendations import (
     Recommendation,
     history,
@@ -79,11 +80,16 @@ async def _latest_ref(
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> PublishedRef:
-    """The key check and the latest id in one statement and one trip to the thread pool: ad
-    scripts' polls are the service's hot path."""
-    return await checked_with_key(
-        request, authorization, x_api_key, lambda key: latest_for_key(engine, key, account)
-    )
+    """The key check and the latest id in one statement: ad scripts' polls are the service's hot
+    path. On PostgreSQL it runs on the event loop (psycopg async); SQLite's runs in a thread."""
+    reader: AsyncReader | None = request.app.state.poll_reader
+
+    async def check(key: str) -> PublishedRef:
+        if reader is not None:
+            return await latest_for_key_async(reader, key, account)
+        return await run_in_threadpool(latest_for_key, engine, key, account)
+
+    return await checked_with_key(request, authorization, x_api_key, check)
 
 
 @router.get(

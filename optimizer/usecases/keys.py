@@ -12,9 +12,9 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from optimizer.access import Action, Principal, Role, require
 from optimizer.errors import AuthenticationError, InvalidInputError, NotFoundError
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 _PREFIX = "ppc_"
-_Row = TypeVar("_Row", bound=Row[Any])
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
 
@@ -170,7 +169,7 @@ def key_prefix(plaintext: str) -> str | None:
     return parts[1]
 
 
-def check_key(plaintext: str, row: _Row | None) -> _Row:
+def check_key(plaintext: str, row: Any | None) -> Any:
     """`row` (an `api_keys` row found by the key's prefix, or None) if it is this key and active,
     else AuthenticationError. The hash is compared even without a row, so timing reveals nothing."""
     stored = _DUMMY_HASH if row is None else row.secret_sha256

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Engine, Row, Select, bindparam, exists, func, or_, select
 
 from optimizer.access import Action, Principal, Role, require, require_account
-from optimizer.store.engine import single_read
+from optimizer.store.engine import AsyncReader, single_read
 from optimizer.store.tables import accounts, api_key_accounts, api_keys, recommendations
 from optimizer.usecases.accounts import unknown_account
 from optimizer.usecases.keys import check_key, key_prefix
 from optimizer.usecases.recommendations import nothing_published
 
-__all__ = ["PublishedRef", "latest_for_key"]
+__all__ = ["PublishedRef", "latest_for_key", "latest_for_key_async"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +41,32 @@ def latest_for_key(engine: Engine, plaintext_key: str, account_name: str) -> Pub
     revoked key, a role that may not read, an unknown account or one outside the key's scope
     (not found), nothing published yet.
     """
-    name = account_name.strip()
     prefix = key_prefix(plaintext_key)
     row: Row[Any] | None = None
     if prefix is not None:
         with single_read(engine) as connection:
-            row = connection.execute(_STATEMENT, {"prefix": prefix, "account": name}).one_or_none()
-    row = check_key(plaintext_key, row)
+            row = connection.execute(_STATEMENT, _params(prefix, account_name)).one_or_none()
+    return _decide(plaintext_key, row, account_name)
+
+
+async def latest_for_key_async(
+    reader: AsyncReader, plaintext_key: str, account_name: str
+) -> PublishedRef:
+    """`latest_for_key` on PostgreSQL without leaving the event loop (same answers, same errors)."""
+    prefix = key_prefix(plaintext_key)
+    row = None
+    if prefix is not None:
+        row = await reader.one_or_none(_STATEMENT, _params(prefix, account_name))
+    return _decide(plaintext_key, row, account_name)
+
+
+def _params(prefix: str, account_name: str) -> dict[str, str]:
+    return {"prefix": prefix, "account": account_name.strip()}
+
+
+def _decide(plaintext_key: str, found: Any | None, account_name: str) -> PublishedRef:
+    row = check_key(plaintext_key, found)
+    name = account_name.strip()
     account_id = None if row.account_id is None else int(row.account_id)
     in_scope = frozenset({account_id}) if account_id is not None and row.in_scope else frozenset()
     principal = Principal(

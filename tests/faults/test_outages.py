@@ -107,7 +107,8 @@ def test_postgres_outage_gives_503_then_recovers(
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             assert client.get("/v1/accounts").status_code == 200
             proxy.cut()
-            for path in ("/v1/accounts", "/v1/keys", "/readyz"):
+            poll = "/v1/accounts/nope/recommendations/latest"
+            for path in ("/v1/accounts", "/v1/keys", "/readyz", poll):
                 down = client.get(path)
                 assert down.status_code == 503, (path, down.text)
                 assert int(down.headers["Retry-After"]) >= 1
@@ -115,6 +116,7 @@ def test_postgres_outage_gives_503_then_recovers(
             proxy.up = True
             assert client.get("/v1/accounts").status_code == 200
             assert client.get("/readyz").status_code == 200
+            assert client.get(poll).status_code == 404
 
 
 def test_same_file_uploaded_twice_at_once(fitted: Store, tmp_path: Path) -> None:

@@ -3,8 +3,10 @@ read would, on SQLite and PostgreSQL: the same recommendation, or the same error
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,13 +17,13 @@ from optimizer.access import Principal, Role, system_principal
 from optimizer.errors import AuthenticationError, NotFoundError, OptimizerError
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
-from optimizer.store.engine import make_engine, upgrade
+from optimizer.store.engine import make_async_reader, make_engine, upgrade
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.caps import decide_cap, propose_cap
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.keys import authenticate, create_key, revoke_key
-from optimizer.usecases.polling import latest_for_key
+from optimizer.usecases.polling import PublishedRef, latest_for_key, latest_for_key_async
 from optimizer.usecases.recommendations import latest, publish
 from tests.conftest import POSTGRES_URL, _require_postgres
 from tests.stores import postgres_schema
@@ -36,6 +38,8 @@ class Polled:
     engine: Engine
     keys: dict[str, str]
     day: dt.date
+    schema: str | None = None
+    """The PostgreSQL schema, where the API polls through `latest_for_key_async` too."""
 
 
 def _seed(engine: Engine, workdir: Path) -> Polled:
@@ -91,9 +95,35 @@ def polled(
         engine.dispose()
         return
     _require_postgres()
-    with postgres_schema(POSTGRES_URL) as (engine, _):
+    with postgres_schema(POSTGRES_URL) as (engine, schema):
         upgrade(engine)
-        yield _seed(engine, workdir)
+        yield dataclasses.replace(_seed(engine, workdir), schema=schema)
+
+
+def _fast_reads(polled: Polled, key: str, account: str) -> list[object]:
+    """The poll's outcome through every path the API uses on this backend."""
+    reads: list[Callable[[], PublishedRef]] = [lambda: latest_for_key(polled.engine, key, account)]
+    if polled.schema is not None:
+        reads.append(lambda: asyncio.run(_async_read(polled.schema or "", key, account)))
+    return [_ref_outcome(read) for read in reads]
+
+
+def _ref_outcome(read: Callable[[], PublishedRef]) -> object:
+    def pair() -> tuple[int, str]:
+        ref = read()
+        return ref.id, ref.etag
+
+    return _outcome(pair)
+
+
+async def _async_read(schema: str, key: str, account: str) -> PublishedRef:
+    reader = make_async_reader(POSTGRES_URL, schema=schema)
+    assert reader is not None
+    await reader.open()
+    try:
+        return await latest_for_key_async(reader, key, account)
+    finally:
+        await reader.close()
 
 
 def _full_read(engine: Engine, key: str, account: str) -> tuple[int, str]:
@@ -142,9 +172,10 @@ def test_poll_answers_as_the_full_read(
     polled: Polled, key_name: str, account: str, error: type[OptimizerError] | None
 ) -> None:
     key = _key(polled, key_name)
-    fast = _outcome(lambda: (lambda r: (r.id, r.etag))(latest_for_key(polled.engine, key, account)))
     full = _outcome(lambda: _full_read(polled.engine, key, account))
+    fast, *others = _fast_reads(polled, key, account)
     assert fast == full
+    assert all(other == full for other in others)
     if error is None:
         assert isinstance(fast[0], int)
     else:
@@ -154,9 +185,9 @@ def test_poll_answers_as_the_full_read(
 def test_a_nul_in_the_account_name_fails_as_the_full_read(polled: Polled) -> None:
     """PostgreSQL refuses NUL in text (invalid input), SQLite finds no such account."""
     key, account = polled.keys["script"], "sh\x00op"
-    fast = _outcome(lambda: latest_for_key(polled.engine, key, account))
-    assert fast == _outcome(lambda: _full_read(polled.engine, key, account))
-    assert fast[0] in {"InvalidInputError", "NotFoundError"}
+    full = _outcome(lambda: _full_read(polled.engine, key, account))
+    assert all(fast == full for fast in _fast_reads(polled, key, account))
+    assert full[0] in {"InvalidInputError", "NotFoundError"}
 
 
 def test_out_of_scope_and_unknown_accounts_look_alike_to_the_key(polled: Polled) -> None:
