@@ -1,9 +1,10 @@
 """Engines for SQLite and PostgreSQL, schema migrations, and the transaction boundary.
 
-`transaction` is the one place where "the database cannot be reached" (SQLAlchemy's OperationalError
-on connect, a dropped connection, a locked SQLite file, a full disk) becomes
-`StoreUnavailableError`, and a value the database cannot hold (NUL characters on PostgreSQL, lone
-surrogates, numbers out of range) becomes `InvalidInputError`: callers never see driver errors.
+`transaction` (with `single_read` and the event loop's `AsyncReader`) is the one place where "the
+database cannot be reached" (SQLAlchemy's or psycopg's OperationalError on connect, a dropped
+connection, a locked SQLite file, a full disk) becomes `StoreUnavailableError`, and a value the
+database cannot hold (NUL characters on PostgreSQL, lone surrogates, numbers out of range) becomes
+`InvalidInputError`: callers never see driver errors.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
 _POLL_WAIT_S = 5.0
-# Sizes come from settings (default per process: 5 kept open, up to 5 more under bursts, so 8
-# processes stay within PostgreSQL's default max_connections=100 with room for psql and migrations;
-# a caller waits up to 30 s for a free connection). Connections are replaced after 30 min so
-# firewalls and PgBouncer never see stale ones; pre-ping drops connections the server closed.
+# Sizes come from settings (default per process: 5 kept open, up to 5 more under bursts, and in a
+# server process up to 5 async ones for polls, so 6 processes stay within PostgreSQL's default
+# max_connections=100 with room for psql and migrations; a caller waits up to 30 s for one).
+# Connections are replaced after 30 min so firewalls and PgBouncer never see stale ones; pre-ping
+# drops connections the server closed.
 _POSTGRES_POOL: dict[str, Any] = {
     "poolclass": QueuePool,
     "pool_recycle": 1800,
