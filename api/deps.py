@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from optimizer.access import Principal
 from optimizer.errors import AuthenticationError
@@ -89,7 +90,7 @@ def _presented_key(authorization: str | None, x_api_key: str | None) -> str | No
     return None
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
     authorization: Annotated[str | None, Header()] = None,
@@ -99,8 +100,9 @@ def get_principal(
 
     Only presented-but-wrong keys count toward the limit (a missing key guesses nothing).
     """
-    key = _key_for(request, authorization, x_api_key)
-    return _counting_failures(request, lambda: authenticate(engine, key))
+    return await checked_with_key(
+        request, authorization, x_api_key, lambda key: run_in_threadpool(authenticate, engine, key)
+    )
 
 
 async def checked_with_key(
@@ -109,38 +111,21 @@ async def checked_with_key(
     x_api_key: str | None,
     check: Callable[[str], Awaitable[_T]],
 ) -> _T:
-    """`await check(key)`, with the same 401 and 429 rules as `get_principal`: for a route whose
-    use case checks the key in the same statement as its own read."""
-    key = _key_for(request, authorization, x_api_key)
-    try:
-        return await check(key)
-    except AuthenticationError:
-        _failed(request)
-        raise
-
-
-def _key_for(request: Request, authorization: str | None, x_api_key: str | None) -> str:
+    """`await check(key)` under the rules of every key check (those of `get_principal`), for a
+    route whose use case checks the key in the same statement as its own read."""
     limiter: AuthLimiter = request.app.state.auth_limiter
-    limiter.check(_client(request))
+    client = _client(request)
+    limiter.check(client)
     key = _presented_key(authorization, x_api_key)
     if key is None:
         raise AuthenticationError(
             "no API key was sent; send `Authorization: Bearer KEY` or `X-API-Key: KEY`"
         )
-    return key
-
-
-def _counting_failures(request: Request, check: Callable[[], _T]) -> _T:
     try:
-        return check()
+        return await check(key)
     except AuthenticationError:
-        _failed(request)
+        limiter.failed(client)
         raise
-
-
-def _failed(request: Request) -> None:
-    limiter: AuthLimiter = request.app.state.auth_limiter
-    limiter.failed(_client(request))
 
 
 def _client(request: Request) -> str:
