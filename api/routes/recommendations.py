@@ -69,8 +69,9 @@ def publish_(
     return _out(rec, "campaign")
 
 
-def _etag(rec: Recommendation, level: str, fmt: str) -> str:
-    return f'"{rec.etag}-{level}-{fmt}"'
+def _etag(tag: str, level: str, fmt: str) -> str:
+    """A rendering's ETag: the recommendation's tag, per level and format."""
+    return f'"{tag}-{level}-{fmt}"'
 
 
 async def _latest_ref(
@@ -110,7 +111,7 @@ async def latest_(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The latest published recommendation, with the cap it obeys and when it was made."""
-    etag = f'"{ref.etag}-{level}-{format}"'
+    etag = _etag(ref.etag, level, format)
     if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={"ETag": etag, **_NO_CACHE})
     rendered: _Rendered = request.app.state.rendered_recommendations
@@ -164,7 +165,7 @@ def rendered_cache() -> _Rendered:
 
 def _render(rec: Recommendation, level: Level, fmt: str) -> _Page:
     headers = {
-        "ETag": _etag(rec, level, fmt),
+        "ETag": _etag(rec.etag, level, fmt),
         **_NO_CACHE,
         "Last-Modified": rec.created_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "X-Recommendation-Id": str(rec.id),
