@@ -120,7 +120,7 @@ class AsyncReader:
 
     def __init__(self, url: URL, schema: str | None) -> None:
         settings = get_settings()
-        dialect = create_engine(url).dialect
+        dialect = url.get_dialect()()
         _, params = dialect.create_connect_args(url)
         self._dialect = dialect
         self._shown = _shown(url)
