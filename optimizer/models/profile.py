@@ -313,7 +313,9 @@ def _profile_chunk(
     refined = lows + position * space.steps
 
     t_ref = [refined[..., i] for i in range(dims)]
-    s1_r, s2_r = _sums(space.family, lx, me, my, w, t_ref)
+    g_r, logg_r = _basis(space.family, lx[:, None, :], [t[..., None] for t in t_ref])
+    s1_r = np.einsum("krn,kn,rn->kr", g_r, me, w)
+    s2_r = np.einsum("krn,kn,rn->kr", logg_r, my, w)
     q_ref = _objective(y_sum, s1_r, s2_r) + _penalty(t_ref, center, strength, space.prior_scales)
     better = q_ref < q_best
     t_final = [np.where(better, refined[..., i], grid_point[..., i]) for i in range(dims)]
@@ -334,19 +336,6 @@ def _informative(
     return lx, np.where(mask, exposure, 0.0), np.where(mask, y, 0.0)
 
 
-def _sums(
-    family: str,
-    lx: FloatArray,
-    me: FloatArray,
-    my: FloatArray,
-    w: FloatArray,
-    t: Sequence[FloatArray],
-) -> tuple[FloatArray, FloatArray]:
-    """Weighted sums of exposure * g and conversions * log g, (K, R), for shapes t of (K, R)."""
-    g, logg = _basis(family, lx[:, None, :], [c[..., None] for c in t])
-    return np.einsum("krn,kn,rn->kr", g, me, w), np.einsum("krn,kn,rn->kr", logg, my, w)
-
-
 def scale_for_shape(
     family: str,
     t: Sequence[FloatArray],
@@ -363,7 +352,8 @@ def scale_for_shape(
         x, np.atleast_2d(conversions), np.broadcast_to(exposure, x.shape), scale
     )
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    s1, _ = _sums(family, lx, me, my, w, t)
+    g, _ = _basis(family, lx[:, None, :], [c[..., None] for c in t])
+    s1 = np.einsum("krn,kn,rn->kr", g, me, w)
     return to_natural(family, list(t), closed_form_scale(my @ w.T, s1), scale[:, None])
 
 
