@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from optimizer.errors import StoreUnavailableError
 from optimizer.store.engine import make_engine, transaction, upgrade
-from tests.stores import postgres_schema
+from tests.stores import BACKENDS, postgres_schema
 
 POSTGRES_URL = os.environ.get(
     "PPCOPT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -48,8 +48,7 @@ def _require_postgres() -> None:
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-    ids=["sqlite", "postgres"],
+    params=BACKENDS,
 )
 def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An engine on an empty database (no migrations run yet)."""

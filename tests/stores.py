@@ -6,11 +6,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import Engine, MetaData, select, text
 
 from optimizer.store.engine import make_engine, transaction
 
-__all__ = ["dump", "postgres_schema"]
+__all__ = ["BACKENDS", "dump", "postgres_schema"]
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", marks=pytest.mark.postgres, id="postgres"),
+]
+"""Fixture params for a store on every backend (PostgreSQL tests carry the `postgres` mark)."""
 
 
 @contextmanager

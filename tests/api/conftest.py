@@ -8,12 +8,12 @@ import pytest
 
 from tests.api.harness import Server, running_server, seed, store
 from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.stores import BACKENDS
 
 
 @pytest.fixture(
     scope="package",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-    ids=["sqlite", "postgres"],
+    params=BACKENDS,
 )
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

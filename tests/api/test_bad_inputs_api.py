@@ -23,7 +23,7 @@ from optimizer.usecases.keys import create_key
 from tests.api.harness import ADMIN, running_server, store
 from tests.badinputs import CORPUS, REJECTED, ROW_REJECTED, BadInput, params
 from tests.conftest import POSTGRES_URL, _require_postgres
-from tests.stores import dump
+from tests.stores import BACKENDS, dump
 
 ACCOUNT = "shop"
 INJECTED = "injected"
@@ -42,8 +42,7 @@ class Store:
 
 @pytest.fixture(
     scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-    ids=["sqlite", "postgres"],
+    params=BACKENDS,
 )
 def shop(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

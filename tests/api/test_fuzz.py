@@ -35,6 +35,7 @@ from optimizer.settings import Settings
 from optimizer.usecases.keys import create_key, list_keys
 from tests.api.harness import ADMIN, Server, running_server, seed, store
 from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.stores import BACKENDS
 
 EXAMPLES = int(os.environ.get("PPCOPT_FUZZ_EXAMPLES", "0") or 0)
 _QUICK = EXAMPLES <= 0
@@ -93,8 +94,7 @@ def _examples(label: str) -> int:
 
 @pytest.fixture(
     scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-    ids=["sqlite", "postgres"],
+    params=BACKENDS,
 )
 def fuzz_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

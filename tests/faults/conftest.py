@@ -17,6 +17,7 @@ from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from tests.api.harness import store
 from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.stores import BACKENDS
 
 ACCOUNT = "acme"
 
@@ -44,8 +45,7 @@ def history(workdir: Path, name: str, *, days: int, end: dt.date, seed: int = 3)
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-    ids=["sqlite", "postgres"],
+    params=BACKENDS,
 )
 def fitted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """One EUR account with 60 days of history and a fit."""

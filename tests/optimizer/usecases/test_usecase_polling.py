@@ -4,7 +4,6 @@ read would, on SQLite and PostgreSQL: the same recommendation, or the same error
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,18 +14,15 @@ from sqlalchemy import Engine
 
 from optimizer.access import Principal, Role, system_principal
 from optimizer.errors import AuthenticationError, NotFoundError, OptimizerError
-from optimizer.io import write_canonical_csv
-from optimizer.simulate import simulate
-from optimizer.store.engine import make_async_reader, make_engine, upgrade
+from optimizer.store.engine import make_async_reader
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.caps import decide_cap, propose_cap
-from optimizer.usecases.fit import fit
-from optimizer.usecases.ingest import ingest
 from optimizer.usecases.keys import authenticate, create_key, revoke_key
 from optimizer.usecases.polling import PublishedRef, latest_for_key, latest_for_key_async
 from optimizer.usecases.recommendations import latest, publish
+from tests.api.harness import add_fitted_account, store
 from tests.conftest import POSTGRES_URL, _require_postgres
-from tests.stores import postgres_schema
+from tests.stores import BACKENDS
 
 ADMIN = system_principal("test admin")
 MANAGER = Principal(role=Role.MANAGER, label="test manager")
@@ -42,20 +38,13 @@ class Polled:
     """The PostgreSQL schema, where the API polls through `latest_for_key_async` too."""
 
 
-def _seed(engine: Engine, workdir: Path) -> Polled:
+def _seed(engine: Engine, workdir: Path, schema: str | None) -> Polled:
     """`shop` has a published recommendation, `empty` has none, `other` is outside the script's
     scope; keys: a script for shop and empty, an admin for everything, a revoked script."""
-    end = dt.date.today() - dt.timedelta(days=1)
-    for name in ("shop", "empty", "other"):
+    add_fitted_account(engine, workdir, "shop", "EUR", "Europe/Berlin", seed=3)
+    for name in ("empty", "other"):
         create_account(engine, name, currency="EUR", timezone="Europe/Berlin")
-    sim = simulate(
-        campaigns=2, keywords_per_campaign=2, days=40, seed=3, start=end - dt.timedelta(days=39)
-    )
-    path = workdir / "shop.csv"
-    write_canonical_csv(sim.history, path)
-    ingest(engine, "shop", path)
-    fit(engine, "shop")
-    day = end + dt.timedelta(days=1)
+    day = dt.date.today()
     cap = propose_cap(
         engine, MANAGER, "shop", period_start=day, period_end=day + dt.timedelta(days=9),
         amount="5000.00", currency="EUR",
@@ -76,28 +65,18 @@ def _seed(engine: Engine, workdir: Path) -> Polled:
             revoke_key(engine, ADMIN, record.id)
         if label == "later-revoked":
             keys["later-revoked-id"] = str(record.id)
-    return Polled(engine=engine, keys=keys, day=day)
+    return Polled(engine=engine, keys=keys, day=day, schema=schema)
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-    ids=["sqlite", "postgres"],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def polled(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Polled]:
+    if request.param == "postgres":
+        _require_postgres()
     workdir = tmp_path_factory.mktemp(f"poll-{request.param}")
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{workdir / 'store.db'}")
-        upgrade(engine)
-        yield _seed(engine, workdir)
-        engine.dispose()
-        return
-    _require_postgres()
-    with postgres_schema(POSTGRES_URL) as (engine, schema):
-        upgrade(engine)
-        yield dataclasses.replace(_seed(engine, workdir), schema=schema)
+    with store(request.param, workdir, POSTGRES_URL) as (engine, env):
+        yield _seed(engine, workdir, env.get("PPCOPT_DATABASE_SCHEMA"))
 
 
 def _fast_reads(polled: Polled, key: str, account: str) -> list[object]:
