@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.harness import Server, running_server, seed, store
-from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.conftest import POSTGRES_URL
 from tests.stores import BACKENDS
 
 
@@ -18,8 +18,6 @@ from tests.stores import BACKENDS
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    if request.param == "postgres":
-        _require_postgres()
     workdir = tmp_path_factory.mktemp(f"api-{request.param}")
     with store(request.param, workdir, POSTGRES_URL) as (engine, store_env):
         keys, end = seed(engine, workdir)

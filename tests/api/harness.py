@@ -28,6 +28,7 @@ from optimizer.usecases.accounts import create_account
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.keys import create_key
+from tests.conftest import _require_postgres
 from tests.stores import postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +73,10 @@ def free_port() -> int:
 def store(
     backend: str, workdir: Path, postgres_url: str
 ) -> Iterator[tuple[Engine, dict[str, str]]]:
-    """A migrated empty store and the env that points a server process at it."""
+    """A migrated empty store and the env that points a server process at it (PostgreSQL
+    unreachable: the test is skipped, or fails when PPCOPT_REQUIRE_POSTGRES=1)."""
+    if backend == "postgres":
+        _require_postgres()
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'api.db'}"
         engine = make_engine(url)

@@ -22,7 +22,7 @@ from optimizer.usecases.accounts import create_account
 from optimizer.usecases.keys import create_key
 from tests.api.harness import ADMIN, running_server, store
 from tests.badinputs import CORPUS, REJECTED, ROW_REJECTED, BadInput, params
-from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.conftest import POSTGRES_URL
 from tests.stores import BACKENDS, dump
 
 ACCOUNT = "shop"
@@ -48,8 +48,6 @@ def shop(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
     """A server over a store with two empty accounts and a key per role."""
-    if request.param == "postgres":
-        _require_postgres()
     workdir = tmp_path_factory.mktemp(f"bad-{request.param}")
     with store(request.param, workdir, POSTGRES_URL) as (engine, env):
         create_account(engine, ACCOUNT, currency="EUR", timezone="UTC")

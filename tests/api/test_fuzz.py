@@ -34,7 +34,7 @@ from optimizer.access import Role
 from optimizer.settings import Settings
 from optimizer.usecases.keys import create_key, list_keys
 from tests.api.harness import ADMIN, Server, running_server, seed, store
-from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.conftest import POSTGRES_URL
 from tests.stores import BACKENDS
 
 EXAMPLES = int(os.environ.get("PPCOPT_FUZZ_EXAMPLES", "0") or 0)
@@ -100,8 +100,6 @@ def fuzz_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """A store of its own: the fuzzer creates accounts, caps and keys, and revokes keys."""
-    if request.param == "postgres":
-        _require_postgres()
     workdir: Path = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     with store(request.param, workdir, POSTGRES_URL) as (engine, env):
         keys, end = seed(engine, workdir)

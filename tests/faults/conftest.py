@@ -16,7 +16,7 @@ from optimizer.usecases.accounts import create_account
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from tests.api.harness import store
-from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.conftest import POSTGRES_URL
 from tests.stores import BACKENDS
 
 ACCOUNT = "acme"
@@ -49,8 +49,6 @@ def history(workdir: Path, name: str, *, days: int, end: dt.date, seed: int = 3)
 )
 def fitted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """One EUR account with 60 days of history and a fit."""
-    if request.param == "postgres":
-        _require_postgres()
     with store(request.param, tmp_path, POSTGRES_URL) as (engine, env):
         end = dt.date.today() - dt.timedelta(days=1)
         create_account(engine, ACCOUNT, currency="EUR", timezone="UTC")

@@ -25,7 +25,7 @@ from optimizer.usecases.accounts import create_account
 from optimizer.usecases.ingest import ingest, load_history
 from optimizer.usecases.keys import create_key
 from tests.api.harness import ADMIN, running_server, store
-from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.conftest import POSTGRES_URL
 from tests.faults.conftest import ACCOUNT, Store, history
 from tests.stores import dump
 
@@ -83,7 +83,6 @@ class Proxy:
 def proxied(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Proxy, dict[str, str]]]:
-    _require_postgres()
     with store("postgres", tmp_path, POSTGRES_URL) as (engine, env):
         _, key = create_key(engine, ADMIN, role=Role.ADMIN, label="admin")
         url = make_url(POSTGRES_URL)

@@ -21,7 +21,7 @@ from optimizer.usecases.keys import authenticate, create_key, revoke_key
 from optimizer.usecases.polling import PublishedRef, latest_for_key, latest_for_key_async
 from optimizer.usecases.recommendations import latest, publish
 from tests.api.harness import add_fitted_account, store
-from tests.conftest import POSTGRES_URL, _require_postgres
+from tests.conftest import POSTGRES_URL
 from tests.stores import BACKENDS
 
 ADMIN = system_principal("test admin")
@@ -72,8 +72,6 @@ def _seed(engine: Engine, workdir: Path, schema: str | None) -> Polled:
 def polled(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Polled]:
-    if request.param == "postgres":
-        _require_postgres()
     workdir = tmp_path_factory.mktemp(f"poll-{request.param}")
     with store(request.param, workdir, POSTGRES_URL) as (engine, env):
         yield _seed(engine, workdir, env.get("PPCOPT_DATABASE_SCHEMA"))
