@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
+from optimizer.schema import LOST_IS_BUDGET_COLUMN
 from optimizer.simulate.truth import GRAINS, ConversionLag, TrueEvent
 
 __all__ = [
@@ -43,9 +44,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-LOST_IS_BUDGET_COLUMN = "search_lost_is_budget"
-"""Google Ads' "Search lost IS (budget)" as a fraction (0.25 for 25%)."""
 
 _STREAMS = {"s_shape": 1, "budget": 2, "auction": 3, "lag": 4, "budget_pin": 5}
 
