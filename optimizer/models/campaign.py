@@ -90,6 +90,7 @@ _CAP_POINTS = 256
 _CALENDAR_FAMILY = "hill"
 _S_FAMILY = "s_hill"
 _S_MARGIN = 1.0
+_S_SCREEN = 0.9
 _WEEK = 7.0
 DIRECT = "direct"
 FUNNEL = "funnel"
@@ -138,6 +139,9 @@ class _Axis:
 
     `usable`: the columns not excluded; `base`: their exposure before the calendar (days times
     the reported share). With clicks, `clicks_exposure` is the clicks' own calendar exposure.
+    `last_round`: the exposure of the calendar's last round of concave Hill fits (of the clicks
+    when the funnel is tried, else of the conversions), their full-data objective and their shape
+    s per entity, which the S-shape test starts from.
     """
 
     exposure: FloatArray
@@ -148,6 +152,7 @@ class _Axis:
     base: FloatArray
     clicks: FloatArray | None = None
     clicks_exposure: FloatArray | None = None
+    last_round: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     @property
     def cv_rows(self) -> slice:
@@ -205,7 +210,9 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
     offset_days = days.offsets + (days.lengths - 1.0) / 2.0 - (days.span_days - 1)
     usable = ~days.excluded
     base = days.lengths * days.reported * usable
-    calendar = _calendar(task.spend, task.conversions, base, weekday, offset_days, days, options)
+    calendar, last_round = _calendar(
+        task.spend, task.conversions, base, weekday, offset_days, days, options
+    )
     period = float(np.mean(days.lengths))
     folds = make_folds(n, *_fold_sizes(options, period))
     seed = [options.seed, zlib.crc32(task.campaign.encode("utf-8"))]
@@ -217,16 +224,18 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
     clicks, clicks_exposure, rate_elasticity = None, None, None
     if options.funnel and task.clicks is not None and folds.count and task.clicks.sum() > 0:
         clicks_base = days.lengths * usable
-        clicks_calendar = _calendar(
-            task.spend, task.clicks, clicks_base, weekday, offset_days, days, options
-        )
-        clicks_exposure = _exposure(clicks_calendar, weekday, offset_days, days) * clicks_base
+        calendar_factor = _exposure(calendar, weekday, offset_days, days)
         rate_elasticity, spread = conversion_rate_elasticity(
-            task.spend, task.clicks, task.conversions, clicks_exposure, conversion_exposure
-        )
+            task.spend, task.clicks, task.conversions, calendar_factor * clicks_base,
+            conversion_exposure,
+        )  # fmt: skip
         tolerance = options.rate_elasticity_tolerance
         if spread <= tolerance and abs(rate_elasticity) - 2.0 * spread <= tolerance:
             clicks = task.clicks
+            clicks_calendar, last_round = _calendar(
+                task.spend, clicks, clicks_base, weekday, offset_days, days, options, calendar
+            )
+            clicks_exposure = _exposure(clicks_calendar, weekday, offset_days, days) * clicks_base
     axis = _Axis(
         exposure=conversion_exposure,
         folds=folds,
@@ -236,6 +245,7 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
         base=base,
         clicks=clicks,
         clicks_exposure=clicks_exposure,
+        last_round=last_round,
     )
 
     x, y = task.spend, task.conversions
@@ -461,20 +471,24 @@ def _calendar(
     offset_days: FloatArray,
     days: DayAxis,
     options: FitOptions,
-) -> CalendarFit:
+    start: CalendarFit | None = None,
+) -> tuple[CalendarFit, tuple[FloatArray, FloatArray, FloatArray]]:
     """Alternate: every entity's curve given the calendar, the calendar given the curves.
 
     The calendar multiplies all entities of a campaign alike, so given the entities' curves f_k the
     campaign's daily conversions have mean calendar_t * sum_k f_k(spend_kt): the summed curves are
     the exact offset, where one curve of the summed spend would be misspecified and leak into the
     trend. `base` is each column's exposure before the calendar (days x reported share; 0 for an
-    excluded column), so lag and grain enter the offset too.
+    excluded column), so lag and grain enter the offset too. From a `start` (the conversions'
+    calendar, for the clicks') one round is enough. Also returns the last round's exposure and the
+    full-data objective of its Hill fits.
     """
     n = x.shape[1]
-    calendar = CalendarFit(dow=(1.0,) * 7, tau=0.0)
-    expo = base
-    for _ in range(options.calendar_rounds):
+    calendar = CalendarFit(dow=(1.0,) * 7, tau=0.0) if start is None else start
+    expo = base if start is None else _exposure(start, weekday, offset_days, days) * base
+    for _ in range(options.calendar_rounds if start is None else 1):
         fit = profile_fit(_CALENDAR_FAMILY, x, y, expo, np.ones((1, n)))
+        last_round = (expo, fit.objective[:, 0], fit.params["s"][:, 0])
         curves = evaluate(_CALENDAR_FAMILY, {p: v[:, :1] for p, v in fit.params.items()}, x)
         offset = curves.sum(axis=0) * base
         ok = offset > 0
@@ -491,7 +505,7 @@ def _calendar(
             robust=options.robust_trend,
         )
         expo = _exposure(calendar, weekday, offset_days, days) * base
-    return calendar
+    return calendar, last_round
 
 
 def _spend_stats(x: FloatArray, valid: BoolArray) -> dict[str, FloatArray]:
@@ -873,23 +887,27 @@ def _s_shaped(
     """Entities of `idx` whose data show increasing returns, refitted with the S-shaped Hill curve.
 
     The test, per entity: the Hill curve with its shape free above 1 against the concave Hill curve
-    (shape at most 1), fitted to the full data; twice the log-likelihood gain, divided by the
-    over-dispersion (Pearson chi-square per degree of freedom of the S-shaped fit, at least 1),
-    must exceed `s_test_level` (3.84: 5% for one parameter). With clicks the test reads spend ->
+    (shape at most 1), both fitted to the full data under the calendar's last-round exposure (the
+    concave fit is that round's own; only entities whose concave fit sits at its limit, shape 0.9
+    or more, can show increasing returns and are tested); twice the log-likelihood gain, divided
+    by the over-dispersion (Pearson chi-square per degree of freedom of the S-shaped fit, at least
+    1), must exceed `s_test_level` (3.84: 5% for one parameter). With clicks the test reads spend ->
     clicks, which carries the same shape with many times the information. An entity that passes is
     refitted on every weight vector and keeps the S-shape only if it also forecasts the held-out
     weeks better than its concave curve (by one unit of deviance). Every tested entity keeps its
     statistic in its diagnostics.
     """
+    assert axis.last_round is not None
+    expo, concave, concave_shape = axis.last_round
+    idx = idx[concave_shape[idx] >= _S_SCREEN]
+    if idx.size == 0:
+        return {}
     x, y = task.spend[idx], task.conversions[idx]
     funnel = axis.clicks is not None
     data = axis.clicks[idx] if funnel and axis.clicks is not None else y
-    expo = axis.clicks_exposure if funnel and axis.clicks_exposure is not None else axis.exposure
     scale = spend_scale(x)
-    full = np.ones((1, task.days))
-    s_fit = profile_fit(_S_FAMILY, x, data, expo, full, scale=scale)
-    concave = profile_fit(_CALENDAR_FAMILY, x, data, expo, full, scale=scale)
-    gain = 2.0 * (concave.objective[:, 0] - s_fit.objective[:, 0])
+    s_fit = profile_fit(_S_FAMILY, x, data, expo, np.ones((1, task.days)), scale=scale)
+    gain = 2.0 * (concave[idx] - s_fit.objective[:, 0])
     mu = np.maximum(
         expo * evaluate(_S_FAMILY, {n: v[:, :1] for n, v in s_fit.params.items()}, x), MU_FLOOR
     )

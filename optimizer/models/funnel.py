@@ -21,7 +21,7 @@ __all__ = ["conversion_rate_elasticity"]
 
 FloatArray = npt.NDArray[np.float64]
 
-_GRID = np.linspace(-1.5, 1.5, 61)
+_GRID = np.linspace(-1.5, 1.5, 31)
 
 
 def conversion_rate_elasticity(

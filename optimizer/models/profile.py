@@ -84,7 +84,7 @@ SHAPE_SPACES: dict[str, ShapeSpace] = {
     "power": ShapeSpace("power", ("b",), (_axis(0.02, 1.0, 50),), (0.25,)),
     "log": ShapeSpace("log", ("log_k",), (_axis(-7.0, 7.0, 36),), (1.0,)),
     "s_hill": ShapeSpace(
-        "s_hill", ("log_k", "s"), (_axis(-4.0, 4.0, 25), _axis(1.25, 4.0, 12)), (1.0, 0.25)
+        "s_hill", ("log_k", "s"), (_axis(-4.0, 4.0, 25), _axis(1.25, 4.0, 8)), (1.0, 0.25)
     ),
 }
 
