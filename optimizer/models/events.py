@@ -31,7 +31,8 @@ EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 FloatArray = npt.NDArray[np.float64]
 
 _MAX_EVENT_DAYS = 366
-_Z_EVENT = 3.0
+_Z_DAY = 1.0
+_Z_RUN = 5.0
 _MIN_RUN = 2
 _Z_SINGLE = 5.0
 _MIN_EXPECTED = 1.0
@@ -107,10 +108,13 @@ def detect_events(
     `observed` and `expected` are the account's daily conversions and what the fitted curves,
     calendar and lag expect at that day's spend. Each day's Pearson residual is scaled by the
     over-dispersion, estimated robustly (the median squared residual), so ordinary noise and
-    ordinary weeks do not count. A run of at least two days beyond 3 (or one day beyond 5) in the
-    same direction is proposed: above as a promotion, below as an outage (a day with nothing where
-    conversions were expected is a tracking break). Days already covered by a known event are
-    skipped, and so are days with under one expected conversion (too little to tell).
+    ordinary weeks do not count. Runs of consecutive days beyond 1 in the same direction (a day
+    between two such days that leans the same way joins them) are scored together (their summed
+    residuals over the square root of their length); a run of two days or more scoring above 5,
+    or a single day beyond 5, is proposed: above as a promotion, below as an outage (a day with
+    nothing where conversions were expected is a tracking break). Days already covered by a
+    known event are skipped, and so are days with under one expected conversion (too little to
+    tell).
     """
     y = np.asarray(observed, dtype=np.float64)
     mu = np.asarray(expected, dtype=np.float64)
@@ -125,23 +129,30 @@ def detect_events(
     z = residual / math.sqrt(dispersion)
     proposals: list[ProposedEvent] = []
     for sign, kind in ((1.0, "promo"), (-1.0, "outage")):
-        flagged = usable & (sign * z > _Z_EVENT)
+        flagged = usable & (sign * z > _Z_DAY)
+        gap = np.zeros_like(flagged)
+        gap[1:-1] = flagged[:-2] & flagged[2:] & (sign * z[1:-1] > 0)
+        flagged |= gap
         for lo, hi in _runs(flagged):
+            length = hi - lo + 1
+            combined = float(np.sum(sign * z[lo : hi + 1])) / math.sqrt(length)
             strongest = float(np.max(sign * z[lo : hi + 1]))
-            if hi - lo + 1 < _MIN_RUN and strongest < _Z_SINGLE:
+            if not ((length >= _MIN_RUN and combined > _Z_RUN) or strongest > _Z_SINGLE):
                 continue
             seen, wanted = float(y[lo : hi + 1].sum()), float(mu[lo : hi + 1].sum())
             broken = kind == "outage" and seen == 0
             what = "no conversions" if broken else f"{seen:,.0f} conversions"
             label = "tracking break or outage" if broken else kind
+            if kind == "outage" and hi == days - 1 and not broken:
+                label = "conversion lag (the latest days not fully reported yet) or an outage"
             proposals.append(
                 ProposedEvent(
                     dates[lo],
                     dates[hi],
                     kind,  # type: ignore[arg-type]
                     f"{what} where the curves expected {wanted:,.0f} "
-                    f"({hi - lo + 1} day{'s' if hi > lo else ''}, up to {strongest:.1f} standard "
-                    f"deviations off): looks like a {label}",
+                    f"({length} day{'s' if length > 1 else ''}, {combined:.1f} standard "
+                    f"deviations off together): looks like a {label}",
                 )
             )
     return sorted(proposals, key=lambda p: p.start)
