@@ -39,7 +39,8 @@ def record_snapshots(
 ) -> int:
     """Keep what this upload (stored shape) says of each campaign's recent days; how many of those
     campaign days gained conversions since the last upload that showed them (late conversions, the
-    normal case under conversion lag)."""
+    normal case under conversion lag). A day the same upload date already recorded with the same
+    figure is not written again, so re-ingesting a file adds nothing."""
     if frame.empty:
         return 0
     dates = pd.to_datetime(frame["date"])
@@ -55,43 +56,51 @@ def record_snapshots(
         return 0
     earlier = _latest(connection, account_id, as_of.date() - dt.timedelta(days=SNAPSHOT_DAYS))
     before = earlier.reindex(sums.index)
-    gained = int(((sums - before) > 0).sum())
-    connection.execute(
-        insert(conversion_snapshots),
-        [
-            {
-                "account_id": account_id,
-                "campaign": campaign,
-                "date": day,
-                "as_of": as_of.date(),
-                "conversions_micros": int(value),
-                "recorded_at": now,
-            }
-            for (campaign, day), value in sums.items()
-        ],
-    )
+    gained = int(((sums - before["value"]) > 0).sum())
+    repeated = (before["as_of"] == as_of.date()) & (before["value"] == sums)
+    fresh = sums[~repeated.to_numpy()]
+    rows = [
+        {
+            "account_id": account_id,
+            "campaign": str(campaign),
+            "date": day,
+            "as_of": as_of.date(),
+            "conversions_micros": int(value),
+            "recorded_at": now,
+        }
+        for campaign, day, value in zip(
+            fresh.index.get_level_values(0),
+            fresh.index.get_level_values(1),
+            fresh.to_numpy(),
+            strict=True,
+        )
+    ]
+    if rows:
+        connection.execute(insert(conversion_snapshots), rows)
     return gained
 
 
-def _latest(connection: Connection, account_id: int, since: dt.date) -> pd.Series:
-    """The last snapshot per (campaign, day) of days from `since` on."""
+def _latest(connection: Connection, account_id: int, since: dt.date) -> pd.DataFrame:
+    """The last snapshot per (campaign, day) of days from `since` on: its `value` (micros) and
+    `as_of`, indexed by (campaign, date)."""
     rows = connection.execute(
         select(
             conversion_snapshots.c.id,
             conversion_snapshots.c.campaign,
             conversion_snapshots.c.date,
+            conversion_snapshots.c.as_of,
             conversion_snapshots.c.conversions_micros,
         ).where(
             conversion_snapshots.c.account_id == account_id,
             conversion_snapshots.c.date >= since,
         )
     ).all()
-    if not rows:
-        return pd.Series(dtype=np.float64)
-    frame = pd.DataFrame(rows, columns=["id", "campaign", "date", "value"])
+    frame = pd.DataFrame(rows, columns=["id", "campaign", "date", "as_of", "value"])
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    frame["value"] = frame["value"].astype(np.float64)
     last = frame.sort_values("id").groupby(["campaign", "date"]).tail(1)
-    return last.set_index(["campaign", "date"])["value"].astype(np.float64)
+    return last.set_index(["campaign", "date"])[["value", "as_of"]]
 
 
 def load_snapshots(connection: Connection, account_id: int, since: dt.date) -> pd.DataFrame:

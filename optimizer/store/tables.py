@@ -334,9 +334,7 @@ proposed by the fit (a person confirms or dismisses it) or dismissed."""
 fit_contexts = Table(
     "fit_contexts",
     metadata,
-    Column(
-        "curve_set_id", _Id, ForeignKey("curve_sets.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("curve_set_id", _Id, ForeignKey("curve_sets.id", ondelete="CASCADE"), primary_key=True),
     Column("payload", Text, nullable=False),
 )
 """A curve set's facts beyond its curves (grain, lag profile, proposed events) as JSON."""
