@@ -17,6 +17,8 @@ __all__ = [
     "CapOut",
     "CurveOut",
     "ErrorOut",
+    "EventIn",
+    "EventOut",
     "FitOut",
     "FrontierIn",
     "FrontierOut",
@@ -140,6 +142,8 @@ class CurveOut(BaseModel):
     days: int
     conversions: float
     skill: float | None
+    mode: str = "direct"
+    budget_limited: bool = False
     detail: dict[str, Any] | None = None
 
 
@@ -201,6 +205,31 @@ class CapIn(BaseModel):
     amount: str = Field(max_length=40, examples=["30000.00"])
     currency: str = Field(min_length=3, max_length=3)
     note: str = Field(default="", max_length=2000)
+
+
+class EventIn(BaseModel):
+    """A promotion, outage or stretch of days to leave out of the fit (first and last day
+    included)."""
+
+    model_config = _Strict
+    start: dt.date
+    end: dt.date
+    kind: Literal["promo", "outage", "exclude"]
+    note: str = Field(default="", max_length=2000)
+
+
+class EventOut(BaseModel):
+    id: int
+    account: str
+    start: dt.date
+    end: dt.date
+    kind: str
+    status: str
+    note: str
+    created_by: str
+    created_at: Instant
+    decided_by: str | None
+    decided_at: Instant | None
 
 
 class CapDecisionIn(BaseModel):

@@ -39,6 +39,8 @@ def _curve(curve: EntityCurve, *, detail: bool = False) -> CurveOut:
         days=d.days,
         conversions=d.conversions,
         skill=d.skill,
+        mode=d.mode,
+        budget_limited=d.budget_limited,
         detail=curve.to_dict() if detail else None,
     )
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from optimizer.cli._common import open_store
 
-__all__ = ["app"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["app", "per_day"]
 
 app = typer.Typer(help="Draw curves, the budget frontier and the plan.", no_args_is_help=True)
 
@@ -25,8 +29,10 @@ def curves(
     entity: list[str] | None = typer.Option(None, "--entity", help="Entity ids to draw."),
     fmt: str = _FORMAT,
 ) -> None:
-    """One picture per entity: daily points by weekday, fitted curve, band, trust region."""
-    from optimizer.plots import curve_figure, save_figure
+    """One picture per entity: daily points by weekday, fitted curve, band, trust region; for an
+    entity fitted as a click funnel, a second picture of its two parts (spend -> clicks, clicks ->
+    conversions)."""
+    from optimizer.plots import curve_figure, funnel_figure, save_figure
     from optimizer.schema import NAME_COLUMNS
     from optimizer.usecases.fit import latest_curves
     from optimizer.usecases.ingest import load_history
@@ -37,13 +43,32 @@ def curves(
     chosen.sort(key=lambda c: c.current_spend, reverse=True)
     if not entity:
         chosen = chosen[:top]
-    history = load_history(engine, account)
+    history = per_day(load_history(engine, account), stored.curve_set.grain)
     keys = history[list(NAME_COLUMNS)].astype(str).agg("\x1f".join, axis=1)
     for curve in chosen:
         key = "\x1f".join(getattr(curve.key, n) for n in NAME_COLUMNS)
         path = out / f"curve-{curve.entity_id}.{fmt}"
-        save_figure(curve_figure(curve, history[keys == key]), path)
+        rows = history[keys == key]
+        save_figure(curve_figure(curve, rows), path)
         typer.echo(f"wrote {path}")
+        if curve.diagnostics.mode == "funnel":
+            path = out / f"funnel-{curve.entity_id}.{fmt}"
+            save_figure(funnel_figure(curve, rows), path)
+            typer.echo(f"wrote {path}")
+
+
+def per_day(history: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Rows a week or month apart as daily averages, so they sit on the per-day curves."""
+    import pandas as pd
+
+    if grain == "day" or history.empty:
+        return history
+    dates = pd.to_datetime(history["date"])
+    days = 7 if grain == "week" else dates.dt.days_in_month.to_numpy()
+    scaled = history.copy()
+    for column in ("spend", "clicks", "conversions", "conversion_value"):
+        scaled[column] = history[column].to_numpy(dtype=float) / days
+    return scaled
 
 
 @app.command("frontier")

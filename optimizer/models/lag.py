@@ -103,6 +103,11 @@ class LagProfile:
         return {"cumulative": list(self.cumulative), "source": self.source, "detail": self.detail}
 
     @classmethod
+    def from_report(cls, cumulative: tuple[float, ...], detail: str) -> LagProfile:
+        """The profile of a conversion-lag report (`optimizer.io.lag_report`)."""
+        return cls(cumulative, "report", detail)
+
+    @classmethod
     def from_dict(cls, data: dict[str, object]) -> LagProfile:
         values = data["cumulative"]
         if not isinstance(values, list):
