@@ -15,7 +15,6 @@ in such rows and stay at 1.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -60,15 +59,19 @@ class FitContext:
 def detect_grain(dates: npt.ArrayLike) -> Grain:
     """'day', 'week' or 'month' from the distinct dates of a history.
 
-    Weekly: every gap between distinct dates is a whole number of weeks; monthly: every date is the
-    same day of its month and every gap a whole month. Anything else with a gap of one day is daily
-    (missing days are zeros); rows always some other number of days apart are refused.
+    Daily when the most common gap between distinct dates is one day (other gaps are missing days,
+    read as zeros); weekly when every gap is a whole number of weeks; monthly when every date is
+    the same day of its month and every gap a whole month. Anything else (rows mostly a week apart
+    with a stray row inside a week, or rows 3 days apart) is refused, naming a date that breaks
+    the pattern.
     """
     days = np.unique(np.asarray(dates, dtype="datetime64[D]"))
     if days.size < 3:
         return "day"
     gaps = np.diff(days).astype(np.int64)
-    if (gaps == 1).any():
+    values, counts = np.unique(gaps, return_counts=True)
+    usual = int(values[np.argmax(counts)])
+    if usual == 1:
         return "day"
     if (gaps % _WEEK == 0).all():
         return "week"
@@ -76,10 +79,12 @@ def detect_grain(dates: npt.ArrayLike) -> Grain:
     months = stamps.year * 12 + stamps.month
     if stamps.day.nunique() == 1 and set(gaps) <= _MONTH_GAPS and (np.diff(months) == 1).all():
         return "month"
-    common = math.gcd(*(int(g) for g in gaps))
+    odd = days[1:][gaps % usual != 0] if usual in (_WEEK,) else days[1:][gaps != usual]
+    example = f"; e.g. {odd[0]}" if odd.size else ""
     raise InvalidInputError(
-        f"the rows are {common} days apart (from {days[0]} to {days[-1]}): neither daily, weekly "
-        "nor monthly, so they cannot be read as days; export daily, weekly or monthly rows"
+        f"the rows are mostly {usual} days apart (from {days[0]} to {days[-1]}) but not evenly"
+        f"{example}: neither daily, weekly nor monthly, so they cannot be read as days; export "
+        "daily, weekly (one row per week) or monthly rows"
     )
 
 
