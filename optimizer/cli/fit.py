@@ -93,10 +93,10 @@ def fit_command(
             header = f"account '{account}': curve set version {outcome.stored.version}"
         else:
             from optimizer.models.context import FitContext
-            from optimizer.models.lag import DEFAULT_LAG
+            from optimizer.models.lag import DEFAULT_LAG, NO_LAG
 
             assert data is not None
-            lag = None if no_lag else report or DEFAULT_LAG
+            lag = NO_LAG if no_lag else report or DEFAULT_LAG
             curve_set = fit_history_file(
                 data, n_jobs=jobs, progress=progress, engine=fitter, context=FitContext(lag=lag)
             )

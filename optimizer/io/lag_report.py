@@ -51,7 +51,13 @@ def read_lag_report(source: Source, *, name: str = "lag report") -> LagReport:
     try:
         with open_text(source) as (text, encoding):
             try:
-                rows = [row for row in csv.reader(text) if any(cell.strip() for cell in row)]
+                lines = text.read().splitlines()
+                delimiter = _delimiter(lines)
+                rows = [
+                    row
+                    for row in csv.reader(lines, delimiter=delimiter)
+                    if any(cell.strip() for cell in row)
+                ]
             except UnicodeDecodeError:
                 raise InvalidInputError(describe_decode_error(encoding)) from None
     except csv.Error as exc:
@@ -76,6 +82,15 @@ def read_lag_report(source: Source, *, name: str = "lag report") -> LagReport:
         f"{name} needs a cumulative share column ('cumulative_share') or a conversions column "
         "('Conversions') beside its days"
     )
+
+
+def _delimiter(lines: list[str]) -> str:
+    """';' for a file whose first lines use semicolons and no commas outside numbers (as exports
+    in languages with a decimal comma do), else ','."""
+    head = [line for line in lines[:5] if line.strip()]
+    if head and all(";" in line for line in head) and not any("," in h for h in head[:1]):
+        return ";"
+    return ","
 
 
 def _find(row: Sequence[str], names: tuple[str, ...]) -> int | None:
