@@ -388,18 +388,31 @@ def _realism(size: dict[str, int], quick: dict[str, int]) -> list[BenchItem]:
                 "quality",
                 f"budget-limited campaigns (2 of 8), {how}, 6 seeds",
                 "budget_limits",
-                {"seeds": 6, "impression_share": column, **size},
-                {**quick, "impression_share": column},
+                {"seeds": 6, "impression_share": column, "pinned_share": share, **size},
+                {**quick, "impression_share": column, "pinned_share": share},
                 repeats=1,
                 targets=(
                     ("limited_flagged", ">=", 0.9, ">= 90% of their entities flagged"),
                     ("others_flagged", "<=", 0.02, "<= 2% of the others flagged"),
-                    ("largest_move_of_flagged", "<=", 0.101, "flagged moved <= 10%"),
+                    ("largest_move_of_held", "<=", 0.101, "held ones moved <= 10%"),
                 ),
+                note=note,
             )
-            for column, how in (
-                (True, "with the lost-IS (budget) column"),
-                (False, "from flat spend alone"),
+            for column, share, how, note in (
+                (
+                    True,
+                    1 / 3,
+                    "pinned for the last third, with the lost-IS (budget) column",
+                    "Their response above the budget shows in the first two thirds, so they are "
+                    "flagged but not held (`flagged_held` 0): the curve is used as fitted.",
+                ),
+                (
+                    False,
+                    1.0,
+                    "pinned throughout, from flat spend alone",
+                    "Their response above the budget never shows, so they are held to +-10% "
+                    "until it does; `unflagged_*` is the same account with the detection off.",
+                ),
             )
         ),
         BenchItem(

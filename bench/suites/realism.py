@@ -244,42 +244,60 @@ def budget_limits(
     keywords: int,
     days: int,
     impression_share: bool,
+    pinned_share: float = 1 / 3,
     workdir: str = "",
 ) -> Any:
-    """Two budget-limited campaigns per account: how many of their entities are flagged, how many
-    others are, the largest recommended move of a flagged entity, and the uplift captured."""
+    """Two budget-limited campaigns per account, pinned at their budget over the last
+    `pinned_share` of the history: how many of their entities are flagged, how many others are,
+    how many flagged ones are held to a small step (their response above the budget unseen), the
+    largest recommended move of a held one, and the uplift captured (also with the detection
+    switched off, `unflagged_*`: every entity moved up to 50% on its curve)."""
+    from optimizer.models import FitOptions
     from optimizer.simulate import Scenario, simulate
 
-    flagged = limited = wrong = others = 0
+    flagged = limited = wrong = others = held = 0
     largest = 0.0
-    shares = []
+    shares, unflagged = [], []
+    off = FitOptions(budget_flat_cv=0.0, budget_lost_share=1.0)
     for seed in range(1, seeds + 1):
         sim = simulate(
             campaigns=campaigns, keywords_per_campaign=keywords, days=days, seed=seed,
-            scenario=Scenario(budget_limited_campaigns=2, impression_share=impression_share),
+            scenario=Scenario(
+                budget_limited_campaigns=2,
+                budget_pinned_share=pinned_share,
+                impression_share=impression_share,
+            ),
         )  # fmt: skip
         run = _recommend(sim)
         share, _ = _capture(sim, run)
         shares.append(share)
+        unflagged.append(_capture(sim, _recommend(sim, options=off))[0])
         flags = np.array([c.diagnostics.budget_limited for c in run["curves"]])
+        holds = np.array([c.diagnostics.budget_held for c in run["curves"]])
         keys = [c.key for c in run["curves"]]
         truth = np.array([sim.truth.curves[k].budget_limited for k in keys])
         flagged += int((flags & truth).sum())
+        held += int(holds.sum())
         limited += int(truth.sum())
         wrong += int((flags & ~truth).sum())
         others += int((~truth).sum())
         ids = [c.entity_id for c in run["curves"]]
         position = run["table"].set_index("entity_id").index.get_indexer(ids)
         moves = np.abs(run["recommended"][position] / run["current"][position] - 1.0)
-        if flags.any():
-            largest = max(largest, float(moves[flags].max()))
+        if holds.any():
+            largest = max(largest, float(moves[holds].max()))
     return {
         "seeds": seeds,
         "impression_share_column": impression_share,
+        "pinned_share": pinned_share,
         "limited_flagged": flagged / max(limited, 1),
         "others_flagged": wrong / max(others, 1),
-        "largest_move_of_flagged": largest,
+        "flagged_held": held / max(flagged + wrong, 1),
+        "largest_move_of_held": largest,
         "mean_uplift_share": float(np.mean(shares)),
+        "min_uplift_share": float(np.min(shares)),
+        "unflagged_mean_uplift_share": float(np.mean(unflagged)),
+        "unflagged_min_uplift_share": float(np.min(unflagged)),
     }
 
 

@@ -35,7 +35,7 @@ import numpy.typing as npt
 from scipy.stats import chi2
 
 from optimizer.models.bootstrap import band, percentile_replicates, week_weights
-from optimizer.models.budget import budget_limited
+from optimizer.models.budget import BudgetLimit, budget_limited
 from optimizer.models.calendar import CalendarFit, exposure, fit_calendar_terms
 from optimizer.models.context import DayAxis
 from optimizer.models.curves import EntityCurve
@@ -197,7 +197,7 @@ class _Campaign:
     baseline: FloatArray
     current: FloatArray
     campaign_vpc: float
-    budget: list[str]
+    budget: list[BudgetLimit]
     period: str
     rate_elasticity: float | None
 
@@ -297,7 +297,6 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
         if tested.size:
             choices.update(_s_shaped(task, tested, axis, options, choices))
 
-    grain_noun = {"day": "day", "week": "week", "month": "month"}[days.grain]
     m = options.value_prior_conversions
     shared = _Campaign(
         task=task,
@@ -324,9 +323,9 @@ def fit_campaign(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
             usable,
             max(3, round(options.budget_recent_days / period)),
             options,
-            grain_noun,
+            days.grain,
         ),
-        period=grain_noun,
+        period=days.grain,
         rate_elasticity=rate_elasticity,
     )
     return [_entity_curve(shared, i, choices[i]) for i in range(len(task.keys))]
@@ -363,7 +362,7 @@ def _entity_curve(shared: _Campaign, i: int, choice: _Choice) -> EntityCurve:
     conversions = float(stats["conversions"][i])
     current = float(shared.current[i])
     point = {name: float(v[0]) for name, v in choice.params.items()}
-    limited_trust = shared.budget[i] and current > 0
+    limited_trust = shared.budget[i].held and current > 0
     grid = np.linspace(
         current * (1.0 - options.budget_step) if limited_trust else stats["trust_low"][i],
         current * (1.0 + options.budget_step) if limited_trust else stats["trust_high"][i],
@@ -379,7 +378,7 @@ def _entity_curve(shared: _Campaign, i: int, choice: _Choice) -> EntityCurve:
         value = float(skill(np.array(choice.holdout), np.array(baseline)))
         score = None if np.isnan(value) else value
     pooled = str(shared.pooled[i])
-    limited = shared.budget[i]
+    limit = shared.budget[i]
     letter, reason = grade(
         conversions=conversions,
         days=days,
@@ -387,12 +386,14 @@ def _entity_curve(shared: _Campaign, i: int, choice: _Choice) -> EntityCurve:
         skill=score,
         pooled=pooled,
         flat_spend=conversions >= options.fallback_conversions,
-        budget_limited=limited,
+        budget_limited=limit.reason if limit.held else "",
         period=shared.period,
     )
     reason = _with_shape_notes(reason, choice)
+    if limit.reason and not limit.held:
+        reason = f"{reason}; {limit.reason}"
     trust_low, trust_high = float(stats["trust_low"][i]), float(stats["trust_high"][i])
-    if limited and current > 0:
+    if limit.held and current > 0:
         trust_low = current * (1.0 - options.budget_step)
         trust_high = current * (1.0 + options.budget_step)
     keyword = bool(shared.keyword[i])
@@ -421,8 +422,9 @@ def _entity_curve(shared: _Campaign, i: int, choice: _Choice) -> EntityCurve:
         direct_deviance=choice.direct_deviance,
         funnel_deviance=choice.funnel_deviance,
         s_statistic=choice.s_statistic,
-        budget_limited=bool(limited),
-        budget_reason=limited,
+        budget_limited=bool(limit.reason),
+        budget_held=limit.held,
+        budget_reason=limit.reason,
         rate_elasticity=shared.rate_elasticity,
     )
     m = options.value_prior_conversions

@@ -35,7 +35,8 @@ class EntityDiagnostics:
     campaign's estimated elasticity of the conversion rate per click to spend: the funnel is tried
     only where it is near 0, as the funnel assumes. `s_statistic` is the
     over-dispersion-scaled likelihood ratio of an S-shaped against a concave Hill curve (None when
-    not tested). `budget_limited` marks spend pinned at a budget, with `budget_reason` in words.
+    not tested). `budget_limited` marks spend pinned at a budget, with `budget_reason` in words;
+    `budget_held` says its moves are held to a small step (its response above the budget unseen).
     """
 
     days: int
@@ -64,6 +65,7 @@ class EntityDiagnostics:
     s_statistic: float | None = None
     rate_elasticity: float | None = None
     budget_limited: bool = False
+    budget_held: bool = False
     budget_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +93,7 @@ class EntityDiagnostics:
             clicks=float(data.get("clicks", 0.0)),
             clicks_params={str(k): float(v) for k, v in data.get("clicks_params", {}).items()},
             budget_limited=bool(data.get("budget_limited", False)),
+            budget_held=bool(data.get("budget_held", False)),
             budget_reason=str(data.get("budget_reason", "")),
             **{name: None if data[name] is None else float(data[name]) for name in optional},
             **{

@@ -471,7 +471,9 @@ def _history(
             behaviour.base_spend,
             draws.budget,
             decimals,
+            plan.budget_pinned_share,
         )
+        lost_is = lost_is if plan.impression_share else None
     mean = expected_conversions(params, spend, weekday=weekday, day_index=day_index)
     events = np.array([draws.truth.event_factor(d.date()) for d in dates])[None, :]
     shape = behaviour.dispersion[:, None]
@@ -515,13 +517,14 @@ def _pin_to_budget(
     base: FloatArray,
     budget: FloatArray,
     decimals: int,
+    share: float,
 ) -> tuple[FloatArray, FloatArray]:
-    """Spend of budget-limited entities pinned at their daily budget over the last third of the
+    """Spend of budget-limited entities pinned at their daily budget over the last `share` of the
     history (at least 28 days), where they would have spent 1.3-2.2x their typical spend; and the
     share of impressions lost to the budget, about 1 - budget / wanted spend (0 elsewhere)."""
     n, days = spend.shape
     pinned = np.zeros(days, dtype=bool)
-    pinned[max(0, days - max(28, days // 3)) :] = True
+    pinned[max(0, days - max(28, round(days * share))) :] = True
     limited = budget > 0
     wanted = base * rng.uniform(1.3, 2.2, size=n)
     jitter = rng.lognormal(0.0, 0.01, size=(n, days))

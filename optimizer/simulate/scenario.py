@@ -8,8 +8,9 @@ draws exactly what it always did).
 - `s_shaped_share`: that share of the keywords gets an S-shaped curve (Hill shape 1.5-3, so
   returns increase below an inflection near the keyword's typical spend).
 - `budget_limited_campaigns`: that many keyword campaigns have every entity's spend pinned at a
-  daily budget for the last third of the history (at least 28 days), below what they would have
-  spent; `impression_share` adds the export's "Search lost IS (budget)" column.
+  daily budget for the last `budget_pinned_share` of the history (a third by default, at least 28
+  days; 1: all of it, so their response above the budget is never seen), below what they would
+  have spent; `impression_share` adds the export's "Search lost IS (budget)" column.
 - `auction`: spend buys clicks along the curve divided by a per-entity conversion rate, and each
   click converts at that rate (day-to-day noise only): conversions follow the same curve, with
   clicks 10-50 times as many.
@@ -56,6 +57,7 @@ class Scenario:
     events: tuple[TrueEvent, ...] = ()
     s_shaped_share: float = 0.0
     budget_limited_campaigns: int = 0
+    budget_pinned_share: float = 1 / 3
     impression_share: bool = False
     auction: bool = False
     grain: str = "day"
@@ -66,6 +68,8 @@ class Scenario:
             raise InvalidInputError("s_shaped_share must be a fraction between 0 and 1")
         if self.budget_limited_campaigns < 0:
             raise InvalidInputError("budget_limited_campaigns must not be negative")
+        if not 0 < self.budget_pinned_share <= 1:
+            raise InvalidInputError("budget_pinned_share must be a fraction in (0, 1]")
         if self.grain not in GRAINS:
             raise InvalidInputError(f"grain must be one of {', '.join(GRAINS)}")
 

@@ -14,8 +14,13 @@ SIZE = {"campaigns": 4, "keywords_per_campaign": 6, "days": 150}
 
 @pytest.fixture(scope="module")
 def limited() -> Simulation:
+    """Budget-limited over the whole history: their response above the budget never shows."""
     return simulate(
-        **SIZE, seed=71, scenario=Scenario(budget_limited_campaigns=2, impression_share=True)
+        **SIZE,
+        seed=71,
+        scenario=Scenario(
+            budget_limited_campaigns=2, budget_pinned_share=1.0, impression_share=True
+        ),
     )
 
 
@@ -34,10 +39,24 @@ def test_budget_limited_entities_are_flagged_and_only_they(limited: Simulation, 
     for curve in curves:
         if curve.key in flagged:
             d = curve.diagnostics
-            assert d.grade == "C" and "budget-limited" in d.reason
+            assert d.budget_held and d.grade == "C" and "budget-limited" in d.reason
             assert ("impressions lost to budget" in d.budget_reason) is column
             assert curve.trust_low == pytest.approx(0.9 * curve.current_spend)
             assert curve.trust_high == pytest.approx(1.1 * curve.current_spend)
+
+
+def test_a_response_seen_before_the_budget_bit_is_used() -> None:
+    sim = simulate(
+        **SIZE, seed=72, scenario=Scenario(budget_limited_campaigns=2, impression_share=True)
+    )
+    curves = fit_account(sim.history)
+    truly, flagged = _flags(sim, curves)
+    assert flagged == truly
+    for curve in curves:
+        if curve.key in flagged:
+            d = curve.diagnostics
+            assert not d.budget_held and "seen earlier" in d.reason
+            assert curve.trust_high > 1.2 * curve.current_spend
 
 
 def test_the_step_is_configurable(limited: Simulation) -> None:

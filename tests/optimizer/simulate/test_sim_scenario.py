@@ -120,6 +120,9 @@ def test_budget_limited_entities_spend_their_budget_and_lose_impression_share():
         assert rows[LOST_IS_BUDGET_COLUMN].mean() > 0.15
     others = history.loc[~history["campaign"].isin({c.key.campaign for c in limited})]
     assert (others[LOST_IS_BUDGET_COLUMN] == 0).all()
+    plain = simulate(**SIZE, seed=6, scenario=Scenario(budget_limited_campaigns=1)).history
+    assert LOST_IS_BUDGET_COLUMN not in plain.columns
+    pd.testing.assert_series_equal(plain["spend"], history["spend"])
 
 
 def test_auction_accounts_convert_a_steady_share_of_many_clicks():
