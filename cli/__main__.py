@@ -1,7 +1,7 @@
-"""`python -m optimizer.cli` = `ppcopt` (used where the console script is not on PATH)."""
+"""`python -m cli` = `ppcopt` (used where the console script is not on PATH)."""
 
 import sys
 
-from optimizer.cli.main import main
+from cli.main import main
 
 sys.exit(main())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from optimizer.cli._common import open_store, read_history_file
+from cli._common import open_store, read_history_file
 from optimizer.errors import InvalidInputError
 
 if TYPE_CHECKING:

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.families import FAMILIES, evaluate
 from optimizer.models.bootstrap import band, percentile_replicates, week_weights
 from optimizer.models.calendar import exposure, fit_calendar
 from optimizer.models.curves import EntityCurve
 from optimizer.models.diagnostics import EntityDiagnostics, grade
-from optimizer.models.families import FAMILIES, evaluate
 from optimizer.models.options import FitOptions
 from optimizer.models.pooling import (
     FALLBACK,

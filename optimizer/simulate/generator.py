@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
-from optimizer.money import CURRENCY_MINOR_UNITS, validate_currency
+from optimizer.money import currency_places, validate_currency
 from optimizer.schema import CANONICAL_COLUMNS, NAME_COLUMNS, EntityKey
 from optimizer.simulate.truth import (
     MAX_SHAPE,
@@ -197,7 +197,7 @@ def simulate(
             for i, key in enumerate(keys)
         },
     )
-    history = _history(rng, params, behaviour, first_day, days, CURRENCY_MINOR_UNITS[currency])
+    history = _history(rng, params, behaviour, first_day, days, currency_places(currency))
     return Simulation(history=history, truth=truth)
 
 

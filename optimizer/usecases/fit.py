@@ -1,4 +1,7 @@
-"""Fit an account's response curves from its stored history and keep them as a new version."""
+"""Fit an account's response curves from its stored history and keep them as a new version.
+
+The new version and its audit entry are written in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from optimizer.access import LOCAL_OPERATOR, Principal
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models import FitOptions
 from optimizer.models.account import AccountWindow, fit_account_slices
@@ -22,6 +26,7 @@ from optimizer.store.curves import (
 from optimizer.store.engine import transaction
 from optimizer.store.performance import history_layout, select_stored
 from optimizer.usecases.accounts import Account, find_account
+from optimizer.usecases.audit import record
 
 __all__ = ["FitOutcome", "fit", "latest_curves"]
 
@@ -45,12 +50,14 @@ def fit(
     dask_address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     only_if_changed: bool = False,
+    principal: Principal = LOCAL_OPERATOR,
 ) -> FitOutcome:
     """Fit every entity of the account; with `only_if_changed`, reuse the latest fit when no row
     was inserted or updated since it was made (the nightly job's rule).
 
     `fit_engine` is 'local' or 'dask' (see `optimizer.models.engines`); the Dask scheduler is
-    `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting."""
+    `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting. `principal` is who the audit entry of
+    a new version names (a reused fit writes nothing)."""
     settings = get_settings()
     # One snapshot for the fingerprint and every slice: an upload landing mid-fit is not half in.
     with transaction(engine, snapshot=True) as connection:
@@ -93,6 +100,14 @@ def fit(
         )
     with transaction(engine) as connection:
         saved = save_curve_set(connection, account.id, curve_set, fingerprint)
+        record(
+            connection,
+            principal,
+            "curves.fit",
+            f"curve set {saved.version}",
+            account_id=account.id,
+            after={"version": saved.version, "refitted": True, "entities": len(curve_set)},
+        )
     return FitOutcome(account, saved, refitted=True)
 
 

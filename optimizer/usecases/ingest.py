@@ -5,6 +5,8 @@ never feeds a budget recommendation. `partial=True` stores the valid rows and re
 A file without a single data row (a header, titles or totals only) is refused too: it is almost
 always the wrong export or date range, and storing it would only record an empty upload.
 Re-ingesting a file changes nothing; a corrected file updates exactly the rows that differ.
+Every stored upload is audited in the transaction that stores it, so a process killed in between
+leaves both or neither.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
+from optimizer.access import LOCAL_OPERATOR, Principal
 from optimizer.errors import InvalidInputError, RowIssue
 from optimizer.io.validate import check_duplicates
 from optimizer.schema import NAME_COLUMNS, ReadResult, to_model_frame
@@ -29,6 +32,7 @@ from optimizer.store.engine import transaction
 from optimizer.store.performance import select_stored, upsert_performance
 from optimizer.store.tables import ingests
 from optimizer.usecases.accounts import Account, find_account, get_account
+from optimizer.usecases.audit import record
 
 __all__ = ["IngestReport", "Source", "ingest", "ingest_result", "load_history"]
 
@@ -70,10 +74,12 @@ def ingest(
     partial: bool = False,
     decimal_comma: bool | None = None,
     today: dt.date | None = None,
+    principal: Principal = LOCAL_OPERATOR,
 ) -> IngestReport:
     """Read `source` and store its rows for the account (see the module docstring for the rules).
 
-    `today` (default: today in the account's time zone) is the last date a row may have.
+    `today` (default: today in the account's time zone) is the last date a row may have;
+    `principal` is who the audit entry names.
     """
     from optimizer.io import read_performance
 
@@ -87,7 +93,13 @@ def ingest(
         chunk_rows=get_settings().ingest_chunk_rows,
     )
     return _store(
-        engine, account, result, source_name=source_name or name, sha256=sha256, partial=partial
+        engine,
+        account,
+        result,
+        source_name=source_name or name,
+        sha256=sha256,
+        partial=partial,
+        principal=principal,
     )
 
 
@@ -99,6 +111,7 @@ def ingest_result(
     source_name: str,
     sha256: str,
     partial: bool = False,
+    principal: Principal = LOCAL_OPERATOR,
 ) -> IngestReport:
     """`ingest` for rows a reader already produced; `sha256` is the hex digest of the file."""
     return _store(
@@ -108,6 +121,7 @@ def ingest_result(
         source_name=source_name,
         sha256=sha256,
         partial=partial,
+        principal=principal,
     )
 
 
@@ -134,6 +148,7 @@ def _store(
     source_name: str,
     sha256: str,
     partial: bool,
+    principal: Principal,
 ) -> IngestReport:
     _check_currencies(account, result.currencies)
     if result.rows_read == 0:
@@ -156,6 +171,18 @@ def _store(
         frame = frame.loc[~frame["line"].isin({issue.line for issue in unstorable})]
     with transaction(engine) as connection:
         counts = upsert_performance(connection, account.id, frame, now=dt.datetime.now(dt.UTC))
+        report = IngestReport(
+            account=account.name,
+            source_name=source_name,
+            format=result.format,
+            rows_read=result.rows_read,
+            inserted=counts.inserted,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            rejected=rejected,
+            errors=errors,
+            warnings=result.warnings,
+        )
         connection.execute(
             insert(ingests).values(
                 account_id=account.id,
@@ -169,18 +196,22 @@ def _store(
                 rejected=rejected,
             )
         )
-    return IngestReport(
-        account=account.name,
-        source_name=source_name,
-        format=result.format,
-        rows_read=result.rows_read,
-        inserted=counts.inserted,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        rejected=rejected,
-        errors=errors,
-        warnings=result.warnings,
-    )
+        record(
+            connection,
+            principal,
+            "performance.ingest",
+            f"upload {source_name}",
+            account_id=account.id,
+            after={
+                "format": report.format,
+                "rows_read": report.rows_read,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
+        )
+    return report
 
 
 def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
