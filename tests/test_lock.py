@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,23 @@ def test_installed_packages_are_exactly_the_dev_lock() -> None:
         "the virtualenv differs from requirements/dev.lock (installed, locked): "
         f"drifted={drifted} missing={missing} extra={extra}; run `make clean test`"
     )
+
+
+@pytest.mark.parametrize(
+    ("lock", "extras"),
+    [pytest.param("runtime.lock", (), id="runtime"), pytest.param("dev.lock", ("dev",), id="dev")],
+)
+def test_the_lock_satisfies_every_range_in_pyproject(lock: str, extras: tuple[str, ...]) -> None:
+    """A dependency added to pyproject without `make lock` fails here, not on a fresh machine."""
+    project = tomllib.loads((_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in extras:
+        wanted += project["optional-dependencies"][extra]
+    pins = _locked(_ROOT / "requirements" / lock)
+    unmet = []
+    for text in wanted:
+        requirement = Requirement(text)
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned is None or not requirement.specifier.contains(pinned, prereleases=True):
+            unmet.append(f"{text} (locked: {pinned})")
+    assert not unmet, f"requirements/{lock} does not satisfy {unmet}; run `make lock`"
