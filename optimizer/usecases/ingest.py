@@ -16,7 +16,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -171,29 +171,17 @@ def _store(
         frame = frame.loc[~frame["line"].isin({issue.line for issue in unstorable})]
     with transaction(engine) as connection:
         counts = upsert_performance(connection, account.id, frame, now=dt.datetime.now(dt.UTC))
-        report = IngestReport(
-            account=account.name,
-            source_name=source_name,
-            format=result.format,
-            rows_read=result.rows_read,
-            inserted=counts.inserted,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
-            rejected=rejected,
-            errors=errors,
-            warnings=result.warnings,
-        )
+        tally: dict[str, Any] = {
+            "format": result.format,
+            "rows_read": result.rows_read,
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "rejected": rejected,
+        }
         connection.execute(
             insert(ingests).values(
-                account_id=account.id,
-                source_name=source_name,
-                sha256=sha256,
-                format=result.format,
-                rows_read=result.rows_read,
-                inserted=counts.inserted,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                rejected=rejected,
+                account_id=account.id, source_name=source_name, sha256=sha256, **tally
             )
         )
         record(
@@ -202,16 +190,15 @@ def _store(
             "performance.ingest",
             f"upload {source_name}",
             account_id=account.id,
-            after={
-                "format": report.format,
-                "rows_read": report.rows_read,
-                "inserted": report.inserted,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": report.rejected,
-            },
+            after=tally,
         )
-    return report
+    return IngestReport(
+        account=account.name,
+        source_name=source_name,
+        errors=errors,
+        warnings=result.warnings,
+        **tally,
+    )
 
 
 def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
