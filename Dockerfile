@@ -8,17 +8,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependency layer: only pyproject.toml, so code edits do not reinstall the dependencies.
-COPY pyproject.toml README.md ./
-RUN mkdir -p optimizer api jobs \
-    && touch optimizer/__init__.py api/__init__.py jobs/__init__.py \
-    && pip install . \
-    && pip uninstall -y ppc-budget-optimizer
+# Dependency layer: only the lock, so code edits do not reinstall the dependencies. Exact versions,
+# hashes checked; the project is then built with the locked setuptools, nothing fetched beside it.
+COPY requirements/runtime.lock ./requirements/
+RUN pip install --require-hashes -r requirements/runtime.lock
 
+COPY pyproject.toml README.md ./
 COPY optimizer ./optimizer
 COPY api ./api
 COPY jobs ./jobs
-RUN pip install --no-deps . \
+COPY cli ./cli
+RUN pip install --no-deps --no-build-isolation . \
     && useradd --create-home --uid 10001 ppcopt \
     && mkdir -p /data && chown ppcopt /data
 

@@ -5,31 +5,41 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-output
 export PPCOPT_DATABASE_URL ?= sqlite:///$(CURDIR)/$(DEMO_DIR)/ppcopt.db
 
-.PHONY: demo test lint typecheck pytest browser bench fuzz serve clean
+.PHONY: demo test lock lint typecheck pytest browser bench fuzz serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come from the locks only (exact versions, hashes checked); the project itself is then
+# built with the locked setuptools, without build isolation, so nothing is fetched outside them.
+$(VENV)/.installed: pyproject.toml requirements/runtime.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/runtime.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml requirements/dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
+
+# Re-resolve the locks from pyproject's ranges (newest versions inside them), with hashes.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet
+lock: $(VENV)/.installed-dev
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in $(LOCK_FLAGS) --upgrade -o requirements/runtime.lock
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra dev $(LOCK_FLAGS) --upgrade -o requirements/dev.lock
 
 demo: $(VENV)/.installed
 	bash scripts/demo.sh "$(BIN)" "$(DEMO_DIR)"
 
-PY_DIRS := optimizer api jobs tests bench clients/python
+PY_DIRS := optimizer api jobs cli tests bench clients/python
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy optimizer api jobs clients/python
+	$(BIN)/mypy optimizer api jobs cli clients/python
 
 # pytest exits 5 when it collected nothing: treat an empty suite as a failure, not a pass.
 pytest: $(VENV)/.installed-dev

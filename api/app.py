@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api import ui
 from api.deps import AuthLimiter
 from api.errors import install_error_handlers
+from api.ingest_pool import IngestPool
 from api.metrics import MetricsMiddleware
 from api.routes import (
     accounts,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # that lands in some request; frozen, they are skipped (they live as long as the app).
         gc.freeze()
         yield
+        app.state.ingest_pool.close()
         if reader is not None:
             await reader.close()
         app.state.engine.dispose()
@@ -81,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_limiter = AuthLimiter(config.auth_failures_per_minute)
     app.state.rendered_recommendations = recommendations.rendered_cache()
     app.state.poll_reader = None
+    app.state.ingest_pool = IngestPool(
+        config.ingest_processes, config.database_url, config.database_schema
+    )
     install_error_handlers(app)
     for module in (
         ops,

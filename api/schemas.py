@@ -28,6 +28,7 @@ __all__ = [
     "KeyCreatedOut",
     "KeyIn",
     "KeyOut",
+    "LocaleIn",
     "OptimizationIn",
     "PerformanceRowIn",
     "PerformanceRowsIn",
@@ -52,12 +53,19 @@ class AccountIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     currency: str = Field(min_length=3, max_length=3, examples=["EUR"])
     timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
+    locale: str | None = Field(default=None, min_length=2, max_length=35, examples=["de_DE"])
+
+
+class LocaleIn(BaseModel):
+    model_config = _Strict
+    locale: str | None = Field(min_length=2, max_length=35, examples=["de_DE"])
 
 
 class AccountOut(BaseModel):
     name: str
     currency: str
     timezone: str
+    locale: str | None = None
 
 
 class IssueOut(BaseModel):
@@ -152,12 +160,17 @@ class SolverOptions(BaseModel):
 
     model_config = _Strict
     budget: str | None = Field(default=None, max_length=40, examples=["1500.00"])
+    decimal_comma: bool | None = Field(
+        default=None,
+        description="How amounts here are written (1.234,50 or 1,234.50); default: the "
+        "account's locale, and text that reads both ways is refused with 422.",
+    )
     objective: str = Field(default="conversions", max_length=20)
     margin: float | None = Field(default=None, gt=0, le=1)
     conversions_target: float | None = Field(default=None, gt=0, le=1e12)
     max_change: float | None = Field(default=None, ge=0, le=100)
     groups: list[str] = Field(default_factory=list, max_length=200)
-    target_cpa: float | None = Field(default=None, gt=0, le=1e12)
+    target_cpa: str | None = Field(default=None, max_length=40, examples=["25.00"])
     target_roas: float | None = Field(default=None, gt=0, le=1e6)
     conservative: bool = False
     allow_new: bool = False
@@ -205,6 +218,11 @@ class CapIn(BaseModel):
     amount: str = Field(max_length=40, examples=["30000.00"])
     currency: str = Field(min_length=3, max_length=3)
     note: str = Field(default="", max_length=2000)
+    decimal_comma: bool | None = Field(
+        default=None,
+        description="How `amount` is written (1.234,50 or 1,234.50); default: the account's "
+        "locale, and text that reads both ways is refused with 422.",
+    )
 
 
 class EventIn(BaseModel):

@@ -106,10 +106,15 @@ def _requests(
     table: pd.DataFrame, labels: dict[str, str]
 ) -> tuple[AllocationRequest, AllocationRequest]:
     budget = 0.9 * float(table["current_spend"].sum())
-    plain = AllocationRequest(currency="EUR", budget=budget, max_change=0.5)
+    plain = AllocationRequest(currency="EUR", budget_micros=round(budget * 1e6), max_change=0.5)
     by_group = table.groupby(table["campaign"].map(labels))["current_spend"].sum()
     groups = tuple(
-        Group(str(name), str(name), by="label", max_amount=float(spend) * (0.8 if i % 2 else 1.2))
+        Group(
+            str(name),
+            str(name),
+            by="label",
+            max_amount_micros=round(float(spend) * (0.8 if i % 2 else 1.2) * 1e6),
+        )
         for i, (name, spend) in enumerate(by_group.items())
     )
     return plain, dataclasses.replace(plain, groups=groups, campaign_labels=labels)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from optimizer.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
 __all__ = [
+    "LOCAL_OPERATOR",
     "RIGHTS",
     "Action",
     "Principal",
@@ -95,6 +96,10 @@ class Principal:
 def system_principal(label: str, role: Role = Role.ADMIN) -> Principal:
     """The CLI's local operator or the nightly job: trusted, all accounts, named in the audit."""
     return Principal(role=role, label=label)
+
+
+LOCAL_OPERATOR = system_principal("local operator")
+"""Who the audit log names for a write made from this machine's command line."""
 
 
 def parse_role(text: str) -> Role:

@@ -1,7 +1,7 @@
 """The hand-off between fitted curves and the solver: one row per entity, plain columns.
 
 The models produce it (`optimizer.models`), the solver consumes it (`optimizer.solver`), and neither
-imports the other. Curves are evaluated with `optimizer.models.families`:
+imports the other. Curves are evaluated with `optimizer.families`:
 
     expected conversions/day at spend x = multiplier * f_family(x; a, k, s, b)
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
-from optimizer.models.families import FAMILIES
+from optimizer.families import FAMILIES
 from optimizer.schema import NAME_COLUMNS
 
 __all__ = [

@@ -53,6 +53,18 @@ class OptimizerError(Exception):
         super().__init__(message)
         self.message = message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Picklable with every field, so an error raised in a worker process arrives whole."""
+        state = {k: v for k, v in vars(self).items() if k != "message"}
+        return (_rebuilt, (type(self), self.message, state))
+
+
+def _rebuilt(kind: type[OptimizerError], message: str, state: dict[str, object]) -> OptimizerError:
+    error = kind.__new__(kind)
+    OptimizerError.__init__(error, message)
+    vars(error).update(state)
+    return error
+
 
 class InvalidInputError(OptimizerError):
     """The caller's input is wrong; `issues` lists row-level problems when there are any."""

@@ -81,7 +81,7 @@ def plan_day(
         raise InvalidInputError("there are no fitted curves to optimise")
     pacing = None
     if monthly_cap_micros is not None:
-        if request.budget is not None:
+        if request.budget_micros is not None:
             raise InvalidInputError("give either a daily budget or a monthly cap, not both")
         pacing = daily_budget(
             monthly_cap_micros=monthly_cap_micros,
@@ -91,7 +91,7 @@ def plan_day(
             currency=request.currency,
             period_end=period_end,
         )
-        request = dataclasses.replace(request, budget=pacing.daily_budget_micros / MICROS)
+        request = dataclasses.replace(request, budget_micros=pacing.daily_budget_micros)
     return DayPlan(day, allocate(curve_set.table(day), request), pacing)
 
 
@@ -99,9 +99,9 @@ def plan_frontier(
     curve_set: CurveSet,
     request: AllocationRequest,
     day: dt.date,
-    budgets: Sequence[float] | None = None,
+    budgets_micros: Sequence[int] | None = None,
 ) -> Frontier:
     """What each total budget would buy on `day` (50%..200% of current spend by default)."""
     if len(curve_set) == 0:
         raise InvalidInputError("there are no fitted curves to optimise")
-    return budget_frontier(curve_set.table(day), request, budgets)
+    return budget_frontier(curve_set.table(day), request, budgets_micros)

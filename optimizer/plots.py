@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from optimizer.families import evaluate
 from optimizer.models import EntityCurve
-from optimizer.models.families import evaluate
 from optimizer.schema import entity_label
 from optimizer.solver import Allocation, Frontier
 

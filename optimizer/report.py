@@ -1,8 +1,11 @@
 """Recommendation tables as PPC managers and ad scripts read them, and safe CSV output.
 
 `recommendation_table` turns an `Allocation` into the published columns, per keyword or per
-campaign; `to_safe_csv` writes it so that a name such as `=HYPERLINK(...)` is shown as text, not
-run as a formula, when the file is opened in a spreadsheet.
+campaign, with every figure already in the form every door shows it: money rounded down to the
+currency's minor unit (`optimizer.money`'s one rule), conversions to `CONVERSION_DECIMALS`, so the
+CLI's CSV and JSON, the API and the dashboard show the same numbers. `to_safe_csv` writes it so
+that a name such as `=HYPERLINK(...)` is shown as text, not run as a formula, when the file is
+opened in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ import datetime as dt
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
+from optimizer.money import minor_unit_micros
 from optimizer.schema import MICROS, NAME_COLUMNS
 from optimizer.solver import Allocation
 
 __all__ = [
+    "CONVERSION_DECIMALS",
     "RECOMMENDATION_COLUMNS",
     "Level",
     "parse_level",
@@ -26,6 +32,9 @@ __all__ = [
 ]
 
 Level = Literal["keyword", "campaign"]
+
+CONVERSION_DECIMALS = 2
+"""Conversions are shown with two decimals, as the ad platforms show them."""
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "date",
@@ -67,10 +76,14 @@ def recommendation_table(allocation: Allocation, day: dt.date, level: Level) -> 
     """One row per entity (`keyword`) or per campaign (`campaign`), in `RECOMMENDATION_COLUMNS`.
 
     Recommended spend comes from the rounded micros, so the rows add up to the allocation's total
-    (never above the cap). A campaign's marginal CPA is the cheapest next conversion among its
-    entities that could take more budget; its bound lists what binds its entities.
+    (never above the cap). A campaign's figures are summed from its entities' exact amounts before
+    they are rounded for showing. A campaign's marginal CPA is the cheapest next conversion among
+    its entities that could take more budget; its bound lists what binds its entities.
     """
-    entities = allocation.entities
+    entities = allocation.entities.assign(
+        current_micros=np.rint(allocation.entities["current_spend"].to_numpy() * MICROS),
+        value_micros=np.rint(allocation.entities["expected_value"].to_numpy() * MICROS),
+    )
     if level == "keyword":
         rows = entities.rename(
             columns={
@@ -78,10 +91,10 @@ def recommendation_table(allocation: Allocation, day: dt.date, level: Level) -> 
                 "conversions_high": "expected_conversions_high",
                 "binding": "bound",
             }
-        ).assign(recommended_spend=entities["recommended_micros"] / MICROS)
+        )
     elif level == "campaign":
         grouped = entities.groupby("campaign", sort=True)
-        rows = grouped[list(_SUMMED)].sum().reset_index()
+        rows = grouped[[*_SUMMED, "current_micros", "value_micros"]].sum().reset_index()
         free_cpa = entities["marginal_cpa"].where(entities["binding"].isin(_FREE), np.inf)
         cheapest_free = free_cpa.groupby(entities["campaign"], sort=True).min().to_numpy()
         cheapest_any = grouped["marginal_cpa"].min().to_numpy()
@@ -93,19 +106,36 @@ def recommendation_table(allocation: Allocation, day: dt.date, level: Level) -> 
                 "conversions_high": "expected_conversions_high",
             }
         )
-        rows["recommended_spend"] = rows["recommended_micros"] / MICROS
         for name in NAME_COLUMNS[1:]:
             rows[name] = ""
-        current = rows["current_spend"].to_numpy(dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = np.where(
-                current > 0, (rows["recommended_spend"].to_numpy() - current) / current * 100, 0.0
-            )
-        rows["change_pct"] = change
     else:
         raise InvalidInputError(f"level must be 'keyword' or 'campaign', not '{level}'")
-    rows = rows.assign(date=day.isoformat())
+    unit = minor_unit_micros(allocation.currency)
+    current = _shown(rows["current_micros"].to_numpy(dtype=np.float64), unit)
+    recommended = _shown(rows["recommended_micros"].to_numpy(dtype=np.float64), unit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(current > 0, (recommended - current) / current * 100, 0.0)
+    cpa = rows["marginal_cpa"].to_numpy(dtype=np.float64, copy=True)
+    finite = np.isfinite(cpa)
+    cpa[finite] = _shown(np.rint(cpa[finite] * MICROS), unit)
+    rows = rows.assign(
+        date=day.isoformat(),
+        current_spend=current,
+        recommended_spend=recommended,
+        change_pct=np.round(change, 2),
+        expected_value=_shown(rows["value_micros"].to_numpy(dtype=np.float64), unit),
+        marginal_cpa=cpa,
+    )
+    for column in ("expected_conversions", "expected_conversions_low", "expected_conversions_high"):
+        rows[column] = rows[column].round(CONVERSION_DECIMALS)
     return rows.loc[:, list(RECOMMENDATION_COLUMNS)].reset_index(drop=True)
+
+
+def _shown(micros: npt.NDArray[np.float64], unit: int) -> npt.NDArray[np.float64]:
+    """Amounts in micros -> currency units rounded down to the minor unit: the float nearest the
+    decimal, so it prints as that decimal ("237.14") in CSV and JSON alike."""
+    whole = np.floor(micros / unit) * unit
+    return np.asarray(whole / MICROS, dtype=np.float64)
 
 
 def _joined_bounds(values: pd.Series) -> str:
@@ -113,28 +143,14 @@ def _joined_bounds(values: pd.Series) -> str:
     return ";".join(named) if named else "none"
 
 
-_DECIMALS = {
-    "current_spend": 2,
-    "change_pct": 2,
-    "expected_conversions": 4,
-    "expected_conversions_low": 4,
-    "expected_conversions_high": 4,
-    "expected_value": 2,
-    "marginal_cpa": 4,
-}
-
-
 def to_safe_csv(table: pd.DataFrame) -> str:
     """CSV text: formula-looking text cells prefixed by an apostrophe (OWASP CSV injection).
 
-    Recommended spend is written in full (it is already a whole number of minor units); estimates
-    are rounded to what they can support.
+    Figures are written as `recommendation_table` rounded them, so the CSV says what the JSON says.
     """
     safe = table.copy()
     for column in safe.columns:
-        if column in _DECIMALS:
-            safe[column] = safe[column].round(_DECIMALS[column])
-        elif safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(_neutralised)
     return str(safe.to_csv(index=False, lineterminator="\n"))
 

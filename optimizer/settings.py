@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
     fit_slice_rows: int = Field(default=2_000_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    ingest_processes: int = Field(default=1, ge=0, le=64)
     inbox: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "ppcopt" / "inbox"
     )

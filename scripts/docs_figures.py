@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from optimizer.models import FitOptions, fit_account
 from optimizer.models.context import FitContext
 from optimizer.models.events import Event
-from optimizer.models.families import evaluate
+from optimizer.families import evaluate
 from optimizer.models.lag import DEFAULT_LAG, learn_lag
 from optimizer.plots import funnel_figure, save_figure
 from optimizer.schema import LOST_IS_BUDGET_COLUMN, NAME_COLUMNS

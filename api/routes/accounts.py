@@ -5,9 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import CurrentPrincipal, StoreEngine
-from api.schemas import AccountIn, AccountOut
+from api.schemas import AccountIn, AccountOut, LocaleIn
 from optimizer.usecases.accounts import Account
-from optimizer.usecases.authorized import account_as, create_account_as, visible_accounts
+from optimizer.usecases.authorized import (
+    account_as,
+    create_account_as,
+    set_locale_as,
+    visible_accounts,
+)
 
 __all__ = ["router"]
 
@@ -15,13 +20,23 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
 def _out(account: Account) -> AccountOut:
-    return AccountOut(name=account.name, currency=account.currency, timezone=account.timezone)
+    return AccountOut(
+        name=account.name,
+        currency=account.currency,
+        timezone=account.timezone,
+        locale=account.locale,
+    )
 
 
 @router.post("/accounts", status_code=status.HTTP_201_CREATED)
 def create(body: AccountIn, engine: StoreEngine, principal: CurrentPrincipal) -> AccountOut:
     account = create_account_as(
-        engine, principal, body.name, currency=body.currency, timezone=body.timezone
+        engine,
+        principal,
+        body.name,
+        currency=body.currency,
+        timezone=body.timezone,
+        locale=body.locale,
     )
     return _out(account)
 
@@ -34,3 +49,11 @@ def list_(engine: StoreEngine, principal: CurrentPrincipal) -> list[AccountOut]:
 @router.get("/accounts/{account}")
 def get(account: str, engine: StoreEngine, principal: CurrentPrincipal) -> AccountOut:
     return _out(account_as(engine, principal, account))
+
+
+@router.put("/accounts/{account}/locale")
+def put_locale(
+    account: str, body: LocaleIn, engine: StoreEngine, principal: CurrentPrincipal
+) -> AccountOut:
+    """Set (or clear, with null) how the account's people write amounts and dates."""
+    return _out(set_locale_as(engine, principal, account, body.locale))

@@ -45,6 +45,7 @@ def propose(account: str, body: CapIn, engine: StoreEngine, principal: CurrentPr
         amount=body.amount,
         currency=body.currency,
         note=body.note,
+        decimal_comma=body.decimal_comma,
     )
     return cap_out(cap)
 

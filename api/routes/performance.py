@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, BinaryIO, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +12,7 @@ from api.schemas import IngestOut, IssueOut
 from api.upload import read_upload
 from optimizer.access import Action, require
 from optimizer.errors import RowIssue
-from optimizer.usecases.authorized import account_as, ingest_as
+from optimizer.usecases.authorized import account_as
 from optimizer.usecases.ingest import IngestReport
 
 __all__ = ["router"]
@@ -90,19 +90,14 @@ async def upload(
     await run_in_threadpool(account_as, engine, principal, account)
     settings = request.app.state.settings
     data = await read_upload(request, settings.upload_limit_bytes)
-    try:
-        report = await run_in_threadpool(
-            lambda: ingest_as(
-                engine,
-                principal,
-                account,
-                cast(BinaryIO, data.data),
-                source_name=data.name,
-                format=format if data.format is None else data.format,
-                partial=partial,
-                decimal_comma=decimal_comma,
-            )
-        )
-    finally:
-        data.data.close()
+    report = await request.app.state.ingest_pool.ingest(
+        engine,
+        principal,
+        account,
+        data.data,
+        source_name=data.name,
+        format=format if data.format is None else data.format,
+        partial=partial,
+        decimal_comma=decimal_comma,
+    )
     return _out(report)

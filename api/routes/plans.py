@@ -11,10 +11,11 @@ from fastapi import APIRouter
 from api.deps import CurrentPrincipal, StoreEngine
 from api.schemas import AllocationOut, FrontierIn, FrontierOut, OptimizationIn, SolverOptions
 from optimizer.access import Action, require
-from optimizer.money import decimal_to_micros, micros_to_decimal
+from optimizer.money import micros_to_decimal, parse_amount
 from optimizer.report import recommendation_table
-from optimizer.requests import build_request, parse_amount
+from optimizer.requests import build_request
 from optimizer.solver import AllocationRequest
+from optimizer.usecases.accounts import Account
 from optimizer.usecases.authorized import account_as, frontier_as, plan_as
 
 __all__ = ["records", "router", "solver_request"]
@@ -22,9 +23,11 @@ __all__ = ["records", "router", "solver_request"]
 router = APIRouter(prefix="/v1", tags=["what-if"])
 
 
-def solver_request(options: SolverOptions, currency: str) -> AllocationRequest:
+def solver_request(options: SolverOptions, account: Account) -> AllocationRequest:
+    """The request in the body, its amounts read with the body's or the account's decimal mark."""
     return build_request(
-        currency,
+        account.currency,
+        decimal_comma=account.decimal_comma(options.decimal_comma),
         budget=options.budget,
         objective=options.objective,
         margin=options.margin,
@@ -63,8 +66,16 @@ def optimize(
     tomorrow in the account's time zone). A what-if: nothing is published."""
     require(principal, Action.WHAT_IF)
     acct = account_as(engine, principal, account)
-    request = solver_request(body, acct.currency)
-    cap = decimal_to_micros(body.monthly_cap, field="monthly_cap") if body.monthly_cap else None
+    request = solver_request(body, acct)
+    cap = (
+        parse_amount(
+            body.monthly_cap,
+            field="monthly_cap",
+            decimal_comma=acct.decimal_comma(body.decimal_comma),
+        )
+        if body.monthly_cap is not None
+        else None
+    )
     result = plan_as(engine, principal, account, request, day=body.date, monthly_cap_micros=cap)
     allocation = result.plan.allocation
     table = recommendation_table(allocation, result.plan.day, body.level)
@@ -99,7 +110,12 @@ def frontier(
     of current spend)."""
     require(principal, Action.WHAT_IF)
     acct = account_as(engine, principal, account)
-    request = solver_request(body.model_copy(update={"budget": None}), acct.currency)
-    budgets = [parse_amount(b, field="budgets") for b in body.budgets] if body.budgets else None
-    result = frontier_as(engine, principal, account, request, day=body.date, budgets=budgets)
+    request = solver_request(body.model_copy(update={"budget": None}), acct)
+    decimal_comma = acct.decimal_comma(body.decimal_comma)
+    budgets = (
+        [parse_amount(b, field="budgets", decimal_comma=decimal_comma) for b in body.budgets]
+        if body.budgets
+        else None
+    )
+    result = frontier_as(engine, principal, account, request, day=body.date, budgets_micros=budgets)
     return FrontierOut(account=acct.name, currency=acct.currency, points=records(result.points))

@@ -64,7 +64,7 @@ def publish_(
     cap's period); `budget` may only lower the paced budget, never raise it."""
     require(principal, Action.RECOMMENDATION_PUBLISH)
     acct = account_as(engine, principal, account)
-    request = solver_request(body, acct.currency)
+    request = solver_request(body, acct)
     rec = publish(engine, principal, account, body.date, request)
     return _out(rec, "campaign")
 

@@ -64,11 +64,16 @@ _TITLES = {
 
 
 def money(amount: int | float | Decimal | str | None, currency: str) -> str:
-    """'1,234.56 EUR': ints are micros (exact); floats and decimal strings are currency units."""
+    """'1,234.56 EUR': ints are micros (exact); floats and decimal strings are currency units.
+
+    A float becomes micros by rounding to the nearest micro, as the plan tables do, so a figure on
+    a page reads the same as in the CSV and JSON (both then round down to the minor unit)."""
     if amount is None or (isinstance(amount, float) and not math.isfinite(amount)):
         return "-"
     if isinstance(amount, int):
         return format_money(amount, currency)
+    if isinstance(amount, float):
+        return format_money(round(amount * MICROS), currency)
     return format_money(int(Decimal(str(amount)) * MICROS), currency)
 
 

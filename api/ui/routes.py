@@ -138,7 +138,7 @@ def overview_page(request: Request, engine: StoreEngine, account: str) -> HTMLRe
 @router.get("/accounts/{account}/curves/{entity_id}", response_class=HTMLResponse)
 def curve_page(request: Request, engine: StoreEngine, account: str, entity_id: str) -> HTMLResponse:
     session, principal = _signed_in(request, engine)
-    acct, curve, chart, recommended = views.curve_view(engine, principal, account, entity_id)
+    acct, curve, chart, planned = views.curve_view(engine, principal, account, entity_id)
     return page(
         request,
         session,
@@ -147,7 +147,7 @@ def curve_page(request: Request, engine: StoreEngine, account: str, entity_id: s
         account=acct,
         curve=curve,
         chart=chart,
-        recommended=recommended,
+        planned=planned,
         diagnostics=views.diagnostics_text(curve, acct.currency),
     )
 

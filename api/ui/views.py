@@ -158,9 +158,9 @@ def diagnostics_text(curve: EntityCurve, currency: str) -> list[str]:
 
 def curve_view(
     engine: Engine, principal: Principal, name: str, entity_id: str
-) -> tuple[Account, EntityCurve, Markup, float | None]:
+) -> tuple[Account, EntityCurve, Markup, dict[str, Any] | None]:
     """The curve, its chart (observed days, fit, band, trust region, current and recommended)
-    and the recommended spend from the latest published plan (None if not published)."""
+    and its row of the latest published plan (None if not published)."""
     account = account_as(engine, principal, name)
     stored = curves_as(engine, principal, account.name)
     curve = next((c for c in stored.curve_set if c.entity_id == entity_id), None)
@@ -170,16 +170,18 @@ def curve_view(
     mask = pd.Series(True, index=history.index)
     for column in NAME_COLUMNS:
         mask &= history[column] == getattr(curve.key, column)
-    recommended = None
+    planned = None
     rec = _latest(engine, principal, account.name)
     if rec is not None:
         for row in rec.payload["keyword"]:
             if all(row[c] == getattr(curve.key, c) for c in NAME_COLUMNS):
-                recommended = int(row["micros"]) / MICROS
+                planned = row
     fig = curve_figure(
-        curve, history.loc[mask].reset_index(drop=True), recommended_spend=recommended
+        curve,
+        history.loc[mask].reset_index(drop=True),
+        recommended_spend=None if planned is None else int(planned["micros"]) / MICROS,
     )
-    return account, curve, inline_svg(fig), recommended
+    return account, curve, inline_svg(fig), planned
 
 
 def frontier_view(

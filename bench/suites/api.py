@@ -103,7 +103,7 @@ def _start_servers(
             procs.append(
                 subprocess.Popen(
                     [
-                        *(sys.executable, "-m", "optimizer.cli", "serve", "--port", str(port)),
+                        *(sys.executable, "-m", "cli", "serve", "--port", str(port)),
                         *layout,
                         *("--log-level", "warning"),
                     ],

@@ -61,7 +61,7 @@ def uplift(*, seeds: int, campaigns: int, keywords: int, days: int, workdir: str
     """Share of the oracle's uplift over the current split that the recommendation earns, at the
     current total budget with every entity within [0.5x, 1.5x] of its current spend."""
     from optimizer.models import fit_account
-    from optimizer.schema import NAME_COLUMNS, EntityKey
+    from optimizer.schema import MICROS, NAME_COLUMNS, EntityKey
     from optimizer.simulate import optimal_allocation, simulate
     from optimizer.solver import AllocationRequest, Bounds, allocate
 
@@ -75,11 +75,13 @@ def uplift(*, seeds: int, campaigns: int, keywords: int, days: int, workdir: str
         current = table["current_spend"].to_numpy(dtype=np.float64)
         budget = float(current.sum())
         bounds = {
-            entity: Bounds(_LOW * spend, _HIGH * spend)
+            entity: Bounds(round(_LOW * spend * MICROS), round(_HIGH * spend * MICROS))
             for entity, spend in zip(table["entity_id"], current, strict=True)
         }
         request = AllocationRequest(
-            currency=sim.truth.currency, budget=budget, entity_bounds=bounds
+            currency=sim.truth.currency,
+            budget_micros=round(budget * MICROS),
+            entity_bounds=bounds,
         )
         allocation = allocate(table, request)
         recommended = (

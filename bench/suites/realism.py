@@ -30,7 +30,7 @@ _CLEAR_MOVE = 0.05
 def _recommend(sim: Any, context: Any = None, options: Any = None) -> dict[str, Any]:
     """Fit, recommend; the table, spends, true curves and the day after the history."""
     from optimizer.models import fit_account
-    from optimizer.schema import NAME_COLUMNS, EntityKey
+    from optimizer.schema import MICROS, NAME_COLUMNS, EntityKey
     from optimizer.solver import AllocationRequest, Bounds, allocate
 
     curves = fit_account(sim.history, options, context=context)
@@ -38,10 +38,13 @@ def _recommend(sim: Any, context: Any = None, options: Any = None) -> dict[str, 
     table = curves.table(day)
     current = table["current_spend"].to_numpy(dtype=np.float64)
     bounds = {
-        e: Bounds(_LOW * s, _HIGH * s) for e, s in zip(table["entity_id"], current, strict=True)
+        e: Bounds(round(_LOW * s * MICROS), round(_HIGH * s * MICROS))
+        for e, s in zip(table["entity_id"], current, strict=True)
     }
     request = AllocationRequest(
-        currency=sim.truth.currency, budget=float(current.sum()), entity_bounds=bounds
+        currency=sim.truth.currency,
+        budget_micros=round(float(current.sum()) * MICROS),
+        entity_bounds=bounds,
     )
     allocation = allocate(table, request)
     recommended = (

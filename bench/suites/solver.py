@@ -145,11 +145,11 @@ def build_problem(n: int, *, groups: bool = True, solver: str = "auto") -> Probl
     )
     request = AllocationRequest(
         currency="EUR",
-        budget=_BUDGET_SHARE * float(table["current_spend"].sum()),
+        budget_micros=round(_BUDGET_SHARE * float(table["current_spend"].sum()) * 1e6),
         max_change=_MAX_CHANGE,
         solver=solver,  # type: ignore[arg-type]
         groups=tuple(
-            Group(name, name, by="label", max_amount=float(cap))
+            Group(name, name, by="label", max_amount_micros=round(float(cap) * 1e6))
             for name, cap in zip(names, caps, strict=True)
         )
         if groups
@@ -335,7 +335,7 @@ def solver_frontier(*, entities: int, points: int = 20, workdir: str) -> dict[st
     total = float(problem.table["current_spend"].sum())
     budgets = [total * f for f in np.linspace(0.55, 1.5, points)]
     started = time.perf_counter()
-    frontier = budget_frontier(problem.table, problem.request, budgets)
+    frontier = budget_frontier(problem.table, problem.request, [round(b * 1e6) for b in budgets])
     elapsed = time.perf_counter() - started
     frame = frontier.points
     assert bool(frame["feasible"].all()), frame

@@ -13,10 +13,6 @@ keeps one row's micros (at most 1e17) 90 times below the int64 limit, so totals 
 
 from __future__ import annotations
 
-import functools
-import re
-import sys
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -26,7 +22,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from optimizer.money import CURRENCY_MINOR_UNITS
+from optimizer.numerals import (
+    COMMA_EVIDENCE,
+    COMMA_SHAPE,
+    CURRENCY_CODE,
+    EMPTY_MARKERS,
+    NON_FINITE,
+    POINT_EVIDENCE,
+    POINT_SHAPE,
+    cleaning_table,
+    separators,
+)
 from optimizer.schema import MICROS
 
 __all__ = [
@@ -61,51 +67,9 @@ class NumberColumn:
 
 MAX_FIGURE = 100_000_000_000
 
-_DECIMAL_MARK = "\x01"
 _INT64_LIMIT = 2.0**63
 # Below this magnitude rint(float * 1e6) is provably the exact micros of a <= 6-decimal input.
 _FLOAT_EXACT_LIMIT = 1e8
-_EMPTY_MARKERS = ("", "--")
-
-_COMMA_EVIDENCE = re.compile(r"(?:,\d{1,2}|,\d{4,}|\d\.\d{3}(?:\.\d{3})*,\d*|^[+-]?0,\d+)[^\d.,]*$")
-_POINT_EVIDENCE = re.compile(
-    r"(?:\.\d{1,2}|\.\d{4,}|\d,\d{3}(?:,\d{3})*\.\d*|^[+-]?0\.\d+)[^\d.,]*$"
-)
-_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_EXPONENT = r"(?:[eE][+-]?\d+)?"
-_POINT_SHAPE = re.compile(
-    rf"[+-]?(?:\d+|\d{{1,3}}(?:,\d{{2,3}})*,\d{{3}})?(?:[.{_DECIMAL_MARK}]\d*)?{_EXPONENT}"
-)
-_COMMA_SHAPE = re.compile(
-    rf"[+-]?(?:\d+|\d{{1,3}}(?:\.\d{{3}})+)?(?:[,{_DECIMAL_MARK}]\d*)?{_EXPONENT}"
-)
-_CURRENCY_CODE = re.compile(
-    "^(?:{codes})|(?:{codes})$".format(codes="|".join(sorted(CURRENCY_MINOR_UNITS)))
-)
-
-
-@functools.cache
-def _cleaning_table() -> dict[int, int | None]:
-    """Persian/Arabic-Indic digits to ASCII; drop spaces, bidi marks, currency signs and U+066C."""
-    table: dict[int, int | None] = {}
-    for offset in range(10):
-        table[0x06F0 + offset] = ord("0") + offset
-        table[0x0660 + offset] = ord("0") + offset
-    for char in " \t\u00a0\u2007\u2009\u202f'\u2019\u066c":
-        table[ord(char)] = None
-    for code in range(sys.maxunicode + 1):
-        category = unicodedata.category(chr(code))
-        if category in ("Sc", "Cf"):
-            table[code] = None
-    table[0x066B] = ord(_DECIMAL_MARK)
-    table[0x2212] = ord("-")
-    return table
-
-
-_SEPARATORS = {
-    False: {ord(","): None, ord(_DECIMAL_MARK): ord(".")},
-    True: {ord("."): None, ord(","): ord("."), ord(_DECIMAL_MARK): ord(".")},
-}
 _FAST_PATH_SAMPLE = 64
 
 
@@ -114,9 +78,9 @@ def detect_decimal_comma(columns: Iterable[pd.Series]) -> bool:
     comma = point = False
     for column in columns:
         if not comma and column.str.contains(",", regex=False).any():
-            comma = bool(column.str.contains(_COMMA_EVIDENCE).any())
+            comma = bool(column.str.contains(COMMA_EVIDENCE).any())
         if not point and column.str.contains(".", regex=False).any():
-            point = bool(column.str.contains(_POINT_EVIDENCE).any())
+            point = bool(column.str.contains(POINT_EVIDENCE).any())
     return comma and not point
 
 
@@ -126,25 +90,25 @@ def _clean(cells: pd.Series, decimal_comma: bool) -> tuple[pd.Series, npt.NDArra
     Thousands separators are checked to sit in thousands positions before they are dropped, so
     '12,5' in a decimal-point file is reported rather than read as 125.
     """
-    shape = _COMMA_SHAPE if decimal_comma else _POINT_SHAPE
-    text = cells.str.translate(_cleaning_table())
-    empty = text.isin(_EMPTY_MARKERS).to_numpy(dtype=bool)
+    shape = COMMA_SHAPE if decimal_comma else POINT_SHAPE
+    text = cells.str.translate(cleaning_table())
+    empty = text.isin(EMPTY_MARKERS).to_numpy(dtype=bool)
     odd = ~(text.str.fullmatch(shape).to_numpy(dtype=bool) | empty)
     status = np.zeros(len(text), dtype=np.int8)
     if odd.any():
-        retried = text[odd].str.replace(_CURRENCY_CODE, "", regex=True)
+        retried = text[odd].str.replace(CURRENCY_CODE, "", regex=True)
         text = text.copy()
         text[odd] = retried
-        retried_empty = retried.isin(_EMPTY_MARKERS).to_numpy(dtype=bool)
+        retried_empty = retried.isin(EMPTY_MARKERS).to_numpy(dtype=bool)
         fits = retried.str.fullmatch(shape).to_numpy(dtype=bool)
-        non_finite = retried.str.fullmatch(_NON_FINITE).to_numpy(dtype=bool)
+        non_finite = retried.str.fullmatch(NON_FINITE).to_numpy(dtype=bool)
         status[odd] = np.select(
             [retried_empty, non_finite, ~fits],
             [NumberStatus.EMPTY, NumberStatus.NOT_FINITE, NumberStatus.NOT_A_NUMBER],
             NumberStatus.OK,
         )
     status[empty] = NumberStatus.EMPTY
-    return text.str.translate(_SEPARATORS[decimal_comma]), status
+    return text.str.translate(separators(decimal_comma)), status
 
 
 def _fast_path_pays(raw: pd.Series, decimal_comma: bool) -> bool:

@@ -34,13 +34,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import chi2
 
+from optimizer.families import FAMILIES, evaluate
 from optimizer.models.bootstrap import band, percentile_replicates, week_weights
 from optimizer.models.budget import BudgetLimit, budget_limited
 from optimizer.models.calendar import CalendarFit, exposure, fit_calendar_terms
 from optimizer.models.context import DayAxis
 from optimizer.models.curves import EntityCurve
 from optimizer.models.diagnostics import EntityDiagnostics, grade
-from optimizer.models.families import FAMILIES, evaluate
 from optimizer.models.funnel import conversion_rate_elasticity
 from optimizer.models.likelihood import MU_FLOOR, poisson_deviance
 from optimizer.models.options import FitOptions

@@ -22,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.errors import InvalidInputError
+from optimizer.families import evaluate
 from optimizer.models.calendar import multiplier
 from optimizer.models.diagnostics import EntityDiagnostics
 from optimizer.models.estimators import CurveEstimator, curve_from_dict
-from optimizer.models.families import evaluate
 from optimizer.schema import NAME_COLUMNS, EntityKey
 
 __all__ = ["EntityCurve", "entity_id"]

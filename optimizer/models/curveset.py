@@ -71,7 +71,7 @@ class CurveSet:
 
         `multiplier` is that day's calendar factor; parameters a family does not have are NaN.
         """
-        # Imported here: optimizer.curve_table imports optimizer.models.families, whose package
+        # Imported here: optimizer.curve_table imports optimizer.families, whose package
         # __init__ imports this module.
         from optimizer.curve_table import CURVE_TABLE_COLUMNS, PARAM_COLUMNS
 

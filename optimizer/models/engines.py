@@ -11,24 +11,38 @@ database outage: "a backing service is unavailable right now"); a campaign whose
 workers (typically out of memory) is a `SolverError` (the numerical backend failed on this input);
 a malformed address is an `InvalidInputError`. Exceptions raised by `fit_campaign` itself pass
 through unchanged on every engine.
+
+Every work unit runs under one BLAS thread (`fit_unit`): a matrix product summed by two threads
+adds in another order than by one, so without the limit a curve's last bits would depend on where
+it was fitted (this process's OpenBLAS threads, a loky worker's, a Dask worker's). It also keeps
+joblib's and Dask's workers from each starting a BLAS thread per core.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from joblib import Parallel, delayed
+from threadpoolctl import ThreadpoolController
 
 from optimizer.errors import InvalidInputError, SolverError, StoreUnavailableError
 from optimizer.models.campaign import CampaignTask, fit_campaign
 from optimizer.models.curves import EntityCurve
 from optimizer.models.options import FitOptions
 
-__all__ = ["ENGINE_NAMES", "DaskEngine", "FitEngine", "LocalEngine", "resolve_engine"]
+__all__ = [
+    "ENGINE_NAMES",
+    "DaskEngine",
+    "FitEngine",
+    "LocalEngine",
+    "fit_unit",
+    "resolve_engine",
+]
 
 ENGINE_NAMES: tuple[str, ...] = ("local", "dask")
 
@@ -36,8 +50,20 @@ _CONNECT_TIMEOUT_S = 10.0
 _TASKS_PER_WORKER_THREAD = 2
 
 
+@functools.cache
+def _controller() -> ThreadpoolController:
+    """The BLAS libraries this process loaded, found once (a scan per campaign would cost more)."""
+    return ThreadpoolController()
+
+
+def fit_unit(task: CampaignTask, options: FitOptions) -> list[EntityCurve]:
+    """`fit_campaign` under one BLAS thread, so its result is the same bits on every engine."""
+    with _controller().limit(limits=1, user_api="blas"):
+        return fit_campaign(task, options)
+
+
 class FitEngine(Protocol):
-    """Maps `fit_campaign(task, options)` over tasks; yields each task's curves in task order."""
+    """Maps `fit_unit(task, options)` over tasks; yields each task's curves in task order."""
 
     def map(
         self, tasks: Iterable[CampaignTask], options: FitOptions
@@ -56,7 +82,7 @@ class LocalEngine:
         if self.n_jobs == 0:
             raise InvalidInputError("n_jobs must not be 0 (use 1 for in-process, -1 for all cores)")
         parallel = Parallel(n_jobs=self.n_jobs, backend="loky", return_as="generator")
-        yield from parallel(delayed(fit_campaign)(task, options) for task in tasks)
+        yield from parallel(delayed(fit_unit)(task, options) for task in tasks)
 
 
 @dataclass(frozen=True)
@@ -117,7 +143,7 @@ class DaskEngine:
                 if task is None:
                     exhausted = True
                     break
-                future = client.submit(fit_campaign, task, options, pure=False)
+                future = client.submit(fit_unit, task, options, pure=False)
                 pending.append((task.campaign, future))
             if not pending:
                 return

@@ -29,7 +29,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import validate_data
 
 from optimizer.errors import InvalidInputError, NotFittedError
-from optimizer.models.families import FAMILIES, SHAPE_BOUNDS
+from optimizer.families import FAMILIES, SHAPE_BOUNDS
 from optimizer.models.likelihood import poisson_deviance
 from optimizer.models.profile import profile_fit, spend_scale, to_transformed
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, fields
 
 from optimizer.errors import InvalidInputError
-from optimizer.models.families import FAMILIES, NONCONCAVE_FAMILIES
+from optimizer.families import FAMILIES, NONCONCAVE_FAMILIES
 
 __all__ = ["FitOptions"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.models.families import FAMILIES
+from optimizer.families import FAMILIES
 from optimizer.models.options import FitOptions
 
 __all__ = [

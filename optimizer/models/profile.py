@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.errors import InvalidInputError
-from optimizer.models.families import FAMILIES
+from optimizer.families import FAMILIES
 from optimizer.models.likelihood import closed_form_scale
 
 __all__ = [

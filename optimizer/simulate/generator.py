@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
-from optimizer.money import CURRENCY_MINOR_UNITS, validate_currency
+from optimizer.money import currency_places, validate_currency
 from optimizer.schema import CANONICAL_COLUMNS, NAME_COLUMNS, EntityKey
 from optimizer.simulate.scenario import (
     LOST_IS_BUDGET_COLUMN,
@@ -289,7 +289,7 @@ def simulate(
     )
     draws = _Draws(rng=rng, seed=seed, scenario=plan, truth=truth, rate=rate, budget=budget)
     history, observations = _history(
-        draws, params, behaviour, first_day, days, CURRENCY_MINOR_UNITS[currency]
+        draws, params, behaviour, first_day, days, currency_places(currency)
     )
     return Simulation(history=history, truth=truth, observations=observations)
 

@@ -85,8 +85,10 @@ def entity_bounds(table: pd.DataFrame, request: AllocationRequest, unit: int) ->
         where = entity_positions(table, request.entity_bounds.keys(), "entity bounds")
         given = list(request.entity_bounds.values())
         mins, maxs = np.zeros(n), np.full(n, np.inf)
-        mins[where] = [b.minimum if b.minimum is not None else 0.0 for b in given]
-        maxs[where] = [b.maximum if b.maximum is not None else np.inf for b in given]
+        mins[where] = [(b.minimum_micros or 0) / MICROS for b in given]
+        maxs[where] = [
+            np.inf if b.maximum_micros is None else b.maximum_micros / MICROS for b in given
+        ]
         tighten(mins, None, "entity_min")
         tighten(None, maxs, "entity_max")
     existing = current > 0

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.curve_table import curve_params
-from optimizer.models.families import FAMILIES
+from optimizer.families import FAMILIES
 
 __all__ = ["Band", "EntityCurves", "FloatArray", "IntArray"]
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 import numpy as np
 
 from optimizer.errors import InfeasibleError
+from optimizer.schema import MICROS
 from optimizer.solver.backends import Session, open_session
 from optimizer.solver.curves import FloatArray
 from optimizer.solver.model import Baseline, LinearProgram
@@ -66,7 +67,8 @@ def _target_message(kind: str, session: Session, prepared: Prepared) -> str:
     if kind == "target_cpa":
         best = _best_cpa(session, base)
         return (
-            f"target CPA {amount(float(request.target_cpa or 0), currency)} is unreachable with "
+            f"target CPA {amount((request.target_cpa_micros or 0) / MICROS, currency)} is "
+            "unreachable with "
             f"the other constraints: the best CPA within them is {amount(best, currency)}"
         )
     if kind == "target_roas":
@@ -129,13 +131,13 @@ def _describe(label: str, request: AllocationRequest) -> str:
     currency = request.currency
     kind, _, name = label.partition(":")
     if kind == "cap":
-        return f"the cap {amount(float(request.budget or 0), currency)}"
+        return f"the cap {amount((request.budget_micros or 0) / MICROS, currency)}"
     if kind == "campaign":
         return f"campaign '{name}' limits"
     if kind == "group":
         return f"group '{name}' limits"
     if kind == "target_cpa":
-        return f"target CPA {amount(float(request.target_cpa or 0), currency)}"
+        return f"target CPA {amount((request.target_cpa_micros or 0) / MICROS, currency)}"
     if kind == "target_roas":
         return f"target ROAS {ratio(float(request.target_roas or 0))}"
     if kind == "conversions_target":

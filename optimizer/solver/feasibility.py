@@ -247,9 +247,9 @@ def _group(
 
 def _disjoint_floors(found: _Conflicts, groups: Sequence[ResolvedGroup], cap: float) -> None:
     """Floors of groups without shared campaigns add up: together they may exceed the cap / 100%."""
-    amounts = [g for g in groups if g.group.min_amount]
+    amounts = [g for g in groups if g.group.min_amount_micros]
     if len(amounts) > 1 and np.isfinite(cap) and _disjoint(amounts):
-        total = sum(float(g.group.min_amount or 0.0) for g in amounts) * MICROS
+        total = sum(g.group.min_amount_micros or 0 for g in amounts)
         if total > cap:
             found.add(
                 f"group floors add up to {found.money(total)}, above the cap {found.money(cap)}",
@@ -272,11 +272,12 @@ def _disjoint(groups: Sequence[ResolvedGroup]) -> bool:
 
 def _targets(found: _Conflicts, request: AllocationRequest, base: Baseline, room: float) -> None:
     currency = request.currency
-    if request.target_cpa is not None:
+    if request.target_cpa_micros is not None:
         best = best_cpa(base, room)
-        if best > request.target_cpa * (1 + _SLACK):
+        target = request.target_cpa_micros / MICROS
+        if best > target * (1 + _SLACK):
             found.add(
-                f"target CPA {amount(request.target_cpa, currency)} is unreachable: the best CPA "
+                f"target CPA {amount(target, currency)} is unreachable: the best CPA "
                 f"within bounds is {amount(best, currency)}",
                 "target_cpa",
             )

@@ -20,7 +20,7 @@ from optimizer.solver.allocate import cap_shadow_price, entity_spend
 from optimizer.solver.backends import LpSolution, Session, open_session
 from optimizer.solver.curves import EntityCurves
 from optimizer.solver.options import AllocationRequest
-from optimizer.solver.prepare import budget_to_micros, prepare
+from optimizer.solver.prepare import prepare
 
 __all__ = ["DEFAULT_FRACTIONS", "FRONTIER_COLUMNS", "Frontier", "budget_frontier"]
 
@@ -56,17 +56,18 @@ class Frontier:
 def budget_frontier(
     table: pd.DataFrame,
     request: AllocationRequest,
-    budgets: Sequence[float] | None = None,
+    budgets_micros: Sequence[int] | None = None,
 ) -> Frontier:
-    """Frontier over `budgets` (default: 50%..200% of the current total, in steps of 10%)."""
+    """Frontier over `budgets_micros` (default: 50%..200% of the current total, by 10%)."""
     if request.objective == "min_cost":
         raise InvalidInputError("a budget frontier needs an objective to maximise, not min_cost")
     started = time.perf_counter()
     current_total = float(table["current_spend"].sum())
-    levels = sorted(float(b) for b in (budgets or [f * current_total for f in DEFAULT_FRACTIONS]))
-    if not levels or not all(np.isfinite(b) and b >= 0 for b in levels):
-        raise InvalidInputError("frontier budgets must be non-negative finite amounts")
-    prepared = prepare(table, request, budget=levels[-1])
+    default = [round(f * current_total * MICROS) for f in DEFAULT_FRACTIONS]
+    levels = sorted(int(b) for b in (budgets_micros or default))
+    if not levels or not all(b >= 0 for b in levels):
+        raise InvalidInputError("frontier budgets must be non-negative amounts")
+    prepared = prepare(table, request, budget_micros=levels[-1])
     program = prepared.program
     cap_row = program.row_index("cap")
     if cap_row is None:
@@ -76,8 +77,10 @@ def budget_frontier(
     fitted = EntityCurves.from_table(prepared.table)
     floor = int(prepared.bounds.lower_micros.sum())
     rows = []
-    for budget in levels:
-        room = (budget_to_micros(budget, prepared.bounds.unit) - floor) / MICROS
+    unit = prepared.bounds.unit
+    for level in levels:
+        budget = level / MICROS
+        room = ((level // unit) * unit - floor) / MICROS
         if room < 0:
             rows.append(_infeasible(budget))
             continue

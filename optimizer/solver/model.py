@@ -177,8 +177,8 @@ def build_program(
     _campaign_rows(rows, limits, table, lower, segments)
     for resolved in groups:
         _group_rows(rows, resolved, lower, unit, segments)
-    if request.target_cpa is not None:
-        cpa = request.target_cpa
+    if request.target_cpa_micros is not None:
+        cpa = request.target_cpa_micros / MICROS
         coef = length - cpa * base.column_conversions
         rhs = cpa * base.conversions - base.spend
         rows.add(everything, coef, -np.inf, rhs, RowInfo("target_cpa", "target_cpa", None))
@@ -239,23 +239,22 @@ def campaign_limits(
         names |= set(current.index[current > 0])
     for name in sorted(names):
         given = request.campaign_bounds.get(name, Bounds())
-        low = given.minimum or 0.0
-        high = np.inf if given.maximum is None else given.maximum
-        if request.campaign_max_change is not None and current[name] > 0:
-            low = max(low, current[name] * max(1.0 - request.campaign_max_change, 0.0))
-            high = min(high, current[name] * (1.0 + request.campaign_max_change))
-        low_micros = -((-round(low * MICROS)) // unit) * unit
-        high_micros = None if not np.isfinite(high) else (round(high * MICROS) // unit) * unit
-        limits[name] = (low_micros, high_micros)
+        low = given.minimum_micros or 0
+        high = given.maximum_micros
+        change = request.campaign_max_change
+        if change is not None and current[name] > 0:
+            low = max(low, round(current[name] * max(1.0 - change, 0.0) * MICROS))
+            moved = round(current[name] * (1.0 + change) * MICROS)
+            high = moved if high is None else min(high, moved)
+        limits[name] = (-(-low // unit) * unit, None if high is None else (high // unit) * unit)
     return limits
 
 
 def group_amount_limits(group: Group, unit: int) -> tuple[int | None, int | None]:
     """A group's floor and cap amounts in micros on the minor-unit grid (None: not set)."""
-    floor = None
-    if group.min_amount:
-        floor = -((-round(group.min_amount * MICROS)) // unit) * unit
-    cap = None if group.max_amount is None else (round(group.max_amount * MICROS) // unit) * unit
+    low, high = group.min_amount_micros, group.max_amount_micros
+    floor = -(-low // unit) * unit if low else None
+    cap = None if high is None else (high // unit) * unit
     return floor, cap
 
 

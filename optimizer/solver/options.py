@@ -1,7 +1,8 @@
 """What the caller asks of the allocator: objective, budget and constraints, validated once here.
 
-Amounts are in currency units (floats, as in the curve table) and daily, like the curves. Fractions
-(`max_change`, shares, `margin`) are plain ratios: 0.2 means 20%.
+Amounts are exact integer micros (millionths of the currency unit), daily like the curves, from
+the parser that read them to the LP's right-hand side; only the solver turns them into floats.
+Fractions (`max_change`, shares, `margin`) are plain ratios: 0.2 means 20%.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from optimizer.errors import InvalidInputError
-from optimizer.money import validate_currency
+from optimizer.money import MAX_AMOUNT_MICROS, validate_currency
+from optimizer.schema import MICROS
 
 __all__ = [
     "AllocationRequest",
@@ -32,9 +34,16 @@ _DEFAULT_TOLERANCE = 0.001
 _DEFAULT_MAX_SEGMENTS = 24
 
 
-def _check_amount(value: float | None, what: str) -> None:
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise InvalidInputError(f"{what} must be a non-negative finite amount, got {value}")
+def _check_amount(value: int | None, what: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be whole micros (an int), got {value!r}")
+    if not 0 <= value <= MAX_AMOUNT_MICROS:
+        raise InvalidInputError(
+            f"{what} must be between 0 and {MAX_AMOUNT_MICROS // MICROS:,}, "
+            f"got {value / MICROS:,.6f}"
+        )
 
 
 def _check_fraction(value: float | None, what: str, *, upper: float | None = None) -> None:
@@ -47,17 +56,19 @@ def _check_fraction(value: float | None, what: str, *, upper: float | None = Non
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """An absolute spend range for one entity or campaign; None leaves that side open."""
+    """An absolute daily spend range for one entity or campaign, in micros; None leaves that side
+    open."""
 
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum_micros: int | None = None
+    maximum_micros: int | None = None
 
     def __post_init__(self) -> None:
-        _check_amount(self.minimum, "a minimum")
-        _check_amount(self.maximum, "a maximum")
-        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+        _check_amount(self.minimum_micros, "a minimum")
+        _check_amount(self.maximum_micros, "a maximum")
+        low, high = self.minimum_micros, self.maximum_micros
+        if low is not None and high is not None and low > high:
             raise InvalidInputError(
-                f"a minimum ({self.minimum:g}) must not exceed its maximum ({self.maximum:g})"
+                f"a minimum ({low / MICROS:g}) must not exceed its maximum ({high / MICROS:g})"
             )
 
 
@@ -73,9 +84,9 @@ class Group:
     name: str
     match: str
     by: GroupSelector = "glob"
-    max_amount: float | None = None
+    max_amount_micros: int | None = None
     max_share: float | None = None
-    min_amount: float | None = None
+    min_amount_micros: int | None = None
     min_share: float | None = None
 
     def __post_init__(self) -> None:
@@ -83,17 +94,17 @@ class Group:
             raise InvalidInputError("a group needs a name")
         if self.by not in get_args(GroupSelector):
             raise InvalidInputError(f"group '{self.name}': unknown selector '{self.by}'")
-        _check_amount(self.max_amount, f"group '{self.name}' max amount")
-        _check_amount(self.min_amount, f"group '{self.name}' min amount")
+        _check_amount(self.max_amount_micros, f"group '{self.name}' max amount")
+        _check_amount(self.min_amount_micros, f"group '{self.name}' min amount")
         _check_fraction(self.max_share, f"group '{self.name}' max share", upper=1.0)
         _check_fraction(self.min_share, f"group '{self.name}' min share", upper=1.0)
-        limits = (self.max_amount, self.max_share, self.min_amount, self.min_share)
+        limits = (self.max_amount_micros, self.max_share, self.min_amount_micros, self.min_share)
         if all(limit is None for limit in limits):
             raise InvalidInputError(f"group '{self.name}' sets no limit")
         if (
-            self.min_amount is not None
-            and self.max_amount is not None
-            and self.min_amount > self.max_amount
+            self.min_amount_micros is not None
+            and self.max_amount_micros is not None
+            and self.min_amount_micros > self.max_amount_micros
         ):
             raise InvalidInputError(f"group '{self.name}': min amount exceeds max amount")
         if (
@@ -112,12 +123,14 @@ def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
 class AllocationRequest:
     """One allocation question: objective, total cap and constraints.
 
-    budget: the total daily cap (None: no cap, e.g. for `min_cost` or `profit`).
+    budget_micros: the total daily cap (None: no cap, e.g. for `min_cost` or `profit`).
     objective: maximise conversions, value (conversions x value per conversion) or profit
         (value x margin - cost), or minimise cost subject to `conversions_target`.
     max_change / campaign_max_change: largest relative move from the current spend, per entity /
         per campaign.
     entity_bounds: by entity_id; campaign_bounds: by campaign name.
+    target_cpa_micros: the largest average cost per conversion; target_roas: the smallest value
+        per unit of spend.
     locked: entity_ids whose spend stays at the current spend.
     allow_new: let entities without current spend receive budget (otherwise they stay at zero).
     conservative: optimise the low (10%) band curve instead of the fitted curve.
@@ -127,7 +140,7 @@ class AllocationRequest:
     """
 
     currency: str
-    budget: float | None = None
+    budget_micros: int | None = None
     objective: Objective = "conversions"
     margin: float | None = None
     conversions_target: float | None = None
@@ -137,7 +150,7 @@ class AllocationRequest:
     campaign_bounds: Mapping[str, Bounds] = field(default_factory=dict)
     groups: tuple[Group, ...] = ()
     campaign_labels: Mapping[str, str] = field(default_factory=dict)
-    target_cpa: float | None = None
+    target_cpa_micros: int | None = None
     target_roas: float | None = None
     locked: frozenset[str] = frozenset()
     allow_new: bool = False
@@ -163,7 +176,10 @@ class AllocationRequest:
             )
         if self.solver not in get_args(SolverName):
             raise InvalidInputError(f"unknown solver '{self.solver}'")
-        _check_amount(self.budget, "the budget")
+        _check_amount(self.budget_micros, "the budget")
+        _check_amount(self.target_cpa_micros, "the target CPA")
+        if self.target_cpa_micros == 0:
+            raise InvalidInputError("target CPA must be a positive amount")
         _check_fraction(self.max_change, "max_change")
         _check_fraction(self.campaign_max_change, "campaign_max_change")
         if self.objective == "profit" and (self.margin is None or not 0 < self.margin <= 1):
@@ -174,9 +190,9 @@ class AllocationRequest:
             math.isfinite(self.conversions_target) and self.conversions_target > 0
         ):
             raise InvalidInputError("conversions_target must be a positive number")
-        for target, name in ((self.target_cpa, "target CPA"), (self.target_roas, "target ROAS")):
-            if target is not None and not (math.isfinite(target) and target > 0):
-                raise InvalidInputError(f"{name} must be a positive number, got {target}")
+        roas = self.target_roas
+        if roas is not None and not (math.isfinite(roas) and roas > 0):
+            raise InvalidInputError(f"target ROAS must be a positive number, got {roas}")
         for bounds in (*self.entity_bounds.values(), *self.campaign_bounds.values()):
             if not isinstance(bounds, Bounds):
                 raise InvalidInputError("entity and campaign bounds must be Bounds values")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,9 +9,8 @@ import pandas as pd
 
 from optimizer.curve_table import validate_curve_table
 from optimizer.errors import InvalidInputError
-from optimizer.models.families import NONCONCAVE_FAMILIES
+from optimizer.families import NONCONCAVE_FAMILIES
 from optimizer.money import minor_unit_micros
-from optimizer.schema import MICROS
 from optimizer.solver.bounds import EntityBounds, entity_bounds
 from optimizer.solver.curves import EntityCurves, FloatArray
 from optimizer.solver.feasibility import check_feasible
@@ -21,7 +19,7 @@ from optimizer.solver.model import Baseline, LinearProgram, build_program, campa
 from optimizer.solver.options import AllocationRequest
 from optimizer.solver.segments import Segments, build_segments, entry_points, with_entries
 
-__all__ = ["Prepared", "budget_to_micros", "prepare"]
+__all__ = ["Prepared", "prepare"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,21 +43,18 @@ class Prepared:
     entry: FloatArray | None = None
 
 
-def budget_to_micros(budget: float, unit: int) -> int:
-    """A cap in currency units -> micros, rounded down to the minor unit (caps are hard)."""
-    return (round(budget * MICROS) // unit) * unit
-
-
 def prepare(
-    table: pd.DataFrame, request: AllocationRequest, *, budget: float | None = None
+    table: pd.DataFrame, request: AllocationRequest, *, budget_micros: int | None = None
 ) -> Prepared:
-    """Validate, bound, segment and check the request; `budget` overrides `request.budget`."""
+    """Validate, bound, segment and check the request; `budget_micros` overrides the request's.
+
+    The cap is rounded down to the currency's minor unit (caps are hard)."""
     table = validate_curve_table(table).reset_index(drop=True)
     if table.empty:
         raise InvalidInputError("the curve table has no entities to allocate to")
     unit = minor_unit_micros(request.currency)
-    cap = request.budget if budget is None else budget
-    budget_micros = None if cap is None or not math.isfinite(cap) else budget_to_micros(cap, unit)
+    cap = request.budget_micros if budget_micros is None else budget_micros
+    budget_micros = None if cap is None else (cap // unit) * unit
     bounds = entity_bounds(table, request, unit)
     curves = EntityCurves.from_table(table, "low" if request.conservative else "")
     shaped = table["family"].isin(NONCONCAVE_FAMILIES).to_numpy()

@@ -6,17 +6,20 @@ import math
 
 import pandas as pd
 
-from optimizer.money import CURRENCY_MINOR_UNITS
-from optimizer.schema import NAME_COLUMNS, EntityKey, entity_label
+from optimizer.money import currency_places, micros_to_decimal
+from optimizer.schema import MICROS, NAME_COLUMNS, EntityKey, entity_label
 
 __all__ = ["amount", "entity_names", "ratio"]
 
 
 def amount(value: float, currency: str) -> str:
-    """An amount with thousands separators and the currency's decimals, without the code."""
+    """An amount with thousands separators and the currency's decimals, without the code; rounded
+    down to the minor unit like every money figure the product shows."""
     if not math.isfinite(value):
         return "unlimited" if value > 0 else "-unlimited"
-    return f"{value:,.{CURRENCY_MINOR_UNITS[currency]}f}"
+    micros = round(value * MICROS)
+    shown = micros_to_decimal(abs(micros), currency)
+    return f"{'-' if micros < 0 else ''}{shown:,.{currency_places(currency)}f}"
 
 
 def ratio(value: float) -> str:

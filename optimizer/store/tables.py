@@ -74,6 +74,9 @@ accounts = Table(
     Column("currency", CHAR(3), nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # CLDR locale id (de_DE, fa_IR): how the account's people write amounts and dates; None when
+    # unknown, and then text that reads two ways is refused rather than guessed.
+    Column("locale", String(35), nullable=True),
 )
 
 entities = Table(

@@ -1,4 +1,5 @@
-"""Advertiser accounts: each has one currency and one time zone, fixed at creation."""
+"""Advertiser accounts: each has one currency and one time zone, fixed at creation, and a locale
+(how its people write amounts and dates) that may be set later."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from optimizer.access import LOCAL_OPERATOR, Principal
 from optimizer.errors import ConflictError, InvalidInputError, NotFoundError
+from optimizer.locales import decimal_comma_for, validate_locale
 from optimizer.money import validate_currency
 from optimizer.store.engine import transaction
 from optimizer.store.tables import accounts
+from optimizer.usecases.audit import record
 
 __all__ = [
     "Account",
@@ -21,6 +25,7 @@ __all__ = [
     "find_account",
     "get_account",
     "list_accounts",
+    "set_locale",
     "unknown_account",
 ]
 
@@ -33,25 +38,91 @@ class Account:
     name: str
     currency: str
     timezone: str
+    locale: str | None = None
+
+    def decimal_comma(self, given: bool | None = None) -> bool | None:
+        """Which decimal mark typed amounts use: what the caller said, else the locale's."""
+        return given if given is not None else decimal_comma_for(self.locale)
 
 
-def create_account(engine: Engine, name: str, *, currency: str, timezone: str) -> Account:
-    """Create an account; its name must be new, its currency ISO 4217, its time zone IANA."""
+_COLUMNS = (
+    accounts.c.id,
+    accounts.c.name,
+    accounts.c.currency,
+    accounts.c.timezone,
+    accounts.c.locale,
+)
+
+
+def create_account(
+    engine: Engine,
+    name: str,
+    *,
+    currency: str,
+    timezone: str,
+    locale: str | None = None,
+    principal: Principal = LOCAL_OPERATOR,
+) -> Account:
+    """Create an account; its name must be new, its currency ISO 4217, its time zone IANA and its
+    locale, when given, a CLDR id. Audited in the same transaction."""
     clean_name = _validate_name(name)
     clean_currency = validate_currency(currency)
     clean_timezone = _validate_timezone(timezone)
+    clean_locale = None if locale is None else validate_locale(locale)
     try:
         with transaction(engine) as connection:
             account_id = connection.execute(
                 insert(accounts)
-                .values(name=clean_name, currency=clean_currency, timezone=clean_timezone)
+                .values(
+                    name=clean_name,
+                    currency=clean_currency,
+                    timezone=clean_timezone,
+                    locale=clean_locale,
+                )
                 .returning(accounts.c.id)
             ).scalar_one()
+            record(
+                connection,
+                principal,
+                "account.create",
+                f"account {clean_name}",
+                account_id=int(account_id),
+                after={
+                    "name": clean_name,
+                    "currency": clean_currency,
+                    "tz": clean_timezone,
+                    "locale": clean_locale,
+                },
+            )
     except IntegrityError as exc:
         raise ConflictError(f"an account named '{clean_name}' already exists") from exc
     return Account(
-        id=int(account_id), name=clean_name, currency=clean_currency, timezone=clean_timezone
+        id=int(account_id),
+        name=clean_name,
+        currency=clean_currency,
+        timezone=clean_timezone,
+        locale=clean_locale,
     )
+
+
+def set_locale(
+    engine: Engine, name: str, locale: str | None, *, principal: Principal = LOCAL_OPERATOR
+) -> Account:
+    """Set (or clear, with None) the account's locale; audited in the same transaction."""
+    clean = None if locale is None else validate_locale(locale)
+    with transaction(engine) as connection:
+        account = find_account(connection, name)
+        connection.execute(update(accounts).where(accounts.c.id == account.id).values(locale=clean))
+        record(
+            connection,
+            principal,
+            "account.locale",
+            f"account {account.name}",
+            account_id=account.id,
+            before={"locale": account.locale},
+            after={"locale": clean},
+        )
+    return Account(account.id, account.name, account.currency, account.timezone, clean)
 
 
 def get_account(engine: Engine, name: str) -> Account:
@@ -63,11 +134,7 @@ def get_account(engine: Engine, name: str) -> Account:
 def find_account(connection: Connection, name: str) -> Account:
     """`get_account` inside a transaction the caller already holds."""
     clean_name = name.strip()
-    row = connection.execute(
-        select(accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.timezone).where(
-            accounts.c.name == clean_name
-        )
-    ).one_or_none()
+    row = connection.execute(select(*_COLUMNS).where(accounts.c.name == clean_name)).one_or_none()
     if row is None:
         raise unknown_account(clean_name)
     return _account(row)
@@ -80,17 +147,17 @@ def unknown_account(name: str) -> NotFoundError:
 def list_accounts(engine: Engine) -> list[Account]:
     """Every account, by name (case-insensitively, the same on every backend)."""
     with transaction(engine) as connection:
-        rows = connection.execute(
-            select(accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.timezone)
-        ).all()
+        rows = connection.execute(select(*_COLUMNS)).all()
     return sorted(
         (_account(row) for row in rows), key=lambda account: (account.name.casefold(), account.name)
     )
 
 
 def _account(row: Sequence[Any]) -> Account:
-    account_id, name, currency, timezone = row
-    return Account(id=int(account_id), name=name, currency=currency, timezone=timezone)
+    account_id, name, currency, timezone, locale = row
+    return Account(
+        id=int(account_id), name=name, currency=currency, timezone=timezone, locale=locale
+    )
 
 
 def _validate_name(name: str) -> str:

@@ -16,8 +16,13 @@ from optimizer.access import Action, Principal, require, require_account
 from optimizer.solver import AllocationRequest, Frontier
 from optimizer.store.curves import StoredCurveSet
 from optimizer.store.engine import transaction
-from optimizer.usecases.accounts import Account, create_account, find_account, list_accounts
-from optimizer.usecases.audit import record
+from optimizer.usecases.accounts import (
+    Account,
+    create_account,
+    find_account,
+    list_accounts,
+    set_locale,
+)
 from optimizer.usecases.fit import FitOutcome, fit, latest_curves
 from optimizer.usecases.ingest import IngestReport, Source, ingest, load_history
 from optimizer.usecases.optimize import AccountPlan, frontier, plan
@@ -31,6 +36,7 @@ __all__ = [
     "history_as",
     "ingest_as",
     "plan_as",
+    "set_locale_as",
     "visible_accounts",
 ]
 
@@ -56,20 +62,26 @@ def visible_accounts(engine: Engine, principal: Principal) -> list[Account]:
 
 
 def create_account_as(
-    engine: Engine, principal: Principal, name: str, *, currency: str, timezone: str
+    engine: Engine,
+    principal: Principal,
+    name: str,
+    *,
+    currency: str,
+    timezone: str,
+    locale: str | None = None,
 ) -> Account:
     require(principal, Action.ACCOUNT_CREATE)
-    account = create_account(engine, name, currency=currency, timezone=timezone)
-    with transaction(engine) as connection:
-        record(
-            connection,
-            principal,
-            "account.create",
-            f"account {account.name}",
-            account_id=account.id,
-            after={"name": account.name, "currency": account.currency, "tz": account.timezone},
-        )
-    return account
+    return create_account(
+        engine, name, currency=currency, timezone=timezone, locale=locale, principal=principal
+    )
+
+
+def set_locale_as(
+    engine: Engine, principal: Principal, account_name: str, locale: str | None
+) -> Account:
+    """Account settings are an admin's, like creating the account."""
+    account = _checked(engine, principal, account_name, Action.ACCOUNT_CREATE)
+    return set_locale(engine, account.name, locale, principal=principal)
 
 
 def ingest_as(
@@ -83,9 +95,9 @@ def ingest_as(
     partial: bool = False,
     decimal_comma: bool | None = None,
 ) -> IngestReport:
-    """Ingest an upload; the audit entry carries the report's counts (rejected rows included)."""
+    """Ingest an upload; its audit entry (the report's counts) commits with the rows."""
     account = _checked(engine, principal, account_name, Action.PERFORMANCE_WRITE)
-    report = ingest(
+    return ingest(
         engine,
         account.name,
         source,
@@ -93,45 +105,16 @@ def ingest_as(
         format=format,
         partial=partial,
         decimal_comma=decimal_comma,
+        principal=principal,
     )
-    with transaction(engine) as connection:
-        record(
-            connection,
-            principal,
-            "performance.ingest",
-            f"upload {report.source_name}",
-            account_id=account.id,
-            after={
-                "format": report.format,
-                "rows_read": report.rows_read,
-                "inserted": report.inserted,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": report.rejected,
-            },
-        )
-    return report
 
 
 def fit_as(
     engine: Engine, principal: Principal, account_name: str, *, only_if_changed: bool = False
 ) -> FitOutcome:
+    """Fit (or reuse the current fit); a new version is audited in the transaction storing it."""
     account = _checked(engine, principal, account_name, Action.FIT_RUN)
-    outcome = fit(engine, account.name, only_if_changed=only_if_changed)
-    with transaction(engine) as connection:
-        record(
-            connection,
-            principal,
-            "curves.fit",
-            f"curve set {outcome.stored.version}",
-            account_id=account.id,
-            after={
-                "version": outcome.stored.version,
-                "refitted": outcome.refitted,
-                "entities": len(outcome.stored.curve_set),
-            },
-        )
-    return outcome
+    return fit(engine, account.name, only_if_changed=only_if_changed, principal=principal)
 
 
 def curves_as(engine: Engine, principal: Principal, account_name: str) -> StoredCurveSet:
@@ -167,7 +150,7 @@ def frontier_as(
     request: AllocationRequest,
     *,
     day: dt.date | None = None,
-    budgets: Sequence[float] | None = None,
+    budgets_micros: Sequence[int] | None = None,
 ) -> Frontier:
     account = _checked(engine, principal, account_name, Action.WHAT_IF)
-    return frontier(engine, account.name, request, day=day, budgets=budgets)
+    return frontier(engine, account.name, request, day=day, budgets_micros=budgets_micros)

@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, Select, insert, select, update
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from optimizer.money import (
-    decimal_to_micros,
     floor_to_minor_unit,
     micros_to_decimal,
+    parse_amount,
     validate_currency,
 )
 from optimizer.store.engine import transaction
@@ -81,8 +81,12 @@ def propose_cap(
     amount: str,
     currency: str,
     note: str = "",
+    decimal_comma: bool | None = None,
 ) -> Cap:
-    """Record a proposed cap; it binds nothing until a finance key (not this one) approves it."""
+    """Record a proposed cap; it binds nothing until a finance key (not this one) approves it.
+
+    `amount` is read as people type it (`optimizer.money.parse_amount`), with `decimal_comma`
+    when given, else the account's locale."""
     require(principal, Action.CAP_PROPOSE)
     if period_end < period_start:
         raise InvalidInputError("period_end must be on or after period_start")
@@ -99,7 +103,9 @@ def propose_cap(
                 f"the cap is in {code} but account '{account.name}' is billed in "
                 f"{account.currency}; give the amount in {account.currency}"
             )
-        micros = decimal_to_micros(amount, field="amount")
+        micros = parse_amount(
+            amount, field="amount", decimal_comma=account.decimal_comma(decimal_comma)
+        )
         if micros <= 0:
             raise InvalidInputError("the cap amount must be greater than zero")
         if floor_to_minor_unit(micros, code) != micros:

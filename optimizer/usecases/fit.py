@@ -5,7 +5,8 @@ conversion lag profile: from its lag report when it has one, else learned from w
 uploads said about the same days (`store.snapshots`), else the documented default (which assumes,
 as nightly exports are, that each export was made right after its last day). Rows a week or a
 month apart are fitted on that grain. Runs of days the curves cannot explain are stored as
-proposed events, for a person to confirm or dismiss.
+proposed events, for a person to confirm or dismiss. The new version, its proposals and its audit
+entry are written in one transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Engine, select
 
-from optimizer.access import Action, Principal, require
+from optimizer.access import LOCAL_OPERATOR, Action, Principal, require
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models import FitOptions
 from optimizer.models.account import AccountWindow, fit_account_slices
@@ -72,12 +73,14 @@ def fit(
     dask_address: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     only_if_changed: bool = False,
+    principal: Principal = LOCAL_OPERATOR,
 ) -> FitOutcome:
     """Fit every entity of the account; with `only_if_changed`, reuse the latest fit when no row
     was inserted or updated since it was made (the nightly job's rule).
 
     `fit_engine` is 'local' or 'dask' (see `optimizer.models.engines`); the Dask scheduler is
-    `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting."""
+    `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting. `principal` is who the audit entry of
+    a new version names (a reused fit writes nothing)."""
     settings = get_settings()
     # One snapshot for the fingerprint and every slice: an upload landing mid-fit is not half in.
     with transaction(engine, snapshot=True) as connection:
@@ -124,6 +127,19 @@ def fit(
     with transaction(engine) as connection:
         saved = save_curve_set(connection, account.id, curve_set, fingerprint)
         proposed = propose_events(connection, account.id, curve_set.proposed_events)
+        record(
+            connection,
+            principal,
+            "curves.fit",
+            f"curve set {saved.version}",
+            account_id=account.id,
+            after={
+                "version": saved.version,
+                "refitted": True,
+                "entities": len(curve_set),
+                "proposed_events": proposed,
+            },
+        )
     return FitOutcome(account, saved, refitted=True, proposed_events=proposed)
 
 

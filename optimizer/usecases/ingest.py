@@ -7,7 +7,8 @@ always the wrong export or date range, and storing it would only record an empty
 Re-ingesting a file changes nothing; a corrected file updates exactly the rows that differ.
 A re-export whose recent days show more conversions than before is the normal case (conversion
 lag): those rows are updated, and what each upload said of its recent days is kept
-(`store.snapshots`) to learn the account's lag from.
+(`store.snapshots`) to learn the account's lag from. Every stored upload is audited in the
+transaction that stores it, so a process killed in between leaves both or neither.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert
 
+from optimizer.access import LOCAL_OPERATOR, Principal
 from optimizer.errors import InvalidInputError, RowIssue
 from optimizer.io.validate import check_duplicates
 from optimizer.schema import NAME_COLUMNS, ReadResult, to_model_frame
@@ -33,6 +35,7 @@ from optimizer.store.performance import select_stored, upsert_performance
 from optimizer.store.snapshots import record_snapshots
 from optimizer.store.tables import ingests
 from optimizer.usecases.accounts import Account, find_account, get_account
+from optimizer.usecases.audit import record
 
 __all__ = ["IngestReport", "Source", "ingest", "ingest_result", "load_history"]
 
@@ -81,10 +84,12 @@ def ingest(
     partial: bool = False,
     decimal_comma: bool | None = None,
     today: dt.date | None = None,
+    principal: Principal = LOCAL_OPERATOR,
 ) -> IngestReport:
     """Read `source` and store its rows for the account (see the module docstring for the rules).
 
-    `today` (default: today in the account's time zone) is the last date a row may have.
+    `today` (default: today in the account's time zone) is the last date a row may have;
+    `principal` is who the audit entry names.
     """
     from optimizer.io import read_performance
 
@@ -98,7 +103,13 @@ def ingest(
         chunk_rows=get_settings().ingest_chunk_rows,
     )
     return _store(
-        engine, account, result, source_name=source_name or name, sha256=sha256, partial=partial
+        engine,
+        account,
+        result,
+        source_name=source_name or name,
+        sha256=sha256,
+        partial=partial,
+        principal=principal,
     )
 
 
@@ -110,6 +121,7 @@ def ingest_result(
     source_name: str,
     sha256: str,
     partial: bool = False,
+    principal: Principal = LOCAL_OPERATOR,
 ) -> IngestReport:
     """`ingest` for rows a reader already produced; `sha256` is the hex digest of the file."""
     return _store(
@@ -119,6 +131,7 @@ def ingest_result(
         source_name=source_name,
         sha256=sha256,
         partial=partial,
+        principal=principal,
     )
 
 
@@ -145,6 +158,7 @@ def _store(
     source_name: str,
     sha256: str,
     partial: bool,
+    principal: Principal,
 ) -> IngestReport:
     _check_currencies(account, result.currencies)
     if result.rows_read == 0:
@@ -169,31 +183,34 @@ def _store(
         now = dt.datetime.now(dt.UTC)
         counts = upsert_performance(connection, account.id, frame, now=now)
         late = record_snapshots(connection, account.id, frame, now=now)
+        tally: dict[str, Any] = {
+            "format": result.format,
+            "rows_read": result.rows_read,
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "rejected": rejected,
+        }
         connection.execute(
             insert(ingests).values(
-                account_id=account.id,
-                source_name=source_name,
-                sha256=sha256,
-                format=result.format,
-                rows_read=result.rows_read,
-                inserted=counts.inserted,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                rejected=rejected,
+                account_id=account.id, source_name=source_name, sha256=sha256, **tally
             )
+        )
+        record(
+            connection,
+            principal,
+            "performance.ingest",
+            f"upload {source_name}",
+            account_id=account.id,
+            after={**tally, "late_conversion_days": late},
         )
     return IngestReport(
         account=account.name,
         source_name=source_name,
-        format=result.format,
-        rows_read=result.rows_read,
-        inserted=counts.inserted,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
-        rejected=rejected,
         errors=errors,
         warnings=result.warnings,
         late_conversion_days=late,
+        **tally,
     )
 
 

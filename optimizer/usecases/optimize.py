@@ -71,7 +71,7 @@ def frontier(
     request: AllocationRequest,
     *,
     day: dt.date | None = None,
-    budgets: Sequence[float] | None = None,
+    budgets_micros: Sequence[int] | None = None,
 ) -> Frontier:
     """What each total budget would buy on `day` for the account's latest curves."""
     with transaction(engine) as connection:
@@ -79,7 +79,7 @@ def frontier(
         stored = load_curve_set(connection, account.id)
     target = day if day is not None else tomorrow(account)
     request = dataclasses.replace(request, currency=account.currency)
-    return plan_frontier(stored.curve_set, request, target, budgets)
+    return plan_frontier(stored.curve_set, request, target, budgets_micros)
 
 
 def _month_to_date(connection: Connection, account_id: int, day: dt.date) -> int:

@@ -201,20 +201,20 @@ def _plan(
     )
     if cap.days == 1:
         limit = cap.amount_micros
-        wanted = base.budget
-        budget = limit / MICROS if wanted is None else min(wanted, limit / MICROS)
-        return plan_day(stored.curve_set, dataclasses.replace(base, budget=budget), day)
+        wanted = base.budget_micros
+        budget = limit if wanted is None else min(wanted, limit)
+        return plan_day(stored.curve_set, dataclasses.replace(base, budget_micros=budget), day)
     paced = plan_day(
         stored.curve_set,
-        dataclasses.replace(base, budget=None),
+        dataclasses.replace(base, budget_micros=None),
         day,
         monthly_cap_micros=cap.amount_micros,
         month_to_date_micros=spent,
         period_end=cap.period_end,
     )
-    if base.budget is None or paced.allocation.budget_micros is None:
+    if base.budget_micros is None or paced.allocation.budget_micros is None:
         return paced
-    if base.budget * MICROS >= paced.allocation.budget_micros:
+    if base.budget_micros >= paced.allocation.budget_micros:
         return paced
     narrower = plan_day(stored.curve_set, base, day)
     return DayPlan(day, narrower.allocation, paced.pacing)

@@ -1,6 +1,6 @@
 """A real API server process over a seeded store (SQLite file or PostgreSQL schema).
 
-Seeding goes through the use cases directly (same database), then `python -m optimizer.cli serve`
+Seeding goes through the use cases directly (same database), then `python -m cli serve`
 runs in a subprocess on a free loopback port, exactly as in production.
 """
 
@@ -135,7 +135,7 @@ def running_server(env: dict[str, str], workdir: Path) -> Iterator[str]:
     port = free_port()
     log = (workdir / f"server-{port}.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "optimizer.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         stdout=log,

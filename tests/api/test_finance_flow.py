@@ -147,8 +147,10 @@ def test_cap_rules_are_enforced(server: Server) -> None:
     with server.client("manager") as manager:
         for body, needle in (
             (_cap_body(day, 1, "100.00", "USD"), "billed in EUR"),
-            (_cap_body(day, 1, "100.001"), "decimals"),
-            (_cap_body(day, 1, "-5"), "greater than zero"),
+            (_cap_body(day, 1, "100.0012"), "decimals"),
+            (_cap_body(day, 1, "100.001"), "reads two ways"),
+            (_cap_body(day, 1, "-5"), "must not be negative"),
+            (_cap_body(day, 1, "0"), "greater than zero"),
             (_cap_body(day, 400, "5"), "at most"),
             ({**_cap_body(day, 1, "5"), "period_end": "2000-01-01"}, "on or after"),
         ):

@@ -24,6 +24,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/accounts"): ALL,
     ("POST", "/v1/accounts"): frozenset({A}),
     ("GET", "/v1/accounts/{account}"): ALL,
+    ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/fits"): frozenset({A, M}),
     ("GET", "/v1/accounts/{account}/curves"): frozenset({A, M, F}),
@@ -94,6 +95,8 @@ def _body(method: str, path: str, day: dt.date, role: str) -> dict[str, Any]:
                 "timezone": "UTC",
             }
         }
+    if path.endswith("/locale"):
+        return {"json": {"locale": "en_US"}}
     if path.endswith("/performance"):
         text = "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
         text += f"{day.isoformat()},Matrix,1.00,1,10,0,0\n"

@@ -26,7 +26,7 @@ _CHILD = """
 import os, re, signal, sys
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from optimizer.cli import main
+from cli import main
 
 target = re.compile(sys.argv[1], re.IGNORECASE)
 

@@ -40,7 +40,7 @@ def test_serve_with_scheduler_schedules_each_account_and_stops_cleanly(tmp_path:
     port = free_port()
     env = {**os.environ, "PPCOPT_DATABASE_URL": url, "PPCOPT_INBOX": str(tmp_path / "inbox")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "optimizer.cli", "serve", "--port", str(port), "--with-scheduler"],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--with-scheduler"],
         cwd=ROOT,
         env={**env, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

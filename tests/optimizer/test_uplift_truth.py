@@ -21,6 +21,7 @@ from optimizer.models import fit_account
 from optimizer.schema import NAME_COLUMNS, EntityKey
 from optimizer.simulate import expected_conversions, optimal_allocation, simulate
 from optimizer.solver import AllocationRequest, Bounds, allocate
+from tests.optimizer.solver.solver_helpers import to_micros
 
 LOW, HIGH = 0.5, 1.5
 MIN_UPLIFT_SHARE = 0.75
@@ -66,9 +67,9 @@ def _outcome(seed: int) -> Outcome:
         table,
         AllocationRequest(
             currency=sim.truth.currency,
-            budget=budget,
+            budget_micros=to_micros(budget),
             entity_bounds={
-                entity: Bounds(LOW * spend, HIGH * spend)
+                entity: Bounds(to_micros(LOW * spend), to_micros(HIGH * spend))
                 for entity, spend in zip(table["entity_id"], current, strict=True)
             },
         ),

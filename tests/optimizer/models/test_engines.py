@@ -225,7 +225,7 @@ def test_cli_fits_on_dask_like_locally(
     monkeypatch: pytest.MonkeyPatch,
     from_setting: bool,
 ) -> None:
-    from optimizer.cli import main
+    from cli import main
     from optimizer.settings import get_settings
 
     address = ["--dask-address", scheduler]
@@ -249,7 +249,7 @@ def test_cli_fits_on_dask_like_locally(
 def test_cli_refuses_dask_without_an_address(
     history_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from optimizer.cli import main
+    from cli import main
     from optimizer.settings import get_settings
 
     monkeypatch.delenv("PPCOPT_DASK_ADDRESS", raising=False)

@@ -11,8 +11,8 @@ import pytest
 
 from optimizer.curve_table import CURVE_TABLE_COLUMNS, validate_curve_table
 from optimizer.errors import InvalidInputError, NotFoundError
+from optimizer.families import FAMILIES
 from optimizer.models import CurveSet, entity_id
-from optimizer.models.families import FAMILIES
 from optimizer.schema import EntityKey
 
 

@@ -16,6 +16,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from optimizer.errors import InvalidInputError, NotFittedError
+from optimizer.families import FAMILIES
 from optimizer.models import (
     ESTIMATORS,
     HillCurve,
@@ -24,7 +25,6 @@ from optimizer.models import (
     SHillCurve,
     curve_from_dict,
 )
-from optimizer.models.families import FAMILIES
 
 ALL = [HillCurve(), PowerCurve(), LogCurve()]
 

@@ -41,7 +41,7 @@ def test_auction_accounts_use_the_funnel_with_the_true_rates(
 
 
 def test_the_funnel_curve_is_the_rate_times_the_click_curve(auction_fit: CurveSet) -> None:
-    from optimizer.models.families import evaluate
+    from optimizer.families import evaluate
 
     curve = next(c for c in auction_fit if c.diagnostics.mode == "funnel")
     d = curve.diagnostics

@@ -13,7 +13,7 @@ import pytest
 from optimizer.errors import InvalidInputError
 from optimizer.models import fit_account
 from optimizer.models.context import detect_grain
-from optimizer.schema import CANONICAL_COLUMNS
+from optimizer.schema import CANONICAL_COLUMNS, MICROS
 from optimizer.simulate import Scenario, simulate
 from optimizer.solver import AllocationRequest, allocate
 
@@ -89,7 +89,8 @@ def test_a_weekly_export_is_planned_per_day() -> None:
     for channel, spend in weekly.items():
         assert table.loc[channel, "current_spend"] == pytest.approx(spend / 7, rel=1e-9)
     budget = round(float(table["current_spend"].sum()), 2)
-    allocation = allocate(table.reset_index(), AllocationRequest(currency="EUR", budget=budget))
+    request = AllocationRequest(currency="EUR", budget_micros=round(budget * MICROS))
+    allocation = allocate(table.reset_index(), request)
     recommended = float(allocation.entities["recommended_spend"].sum())
     assert 0.99 * budget <= recommended <= budget
     assert all("weeks with spend" in c.diagnostics.reason for c in curves)

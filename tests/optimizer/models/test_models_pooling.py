@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer.families import evaluate
 from optimizer.models import CurveSet, FitOptions
-from optimizer.models.families import evaluate
 from optimizer.models.pooling import classify, fallback_cap, scaled_shape
 
 

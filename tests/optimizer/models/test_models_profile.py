@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from optimizer.models.families import hill
+from optimizer.families import hill
 from optimizer.models.likelihood import poisson_deviance
 from optimizer.models.profile import (
     fixed_shape_scale,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer.families import evaluate
 from optimizer.models import HillCurve, LogCurve, PowerCurve
-from optimizer.models.families import evaluate
 
 CASES = [
     (HillCurve, {"a": 60.0, "k": 25.0, "s": 0.7}),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer.families import NONCONCAVE_FAMILIES, evaluate
 from optimizer.models import CurveSet, HillCurve, LogCurve, PowerCurve
-from optimizer.models.families import NONCONCAVE_FAMILIES, evaluate
 
 
 def _assert_increasing_concave(family: str, params: dict[str, float], top: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.models.families import FAMILIES
+from optimizer.families import FAMILIES
 from optimizer.models.shrinkage import (
     elasticity,
     information_variance,

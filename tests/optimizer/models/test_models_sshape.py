@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from optimizer.errors import InvalidInputError
+from optimizer.families import NONCONCAVE_FAMILIES
 from optimizer.models import FitOptions, SHillCurve, curve_from_dict, fit_account
-from optimizer.models.families import NONCONCAVE_FAMILIES
 from optimizer.simulate import Scenario, simulate
 
 

@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 
 from optimizer.errors import InvalidInputError
+from optimizer.money import parse_amount
 from optimizer.planning import month_to_date_micros, pacing_weights, plan_day, plan_frontier
 from optimizer.report import RECOMMENDATION_COLUMNS, recommendation_table, to_safe_csv
-from optimizer.requests import parse_amount, parse_group, parse_objective
+from optimizer.requests import parse_group, parse_objective
 from optimizer.schema import MICROS
 from optimizer.solver import AllocationRequest
+from tests.optimizer.solver.solver_helpers import to_micros
 
 
 def _request(**kwargs: object) -> AllocationRequest:
@@ -26,7 +28,7 @@ def test_table_sums_to_at_most_the_budget_at_every_level(small_fit, level: str) 
     curve_set, _ = small_fit
     day = curve_set.window_end + dt.timedelta(days=1)
     budget = round(sum(c.current_spend for c in curve_set) * 1.1, 2)
-    plan = plan_day(curve_set, _request(budget=budget), day)
+    plan = plan_day(curve_set, _request(budget_micros=to_micros(budget)), day)
     table = recommendation_table(plan.allocation, day, level)  # type: ignore[arg-type]
     assert list(table.columns) == list(RECOMMENDATION_COLUMNS)
     cents = np.round(table["recommended_spend"].to_numpy() * 100)
@@ -47,7 +49,7 @@ def test_monthly_cap_is_paced_and_never_exceeded(small_fit) -> None:
     assert plan.allocation.total_micros <= plan.pacing.daily_budget_micros
     assert spent + plan.pacing.daily_budget_micros <= cap
     with pytest.raises(InvalidInputError, match="either"):
-        plan_day(curve_set, _request(budget=100.0), day, monthly_cap_micros=cap)
+        plan_day(curve_set, _request(budget_micros=to_micros(100.0)), day, monthly_cap_micros=cap)
 
 
 def test_month_to_date_counts_only_the_days_of_the_month_before_the_day() -> None:
@@ -79,7 +81,7 @@ def test_frontier_buys_more_with_more_budget(small_fit) -> None:
 def test_csv_neutralises_formulas_and_keeps_cents_exact() -> None:
     table = pd.DataFrame(
         {"campaign": ["=HYPERLINK(\"http://x\")", "+1", "Brand"],
-         "recommended_spend": [123456.78, 0.1, 19.99], "change_pct": [-12.346, 0.0, 1.0]}
+         "recommended_spend": [123456.78, 0.1, 19.99], "change_pct": [-12.35, 0.0, 1.0]}
     )  # fmt: skip
     text = to_safe_csv(table)
     back = pd.read_csv(io.StringIO(text), keep_default_na=False)
@@ -90,8 +92,8 @@ def test_csv_neutralises_formulas_and_keeps_cents_exact() -> None:
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("brand=Brand*:30%", {"max_share": 0.3, "max_amount": None, "min_share": None}),
-        ("generic=*Generic*:1500", {"max_amount": 1500.0, "max_share": None}),
+        ("brand=Brand*:30%", {"max_share": 0.3, "max_amount_micros": None, "min_share": None}),
+        ("generic=*Generic*:1500", {"max_amount_micros": to_micros(1500.0), "max_share": None}),
         ("floor=*Shop*:>=25%", {"min_share": 0.25, "max_share": None}),
     ],
     ids=["share-cap", "amount-cap", "share-floor"],
@@ -111,7 +113,7 @@ def test_bad_group_specs_are_explained(spec: str) -> None:
 
 
 def test_amount_and_objective_parsing() -> None:
-    assert parse_amount("5,000.25", field="budget") == 5000.25
+    assert parse_amount("5,000.25", field="budget") == 5_000_250_000
     assert parse_objective("min-cost") == "min_cost"
     with pytest.raises(InvalidInputError, match="budget"):
         parse_amount("-3", field="budget")

@@ -20,6 +20,7 @@ from optimizer.plots import (
     spend_bars_figure,
 )
 from optimizer.solver import AllocationRequest
+from tests.optimizer.solver.solver_helpers import to_micros
 
 
 def _is_real_picture(path: Path) -> None:
@@ -46,7 +47,9 @@ def test_plots_write_non_empty_png(small_fit, tmp_path: Path, kind: str) -> None
     else:
         budget = sum(c.current_spend for c in curve_set)
         fig = allocation_figure(
-            plan_day(curve_set, AllocationRequest(currency="EUR", budget=budget), day).allocation
+            plan_day(
+                curve_set, AllocationRequest(currency="EUR", budget_micros=to_micros(budget)), day
+            ).allocation
         )
     path = tmp_path / f"{kind}.png"
     save_figure(fig, path)

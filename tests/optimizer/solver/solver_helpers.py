@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.curve_table import CURVE_TABLE_COLUMNS
-from optimizer.models.families import FAMILIES
+from optimizer.families import FAMILIES
 
 FAMILY_NAMES = ("hill", "power", "log")
 
@@ -149,3 +149,8 @@ def exact_optimum(
                 lam_hi = lam
         x = spend_at_price(table, lam_hi, lower, upper, w, curves)
     return x, float((w * curves(x)).sum())
+
+
+def to_micros(amount: float) -> int:
+    """An amount in currency units as the solver takes it: whole micros."""
+    return round(amount * 1_000_000)

@@ -16,6 +16,7 @@ from solver_helpers import random_table
 import optimizer.solver.backends as backends
 from optimizer.errors import SolverError
 from optimizer.solver import AllocationRequest, allocate
+from tests.optimizer.solver.solver_helpers import to_micros
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,9 @@ def table() -> pd.DataFrame:
 
 def _request(table: pd.DataFrame, solver: str) -> AllocationRequest:
     budget = float(table["current_spend"].sum())
-    return AllocationRequest(currency="EUR", budget=budget, max_change=0.5, solver=solver)
+    return AllocationRequest(
+        currency="EUR", budget_micros=to_micros(budget), max_change=0.5, solver=solver
+    )
 
 
 @pytest.mark.parametrize(
@@ -96,7 +99,8 @@ def test_highs_banner_does_not_reach_stdout() -> None:
         "from solver_helpers import random_table\n"
         "from optimizer.solver import AllocationRequest, allocate\n"
         "t = random_table(10, seed=1)\n"
-        "allocate(t, AllocationRequest(currency='EUR', budget=100.0, solver='highs'))\n"
+        "request = AllocationRequest(currency='EUR', budget_micros=10**8, solver='highs')\n"
+        "allocate(t, request)\n"
         "print('done')\n"
     )
     here = str(Path(__file__).parent)

@@ -10,6 +10,7 @@ from solver_helpers import random_table
 from optimizer.errors import InvalidInputError
 from optimizer.solver import AllocationRequest, Bounds
 from optimizer.solver.bounds import entity_bounds
+from tests.optimizer.solver.solver_helpers import to_micros
 
 CENT = 10_000
 
@@ -61,7 +62,11 @@ def test_entities_without_spend_stay_at_zero_unless_allowed(table) -> None:
 def test_entity_bounds_and_locks(table) -> None:
     ids = table["entity_id"]
     bounds = _bounds(
-        table, entity_bounds={ids[0]: Bounds(minimum=12.0, maximum=14.0)}, locked={ids[5]}
+        table,
+        entity_bounds={
+            ids[0]: Bounds(minimum_micros=to_micros(12.0), maximum_micros=to_micros(14.0))
+        },
+        locked={ids[5]},
     )
     assert (bounds.lower[0], bounds.upper[0]) == (12.0, 14.0)
     assert (bounds.lower_source[0], bounds.upper_source[0]) == ("entity_min", "entity_max")
@@ -82,6 +87,6 @@ def test_ends_are_on_the_minor_unit_grid(table) -> None:
 
 def test_unknown_entity_ids_are_an_input_error(table) -> None:
     with pytest.raises(InvalidInputError, match="not in the curve table: nope"):
-        _bounds(table, entity_bounds={"nope": Bounds(maximum=1.0)})
+        _bounds(table, entity_bounds={"nope": Bounds(maximum_micros=to_micros(1.0))})
     with pytest.raises(InvalidInputError, match="locked entities"):
         _bounds(table, locked={"nope"})

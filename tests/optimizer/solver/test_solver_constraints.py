@@ -9,6 +9,7 @@ from solver_helpers import curve_values, random_table
 
 from optimizer.schema import MICROS
 from optimizer.solver import AllocationRequest, Bounds, Group, allocate
+from tests.optimizer.solver.solver_helpers import to_micros
 
 SOLVERS = pytest.mark.parametrize("solver", ["highs", "cbc"], ids=["highs", "cbc"])
 
@@ -19,7 +20,11 @@ def table() -> pd.DataFrame:
 
 
 def _request(table: pd.DataFrame, solver: str, **kwargs) -> AllocationRequest:
-    base = {"currency": "EUR", "budget": float(table["current_spend"].sum()), "solver": solver}
+    base = {
+        "currency": "EUR",
+        "budget_micros": to_micros(float(table["current_spend"].sum())),
+        "solver": solver,
+    }
     return AllocationRequest(**{**base, **kwargs})
 
 
@@ -30,7 +35,9 @@ def _spend_by_campaign(entities: pd.DataFrame) -> pd.Series:
 @SOLVERS
 def test_total_cap_is_met_exactly_in_cents(table, solver) -> None:
     budget = 1234.567
-    result = allocate(table, _request(table, solver, budget=budget, max_change=0.9))
+    result = allocate(
+        table, _request(table, solver, budget_micros=to_micros(budget), max_change=0.9)
+    )
     micros = result.entities["recommended_micros"].to_numpy()
     assert (micros % 10_000 == 0).all()
     assert result.total_micros <= 1234.56 * MICROS
@@ -50,7 +57,10 @@ def test_max_change_per_entity(table, solver) -> None:
 @SOLVERS
 def test_entity_bounds_and_locks(table, solver) -> None:
     ids = table["entity_id"]
-    bounds = {ids[0]: Bounds(minimum=40.0), ids[1]: Bounds(maximum=1.0)}
+    bounds = {
+        ids[0]: Bounds(minimum_micros=to_micros(40.0)),
+        ids[1]: Bounds(maximum_micros=to_micros(1.0)),
+    }
     result = allocate(
         table, _request(table, solver, entity_bounds=bounds, locked=frozenset({ids[2]}))
     )
@@ -70,8 +80,8 @@ def test_campaign_bounds_and_campaign_max_change(table, solver) -> None:
     request = _request(
         table,
         solver,
-        budget=float(current.sum()) * 1.2,
-        campaign_bounds={first: Bounds(maximum=float(current[first]) * 0.95)},
+        budget_micros=to_micros(float(current.sum()) * 1.2),
+        campaign_bounds={first: Bounds(maximum_micros=to_micros(float(current[first]) * 0.95))},
         campaign_max_change=0.1,
         max_change=1.0,
     )
@@ -87,7 +97,9 @@ def test_campaign_bounds_and_campaign_max_change(table, solver) -> None:
 def test_trust_region_is_intersected(table, solver) -> None:
     tight = table.assign(trust_low=table["current_spend"], trust_high=table["current_spend"] * 1.05)
     budget = float(tight["current_spend"].sum()) * 1.03
-    result = allocate(tight, _request(tight, solver, budget=budget, max_change=0.5))
+    result = allocate(
+        tight, _request(tight, solver, budget_micros=to_micros(budget), max_change=0.5)
+    )
     ratio = result.entities["recommended_spend"] / tight["current_spend"]
     assert ratio.between(1.0 - 1e-9, 1.05 + 1e-9).all()
     assert {"trust_high", "trust_low"} <= set(result.entities["binding"])
@@ -99,7 +111,7 @@ def test_group_cap_as_share_and_floor_as_amount(table, solver) -> None:
     brand_now = float(table.loc[brand, "current_spend"].sum())
     groups = (
         Group(name="brand", match="brand*", max_share=0.3),
-        Group(name="generic", match="^generic-00", by="regex", min_amount=200.0),
+        Group(name="generic", match="^generic-00", by="regex", min_amount_micros=to_micros(200.0)),
     )
     result = allocate(table, _request(table, solver, groups=groups, max_change=1.0))
     spend = result.entities["recommended_spend"]
@@ -114,7 +126,7 @@ def test_group_cap_as_share_and_floor_as_amount(table, solver) -> None:
 def test_group_by_label(table, solver) -> None:
     labels = {name: "core" for name in table["campaign"].unique()[:3]}
     cap = 50.0
-    groups = (Group(name="core", match="core", by="label", max_amount=cap),)
+    groups = (Group(name="core", match="core", by="label", max_amount_micros=to_micros(cap)),)
     result = allocate(
         table, _request(table, solver, groups=groups, campaign_labels=labels, max_change=1.0)
     )
@@ -124,10 +136,13 @@ def test_group_by_label(table, solver) -> None:
 
 @SOLVERS
 def test_target_cpa_holds_on_the_fitted_curve(table, solver) -> None:
-    free = allocate(table, _request(table, solver, budget=None, max_change=1.0))
+    free = allocate(table, _request(table, solver, budget_micros=None, max_change=1.0))
     target = 0.8 * free.average_cpa
     result = allocate(
-        table, _request(table, solver, budget=None, max_change=1.0, target_cpa=target)
+        table,
+        _request(
+            table, solver, budget_micros=None, max_change=1.0, target_cpa_micros=to_micros(target)
+        ),
     )
     assert result.average_cpa <= target * (1 + 1e-4)
     assert result.total_spend < free.total_spend
@@ -136,10 +151,10 @@ def test_target_cpa_holds_on_the_fitted_curve(table, solver) -> None:
 
 @SOLVERS
 def test_target_roas_holds(table, solver) -> None:
-    free = allocate(table, _request(table, solver, budget=None, max_change=1.0))
+    free = allocate(table, _request(table, solver, budget_micros=None, max_change=1.0))
     target = 1.2 * free.roas
     result = allocate(
-        table, _request(table, solver, budget=None, max_change=1.0, target_roas=target)
+        table, _request(table, solver, budget_micros=None, max_change=1.0, target_roas=target)
     )
     assert result.roas >= target * (1 - 1e-4)
 
@@ -167,6 +182,8 @@ def test_conservative_optimises_the_low_band(table, solver) -> None:
 
 @SOLVERS
 def test_zero_decimal_currency_rounds_to_whole_units(table, solver) -> None:
-    result = allocate(table, _request(table, solver, currency="JPY", budget=3001.7))
+    result = allocate(
+        table, _request(table, solver, currency="JPY", budget_micros=to_micros(3001.7))
+    )
     assert (result.entities["recommended_micros"] % MICROS == 0).all()
     assert result.total_micros <= 3001 * MICROS

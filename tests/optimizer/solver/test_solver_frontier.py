@@ -17,6 +17,7 @@ from optimizer.solver import (
     allocate,
     budget_frontier,
 )
+from tests.optimizer.solver.solver_helpers import to_micros
 
 SOLVERS = pytest.mark.parametrize("solver", ["highs", "cbc"], ids=["highs", "cbc"])
 
@@ -58,7 +59,9 @@ def test_one_model_is_built_and_re_solved(table, monkeypatch) -> None:
     monkeypatch.setattr(
         prepare_module, "build_program", lambda *a, **k: built.append(1) or real_build(*a, **k)
     )
-    result = budget_frontier(table, _request(), budgets=[500.0, 1000.0, 1500.0, 2000.0])
+    result = budget_frontier(
+        table, _request(), budgets_micros=[to_micros(b) for b in (500.0, 1000.0, 1500.0, 2000.0)]
+    )
     assert len(opened) == 1
     assert len(built) == 1
     assert len(result.points) == 4
@@ -67,9 +70,11 @@ def test_one_model_is_built_and_re_solved(table, monkeypatch) -> None:
 @SOLVERS
 def test_points_match_single_allocations(table, solver) -> None:
     budgets = [0.8 * float(table["current_spend"].sum()), 1.1 * float(table["current_spend"].sum())]
-    points = budget_frontier(table, _request(solver), budgets=budgets).points
+    points = budget_frontier(
+        table, _request(solver), budgets_micros=[to_micros(b) for b in budgets]
+    ).points
     for budget, conversions in zip(budgets, points["expected_conversions"], strict=True):
-        single = allocate(table, _request(solver, budget=budget, refine=False))
+        single = allocate(table, _request(solver, budget_micros=to_micros(budget), refine=False))
         assert conversions == pytest.approx(single.expected_conversions, rel=1e-4)
 
 
@@ -91,7 +96,11 @@ def test_value_objective_uses_neighbouring_points(table) -> None:
 
 def test_budgets_below_the_minimums_are_marked_infeasible(table) -> None:
     floor = 0.5 * float(table["current_spend"].sum())
-    result = budget_frontier(table, _request(max_change=0.5), budgets=[floor * 0.9, floor * 1.5])
+    result = budget_frontier(
+        table,
+        _request(max_change=0.5),
+        budgets_micros=[to_micros(floor * 0.9), to_micros(floor * 1.5)],
+    )
     assert result.points["feasible"].tolist() == [False, True]
     assert np.isnan(result.points["expected_conversions"][0])
 

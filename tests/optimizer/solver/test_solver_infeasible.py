@@ -9,9 +9,11 @@ import pytest
 from solver_helpers import random_table
 
 from optimizer.errors import InfeasibleError
+from optimizer.money import format_money
 from optimizer.solver import AllocationRequest, Bounds, Group, allocate
 from optimizer.solver.feasibility import best_cpa
 from optimizer.solver.prepare import prepare
+from tests.optimizer.solver.solver_helpers import to_micros
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,11 @@ def table() -> pd.DataFrame:
 
 
 def _refused(table: pd.DataFrame, solver: str = "highs", **kwargs) -> InfeasibleError:
-    base = {"currency": "EUR", "budget": float(table["current_spend"].sum()), "solver": solver}
+    base = {
+        "currency": "EUR",
+        "budget_micros": to_micros(float(table["current_spend"].sum())),
+        "solver": solver,
+    }
     with pytest.raises(InfeasibleError) as caught:
         allocate(table, AllocationRequest(**{**base, **kwargs}))
     return caught.value
@@ -29,7 +35,11 @@ def _refused(table: pd.DataFrame, solver: str = "highs", **kwargs) -> Infeasible
 def test_sum_of_minimums_above_the_cap(table) -> None:
     trusted = table.assign(trust_low=0.5 * table["current_spend"])
     ids = trusted["entity_id"]
-    error = _refused(trusted, budget=3000.0, entity_bounds={ids[0]: Bounds(minimum=4000.0)})
+    error = _refused(
+        trusted,
+        budget_micros=to_micros(3000.0),
+        entity_bounds={ids[0]: Bounds(minimum_micros=to_micros(4000.0))},
+    )
     assert error.message.startswith("sum of minimums ")
     assert "exceeds the cap 3,000.00 (entity minimums 4,000.00, trust-region floors " in (
         error.message
@@ -39,7 +49,7 @@ def test_sum_of_minimums_above_the_cap(table) -> None:
 
 def test_locked_spend_above_the_cap(table) -> None:
     locked = frozenset(table["entity_id"])
-    error = _refused(table, budget=10.0, locked=locked)
+    error = _refused(table, budget_micros=to_micros(10.0), locked=locked)
     assert error.message.startswith("locked spend ")
     assert "exceeds the cap 10.00" in error.message
     assert set(error.conflicts) == {"cap", "locked"}
@@ -47,7 +57,9 @@ def test_locked_spend_above_the_cap(table) -> None:
 
 def test_contradictory_entity_bounds(table) -> None:
     entity = table["entity_id"][3]
-    error = _refused(table, max_change=0.1, entity_bounds={entity: Bounds(minimum=1000.0)})
+    error = _refused(
+        table, max_change=0.1, entity_bounds={entity: Bounds(minimum_micros=to_micros(1000.0))}
+    )
     assert error.message.startswith("1 entity has contradictory bounds: ")
     assert "its minimum (1,000.00) is above the max-change limit" in error.message
     assert error.conflicts == (f"entity:{entity}",)
@@ -55,7 +67,9 @@ def test_contradictory_entity_bounds(table) -> None:
 
 def test_campaign_minimum_beyond_its_entities(table) -> None:
     name = table["campaign"][0]
-    error = _refused(table, max_change=0.5, campaign_bounds={name: Bounds(minimum=1e6)})
+    error = _refused(
+        table, max_change=0.5, campaign_bounds={name: Bounds(minimum_micros=to_micros(1e6))}
+    )
     assert f"campaign '{name}': its minimum 1,000,000.00 is more than its entities may" in (
         error.message
     )
@@ -64,7 +78,9 @@ def test_campaign_minimum_beyond_its_entities(table) -> None:
 
 def test_group_floor_above_the_cap(table) -> None:
     error = _refused(
-        table, budget=100.0, groups=(Group(name="brand", match="brand*", min_amount=500.0),)
+        table,
+        budget_micros=to_micros(100.0),
+        groups=(Group(name="brand", match="brand*", min_amount_micros=to_micros(500.0)),),
     )
     assert "group 'brand' floor 500.00 is above the cap 100.00" in error.message
     assert set(error.conflicts) == {"group:brand", "cap"}
@@ -72,7 +88,9 @@ def test_group_floor_above_the_cap(table) -> None:
 
 def test_group_cap_below_its_minimums(table) -> None:
     error = _refused(
-        table, max_change=0.2, groups=(Group(name="brand", match="brand*", max_amount=1.0),)
+        table,
+        max_change=0.2,
+        groups=(Group(name="brand", match="brand*", max_amount_micros=to_micros(1.0)),),
     )
     assert "group 'brand' cap 1.00 is below its entities' minimums" in error.message
 
@@ -88,7 +106,7 @@ def test_group_shares_that_cannot_add_up(table) -> None:
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"], ids=["highs", "cbc"])
 def test_target_cpa_out_of_reach(table, solver) -> None:
-    error = _refused(table, solver=solver, target_cpa=0.01, max_change=0.5)
+    error = _refused(table, solver=solver, target_cpa_micros=to_micros(0.01), max_change=0.5)
     assert error.message.startswith(
         "target CPA 0.01 is unreachable: the best CPA within bounds is "
     )
@@ -102,7 +120,7 @@ def test_target_roas_out_of_reach(table) -> None:
 
 def test_conversions_target_out_of_reach(table) -> None:
     error = _refused(
-        table, objective="min_cost", conversions_target=1e6, budget=None, max_change=0.5
+        table, objective="min_cost", conversions_target=1e6, budget_micros=None, max_change=0.5
     )
     assert error.message.startswith("conversions target 1,000,000.00 is unreachable: at most ")
 
@@ -114,13 +132,19 @@ def test_target_cpa_out_of_reach_only_with_a_group_cap(table, solver) -> None:
     request = AllocationRequest(currency="EUR", max_change=0.5, solver=solver)
     best = best_cpa(prepare(table, request).base, float("inf"))
     target = 1.01 * best
-    allocate(table, dataclasses.replace(request, target_cpa=target))
+    allocate(table, dataclasses.replace(request, target_cpa_micros=to_micros(target)))
     floor = 0.5 * float(table["current_spend"].sum())
-    everything = (Group(name="all", match="*", max_amount=floor + 1.0),)
+    everything = (Group(name="all", match="*", max_amount_micros=to_micros(floor + 1.0)),)
     error = _refused(
-        table, solver=solver, budget=None, max_change=0.5, target_cpa=target, groups=everything
+        table,
+        solver=solver,
+        budget_micros=None,
+        max_change=0.5,
+        target_cpa_micros=to_micros(target),
+        groups=everything,
     )
-    prefix = f"target CPA {target:,.2f} is unreachable with the other constraints: the best CPA "
+    shown = format_money(to_micros(target), "EUR").removesuffix(" EUR")
+    prefix = f"target CPA {shown} is unreachable with the other constraints: the best CPA "
     assert error.message.startswith(prefix + "within them is ")
     reported = float(error.message.removeprefix(prefix + "within them is ").replace(",", ""))
     assert reported > target
@@ -131,9 +155,16 @@ def test_target_cpa_out_of_reach_only_with_a_group_cap(table, solver) -> None:
 def test_constraints_that_only_clash_together(table, solver) -> None:
     current = table.groupby("campaign")["current_spend"].sum()
     pair = list(current.index[:2])
-    bounds = {name: Bounds(minimum=0.9 * float(current[name])) for name in pair}
+    bounds = {name: Bounds(minimum_micros=to_micros(0.9 * float(current[name]))) for name in pair}
     labels = {name: "pair" for name in pair}
-    groups = (Group(name="pair", match="pair", by="label", max_amount=0.8 * current[pair].sum()),)
+    groups = (
+        Group(
+            name="pair",
+            match="pair",
+            by="label",
+            max_amount_micros=to_micros(0.8 * current[pair].sum()),
+        ),
+    )
     error = _refused(
         table,
         solver=solver,

@@ -12,6 +12,7 @@ from solver_helpers import curve_values, random_table, spend_at_price
 from optimizer.solver import AllocationRequest, allocate
 from optimizer.solver.allocate import cap_shadow_price, solve_prepared
 from optimizer.solver.prepare import prepare
+from tests.optimizer.solver.solver_helpers import to_micros
 
 SOLVERS = pytest.mark.parametrize("solver", ["highs", "cbc"], ids=["highs", "cbc"])
 
@@ -23,7 +24,12 @@ def table() -> pd.DataFrame:
 
 def _run(table: pd.DataFrame, solver: str, **kwargs):
     budget = float(table["current_spend"].sum())
-    base = {"currency": "EUR", "budget": budget, "max_change": 0.8, "solver": solver}
+    base = {
+        "currency": "EUR",
+        "budget_micros": to_micros(budget),
+        "max_change": 0.8,
+        "solver": solver,
+    }
     return allocate(table, AllocationRequest(**{**base, **kwargs}))
 
 
@@ -42,7 +48,7 @@ def test_value_objective_buys_more_value_and_conversions_more_conversions(table,
 @SOLVERS
 def test_profit_objective_reaches_the_best_profit(table, solver) -> None:
     margin = 0.4
-    result = _run(table, solver, objective="profit", margin=margin, budget=None)
+    result = _run(table, solver, objective="profit", margin=margin, budget_micros=None)
     current = table["current_spend"].to_numpy()
     weights = margin * table["value_per_conversion"].to_numpy()
     lower = np.ceil(0.2 * current * 100) / 100
@@ -58,10 +64,12 @@ def test_profit_objective_reaches_the_best_profit(table, solver) -> None:
 def test_min_cost_reaches_the_target_for_less(table, solver) -> None:
     reference = _run(table, solver)
     target = 0.9 * reference.expected_conversions
-    cheapest = _run(table, solver, objective="min_cost", conversions_target=target, budget=None)
+    cheapest = _run(
+        table, solver, objective="min_cost", conversions_target=target, budget_micros=None
+    )
     assert cheapest.expected_conversions >= target * (1 - 1e-4)
     assert cheapest.total_spend < reference.total_spend
-    again = _run(table, solver, budget=cheapest.total_spend)
+    again = _run(table, solver, budget_micros=to_micros(cheapest.total_spend))
     assert again.expected_conversions == pytest.approx(cheapest.expected_conversions, rel=1e-3)
 
 
@@ -69,16 +77,18 @@ def test_min_cost_reaches_the_target_for_less(table, solver) -> None:
 def test_shadow_price_matches_a_finite_difference(table, solver) -> None:
     budget = float(table["current_spend"].sum())
     step = 0.01 * budget
-    low = _run(table, solver, budget=budget - step)
-    high = _run(table, solver, budget=budget + step)
-    middle = _run(table, solver, budget=budget)
+    low = _run(table, solver, budget_micros=to_micros(budget - step))
+    high = _run(table, solver, budget_micros=to_micros(budget + step))
+    middle = _run(table, solver, budget_micros=to_micros(budget))
     slope = (high.expected_conversions - low.expected_conversions) / (2 * step)
     assert middle.cap_shadow_price == pytest.approx(slope, rel=0.05)
     assert "conversions" in middle.shadow_price_text()
 
 
 def test_shadow_price_without_a_dual_comes_from_the_marginal_segment(table) -> None:
-    request = AllocationRequest(currency="EUR", budget=float(table["current_spend"].sum()))
+    request = AllocationRequest(
+        currency="EUR", budget_micros=to_micros(float(table["current_spend"].sum()))
+    )
     prepared = prepare(table, request)
     solution = solve_prepared(prepared)
     blind = dataclasses.replace(solution, row_duals=np.full_like(solution.row_duals, np.nan))
@@ -88,9 +98,9 @@ def test_shadow_price_without_a_dual_comes_from_the_marginal_segment(table) -> N
 
 
 def test_shadow_price_is_zero_when_the_cap_is_slack(table) -> None:
-    result = _run(table, "highs", budget=10 * float(table["current_spend"].sum()))
+    result = _run(table, "highs", budget_micros=to_micros(10 * float(table["current_spend"].sum())))
     assert result.cap_shadow_price == pytest.approx(0.0, abs=1e-9)
-    assert _run(table, "highs", budget=None).cap_shadow_price is None
+    assert _run(table, "highs", budget_micros=None).cap_shadow_price is None
 
 
 @SOLVERS

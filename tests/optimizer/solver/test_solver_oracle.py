@@ -10,6 +10,7 @@ from optimizer.curve_table import CURVE_TABLE_COLUMNS
 from optimizer.schema import EntityKey
 from optimizer.simulate import CampaignEffects, TrueCurve, optimal_allocation
 from optimizer.solver import AllocationRequest, allocate
+from tests.optimizer.solver.solver_helpers import to_micros
 
 WEEKDAY = 4
 EFFECTS = (
@@ -70,7 +71,9 @@ def test_matches_the_oracle(objective) -> None:
     current = np.round(np.array([c.k for c in curves]) * 0.8, 2)
     table = _table(curves, current)
     budget = 0.9 * float(current.sum())
-    request = AllocationRequest(currency="EUR", budget=budget, max_change=1.0, objective=objective)
+    request = AllocationRequest(
+        currency="EUR", budget_micros=to_micros(budget), max_change=1.0, objective=objective
+    )
     result = allocate(table, request)
     low = np.zeros(len(curves))
     high = np.floor(np.round(current * 2.0 * 1e6) / 1e4) / 100

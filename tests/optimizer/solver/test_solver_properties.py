@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from solver_helpers import exact_optimum, random_table
 
 from optimizer.solver import AllocationRequest, Bounds, Group, allocate
+from tests.optimizer.solver.solver_helpers import to_micros
 
 CENT = 0.01
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -42,10 +43,10 @@ def test_cap_and_every_bound_hold_after_rounding(seed, n, fill, max_change, grou
     first_cap = low[in_first].sum() + group_fill * (high[in_first].sum() - low[in_first].sum())
     request = AllocationRequest(
         currency="EUR",
-        budget=budget,
+        budget_micros=to_micros(budget),
         max_change=max_change,
-        groups=(Group("brand", "brand*", max_amount=group_cap),),
-        campaign_bounds={first: Bounds(maximum=first_cap)},
+        groups=(Group("brand", "brand*", max_amount_micros=to_micros(group_cap)),),
+        campaign_bounds={first: Bounds(maximum_micros=to_micros(first_cap))},
         solver=solver,
     )
     result = allocate(table, request)
@@ -71,7 +72,9 @@ def test_a_larger_cap_never_lowers_the_objective(seed, n, fraction, extra, objec
     budget = fraction * float(table["current_spend"].sum())
 
     def reached(cap: float) -> float:
-        request = AllocationRequest(currency="EUR", budget=cap, max_change=0.9, objective=objective)
+        request = AllocationRequest(
+            currency="EUR", budget_micros=to_micros(cap), max_change=0.9, objective=objective
+        )
         result = allocate(table, request)
         return result.expected_conversions if objective == "conversions" else result.expected_value
 
@@ -93,7 +96,7 @@ def test_within_a_tenth_of_a_percent_of_the_exact_optimum(seed, n, fraction, max
     budget = max(fraction * float(table["current_spend"].sum()), low.sum() + CENT)
     request = AllocationRequest(
         currency="EUR",
-        budget=budget,
+        budget_micros=to_micros(budget),
         max_change=max_change,
         objective="value" if value else "conversions",
     )
@@ -112,7 +115,10 @@ def test_one_large_case_against_the_exact_optimum(solver) -> None:
     low, high = _grid_bounds(table, 0.8)
     budget = 0.9 * float(table["current_spend"].sum())
     result = allocate(
-        table, AllocationRequest(currency="EUR", budget=budget, max_change=0.8, solver=solver)
+        table,
+        AllocationRequest(
+            currency="EUR", budget_micros=to_micros(budget), max_change=0.8, solver=solver
+        ),
     )
     exact, best = exact_optimum(table, np.floor(budget * 100) / 100, low, high)
     assert result.expected_conversions >= 0.9999 * best

@@ -9,6 +9,7 @@ from solver_helpers import exact_optimum, random_table
 from optimizer.solver import AllocationRequest, allocate
 from optimizer.solver.refine import windows
 from optimizer.solver.segments import Segments
+from tests.optimizer.solver.solver_helpers import to_micros
 
 
 def _segments(lengths: list[list[float]]) -> Segments:
@@ -47,7 +48,9 @@ def test_refining_moves_each_entity_closer_to_its_exact_optimum() -> None:
     inside = (exact > low + 1) & (exact < high - 1)
 
     def error(refine: bool) -> tuple[float, float]:
-        request = AllocationRequest(currency="EUR", budget=budget, max_change=0.7, refine=refine)
+        request = AllocationRequest(
+            currency="EUR", budget_micros=to_micros(budget), max_change=0.7, refine=refine
+        )
         result = allocate(table, request)
         spend = result.entities["recommended_spend"].to_numpy()
         return (

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimizer.schema import MICROS
 from optimizer.solver import AllocationRequest, Bounds, allocate, backends, budget_frontier
 from optimizer.solver.backends import available_solvers, open_session
 from optimizer.solver.curves import EntityCurves
@@ -41,18 +42,26 @@ def s_table(n: int, seed: int, share: float = 0.4) -> pd.DataFrame:
     return table
 
 
+def _micros(amount: float) -> int:
+    return round(round(amount, 2) * MICROS)
+
+
 def _request(table: pd.DataFrame, fraction: float = 1.0, **extra: object) -> AllocationRequest:
     current = table["current_spend"].to_numpy()
     bounds = {
-        e: Bounds(round(0.5 * c, 2), round(1.5 * c, 2))
+        e: Bounds(_micros(0.5 * c), _micros(1.5 * c))
         for e, c in zip(table["entity_id"], current, strict=True)
     }
     return AllocationRequest(
         currency="EUR",
-        budget=round(fraction * float(current.sum()), 2),
+        budget_micros=_micros(fraction * float(current.sum())),
         entity_bounds=bounds,
         **extra,  # type: ignore[arg-type]
     )
+
+
+def _budget(request: AllocationRequest) -> float:
+    return (request.budget_micros or 0) / MICROS
 
 
 def _spend(table: pd.DataFrame, request: AllocationRequest) -> np.ndarray:
@@ -83,7 +92,7 @@ def test_an_s_shaped_entity_stays_low_or_passes_its_entry_point(seed, refine, pa
     off = spend <= low + 0.011
     on = spend >= entry - 0.011
     assert np.all((off | on)[jumps])
-    assert spend.sum() <= request.budget + 1e-9  # type: ignore[operator]
+    assert spend.sum() <= _budget(request) + 1e-9
 
 
 def test_branch_and_cut_and_relax_and_fix_reach_the_same_optimum(monkeypatch):
@@ -110,7 +119,7 @@ def test_three_entities_match_a_brute_force_search(path):
     grid = np.linspace(low[0], high[0], 600)
     second = np.linspace(low[1], high[1], 600)
     first, middle = np.meshgrid(grid, second, indexing="ij")
-    third = float(request.budget or 0) - first - middle
+    third = _budget(request) - first - middle
     ok = (third >= low[2]) & (third <= high[2])
     candidates = np.stack([first[ok], middle[ok], third[ok]], axis=1)
     values = EntityCurves.from_table(table).value(candidates.T).sum(axis=0)
@@ -142,7 +151,8 @@ def test_a_larger_budget_never_lowers_the_frontier():
     table = s_table(80, 9)
     request = _request(table)
     current = float(table["current_spend"].sum())
-    frontier = budget_frontier(table, request, [f * current for f in (0.7, 0.8, 0.9, 1.0, 1.1)])
+    budgets = [_micros(f * current) for f in (0.7, 0.8, 0.9, 1.0, 1.1)]
+    frontier = budget_frontier(table, request, budgets)
     conversions = frontier.points["expected_conversions"].to_numpy()
     assert np.all(np.diff(conversions) >= -1e-6 * conversions[:-1])
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from optimizer.cli._common import open_store
+from cli._common import DECIMAL_MARK, account_decimal_comma, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,21 +91,27 @@ def allocation(
     out: Path = _OUT,
     budget: str | None = typer.Option(None, "--budget", help="Daily budget (default: current)."),
     fmt: str = _FORMAT,
+    decimal_comma: bool | None = DECIMAL_MARK,
 ) -> None:
     """Current vs recommended spend per campaign for a daily budget."""
+    from optimizer.money import parse_amount
     from optimizer.plots import allocation_figure, save_figure
-    from optimizer.requests import parse_amount
+    from optimizer.schema import MICROS
     from optimizer.solver import AllocationRequest
     from optimizer.usecases.fit import latest_curves
     from optimizer.usecases.optimize import plan
 
     engine = open_store()
     amount = (
-        parse_amount(budget, field="--budget")
-        if budget
-        else round(sum(c.current_spend for c in latest_curves(engine, account).curve_set), 2)
+        parse_amount(
+            budget,
+            field="--budget",
+            decimal_comma=account_decimal_comma(engine, account, decimal_comma),
+        )
+        if budget is not None
+        else round(sum(c.current_spend for c in latest_curves(engine, account).curve_set) * MICROS)
     )
-    result = plan(engine, account, AllocationRequest(currency="EUR", budget=amount))
+    result = plan(engine, account, AllocationRequest(currency="EUR", budget_micros=amount))
     path = out / f"allocation.{fmt}"
     save_figure(allocation_figure(result.plan.allocation), path)
     typer.echo(f"wrote {path}")

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from cli._common import open_store
+from cli.keys import operator
 from optimizer.access import Role
-from optimizer.cli._common import open_store
-from optimizer.cli.keys import operator
 
 if TYPE_CHECKING:
     from optimizer.usecases.events import StoredEvent

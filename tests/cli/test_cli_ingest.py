@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.cli import main
+from cli import main
 
 HEADER = (
     "date,campaign,ad_group,keyword,match_type,"

@@ -1,5 +1,5 @@
 """`ppcopt`: the command-line door onto the same use cases the API and the jobs call."""
 
-from optimizer.cli.main import app, main
+from cli.main import app, main
 
 __all__ = ["app", "main"]

@@ -10,9 +10,9 @@ import datetime as dt
 
 import typer
 
+from cli._common import DECIMAL_MARK, open_store
+from cli.keys import operator
 from optimizer.access import Role
-from optimizer.cli._common import open_store
-from optimizer.cli.keys import operator
 
 __all__ = ["app", "publish_command"]
 
@@ -26,10 +26,11 @@ def propose(
     account: str = typer.Argument(...),
     start: dt.datetime = typer.Option(..., "--start", formats=["%Y-%m-%d"]),
     end: dt.datetime = typer.Option(..., "--end", formats=["%Y-%m-%d"]),
-    amount: str = typer.Option(..., "--amount", help="Decimal amount, e.g. 30000.00"),
+    amount: str = typer.Option(..., "--amount", help="Amount, e.g. 30000.00 or 30.000,00"),
     currency: str = typer.Option(..., "--currency"),
     note: str = typer.Option("", "--note"),
     actor: str | None = _AS,
+    decimal_comma: bool | None = DECIMAL_MARK,
 ) -> None:
     """Propose a cap for a period (it binds nothing until approved)."""
     from optimizer.usecases.caps import propose_cap
@@ -43,6 +44,7 @@ def propose(
         amount=amount,
         currency=currency,
         note=note,
+        decimal_comma=decimal_comma,
     )
     typer.echo(
         f"proposed cap {cap.id}: {cap.amount} {cap.currency} {start:%Y-%m-%d}..{end:%Y-%m-%d}"

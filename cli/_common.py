@@ -11,9 +11,31 @@ from sqlalchemy.engine import Engine
 
 from optimizer.errors import InvalidInputError, RowIssue
 
-__all__ = ["echo_issues", "open_store", "read_history_file"]
+__all__ = [
+    "DECIMAL_MARK",
+    "account_decimal_comma",
+    "echo_issues",
+    "open_store",
+    "read_history_file",
+]
 
 _MAX_ISSUES_SHOWN = 50
+
+DECIMAL_MARK = typer.Option(
+    None,
+    "--decimal-comma/--decimal-point",
+    help="How amounts typed here are written: 1.234,50 or 1,234.50 (default: the account's "
+    "locale; text that reads both ways, such as 5.000, is refused until one is said).",
+)
+
+
+def account_decimal_comma(engine: Engine, account: str, given: bool | None) -> bool | None:
+    """The decimal mark of typed amounts: the flag when given, else the account's locale."""
+    if given is not None:
+        return given
+    from optimizer.usecases.accounts import get_account
+
+    return get_account(engine, account).decimal_comma()
 
 
 def open_store() -> Engine:

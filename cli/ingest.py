@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from optimizer.cli._common import echo_issues, open_store
+from cli._common import echo_issues, open_store
 from optimizer.errors import InvalidInputError
 
 __all__ = ["ingest_command"]

@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from optimizer.cli import (
+from cli import (
     accounts,
     caps,
     events,

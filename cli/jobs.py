@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from optimizer.cli._common import open_store
+from cli._common import open_store
 
 __all__ = ["app"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.cli import main
+from cli import main
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import getpass
 
 import typer
 
+from cli._common import open_store
 from optimizer.access import Principal, parse_role, system_principal
-from optimizer.cli._common import open_store
 
 __all__ = ["app", "operator"]
 

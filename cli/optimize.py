@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import typer
 
-from optimizer.cli._common import open_store, read_history_file
+from cli._common import (
+    DECIMAL_MARK,
+    account_decimal_comma,
+    open_store,
+    read_history_file,
+)
 from optimizer.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -55,7 +61,9 @@ def optimize_command(
     ),
     max_change: float | None = _MAX_CHANGE,
     group: list[str] | None = _GROUP,
-    target_cpa: float | None = typer.Option(None, "--target-cpa"),
+    target_cpa: str | None = typer.Option(
+        None, "--target-cpa", help="Largest average cost per conversion."
+    ),
     target_roas: float | None = typer.Option(None, "--target-roas"),
     conservative: bool = typer.Option(
         False, "--conservative", help="Optimise the 10% band curve instead of the fitted curve."
@@ -64,12 +72,14 @@ def optimize_command(
     out: Path | None = typer.Option(None, "--out", help="Write the table here."),
     format: str = typer.Option("csv", "--format", help="csv|json"),
     currency: str = _CURRENCY,
+    decimal_comma: bool | None = DECIMAL_MARK,
 ) -> None:
     """Recommend tomorrow's spend per campaign and keyword under a budget or a monthly cap."""
-    from optimizer.money import decimal_to_micros
+    from optimizer.money import parse_amount
     from optimizer.report import parse_level, recommendation_table
 
     source = _source(account, data)
+    decimal_comma = _decimal_comma(source, decimal_comma)
     if (budget is None) == (monthly_cap is None) and objective.replace("-", "_") != "min_cost":
         raise InvalidInputError("give exactly one of --budget AMOUNT or --monthly-cap AMOUNT")
     if format not in ("csv", "json"):
@@ -85,10 +95,11 @@ def optimize_command(
         target_cpa=target_cpa,
         target_roas=target_roas,
         conservative=conservative,
+        decimal_comma=decimal_comma,
     )
     cap_micros = (
-        decimal_to_micros(monthly_cap.replace(",", ""), field="--monthly-cap")
-        if monthly_cap
+        parse_amount(monthly_cap, field="--monthly-cap", decimal_comma=decimal_comma)
+        if monthly_cap is not None
         else None
     )
     day_plan = _plan(source, request, date.date() if date else None, cap_micros)
@@ -101,7 +112,10 @@ def frontier_command(
     account: str | None = _ACCOUNT,
     data: Path | None = _DATA,
     budgets: str | None = typer.Option(
-        None, "--budgets", help="Comma-separated totals (default 50%..200% of current)."
+        None,
+        "--budgets",
+        help="Totals separated by commas, or by ';' with a decimal comma (default 50%..200% of "
+        "current).",
     ),
     date: dt.datetime | None = _DATE,
     objective: str = _OBJECTIVE,
@@ -110,23 +124,31 @@ def frontier_command(
     out: Path | None = typer.Option(None, "--out", help="Write the table (CSV) here."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of the frontier here."),
     currency: str = _CURRENCY,
+    decimal_comma: bool | None = DECIMAL_MARK,
 ) -> None:
     """Expected conversions, value and CPA for a range of total daily budgets."""
     from optimizer.planning import plan_frontier
-    from optimizer.requests import parse_amount
+    from optimizer.requests import parse_amount_list
 
     source = _source(account, data)
-    request = _request(currency, objective=objective, max_change=max_change, groups=group or [])
+    decimal_comma = _decimal_comma(source, decimal_comma)
+    request = _request(
+        currency,
+        objective=objective,
+        max_change=max_change,
+        groups=group or [],
+        decimal_comma=decimal_comma,
+    )
     points = (
-        [parse_amount(b, field="--budgets") for b in budgets.split(",") if b.strip()]
-        if budgets
+        parse_amount_list(budgets, field="--budgets", decimal_comma=decimal_comma)
+        if budgets is not None
         else None
     )
     if source.account is not None:
         from optimizer.usecases.optimize import frontier
 
         day = date.date() if date else None
-        result = frontier(open_store(), source.account, request, day=day, budgets=points)
+        result = frontier(open_store(), source.account, request, day=day, budgets_micros=points)
     else:
         assert source.data is not None
         curve_set, history_end = _fit_file(source.data)
@@ -150,6 +172,12 @@ def _source(account: str | None, data: Path | None) -> _Source:
     if (account is None) == (data is None):
         raise InvalidInputError("give exactly one of --account NAME or --data FILE")
     return _Source(account, data)
+
+
+def _decimal_comma(source: _Source, given: bool | None) -> bool | None:
+    if source.account is None:
+        return given
+    return account_decimal_comma(open_store(), source.account, given)
 
 
 def _request(currency: str, **options: Any) -> AllocationRequest:
@@ -195,6 +223,7 @@ def _fit_frame(history: pd.DataFrame) -> tuple[CurveSet, dt.date]:
 
 def _emit_summary(day_plan: DayPlan) -> None:
     from optimizer.money import format_money
+    from optimizer.schema import MICROS
 
     allocation = day_plan.allocation
     currency = allocation.currency
@@ -205,12 +234,16 @@ def _emit_summary(day_plan: DayPlan) -> None:
         if allocation.budget_micros is not None
         else "no cap"
     )
+    current = format_money(round(allocation.current_total * MICROS), currency)
+    value = format_money(round(allocation.expected_value * MICROS), currency)
+    cpa = allocation.average_cpa
+    cpa_text = format_money(round(cpa * MICROS), currency) if math.isfinite(cpa) else "n/a"
     typer.echo(
         f"{day_plan.day}: {format_money(allocation.total_micros, currency)} of {budget} "
-        f"(current {allocation.current_total:,.2f}) -> "
-        f"{allocation.expected_conversions:,.1f} conversions "
-        f"[{allocation.conversions_low:,.1f}-{allocation.conversions_high:,.1f}], "
-        f"value {allocation.expected_value:,.2f}, CPA {allocation.average_cpa:,.2f}; "
+        f"(current {current}) -> "
+        f"{allocation.expected_conversions:,.2f} conversions "
+        f"[{allocation.conversions_low:,.2f}-{allocation.conversions_high:,.2f}], "
+        f"value {value}, CPA {cpa_text}; "
         f"{allocation.shadow_price_text()}",
         err=True,
     )

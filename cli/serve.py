@@ -32,7 +32,7 @@ def serve_command(
     """Serve the HTTP API (OpenAPI at /docs). Migrates the store to the newest schema first."""
     import uvicorn
 
-    from optimizer.cli._common import open_store
+    from cli._common import open_store
 
     if reuse_port and workers != 1:
         raise typer.BadParameter(

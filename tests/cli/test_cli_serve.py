@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _serve(url: str, port: int, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "optimizer.cli", "serve", "--port", str(port), *extra],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), *extra],
         cwd=ROOT,
         env={**os.environ, "PPCOPT_DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,

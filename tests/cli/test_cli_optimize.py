@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimizer.cli import main
+from cli import main
 from optimizer.report import RECOMMENDATION_COLUMNS
 
 
@@ -107,3 +107,64 @@ def test_frontier_and_plots_for_a_stored_account(
     for kind in ("curves", "frontier", "allocation"):
         assert main(["plot", kind, "--account", "shop", "--out", str(tmp_path / "p")]) == 0
     assert len(list((tmp_path / "p").glob("*.png"))) >= 3
+
+
+# 5.00 is below the trust-region floors, so that plan is refused, naming the cap it read.
+_TYPED = [
+    (["--budget", "1.234,50"], "of 1,234.50 EUR"),
+    (["--budget", "1,234.50"], "of 1,234.50 EUR"),
+    (["--budget", "5.000", "--decimal-comma"], "of 5,000.00 EUR"),
+    (["--budget", "5.000", "--decimal-point"], "the cap 5.00 "),
+    (["--budget", "1.500,5", "--group", "brand=*:1.000,25"], "of 1,500.50 EUR"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "summary"),
+    _TYPED,
+    ids=["comma-clear", "point-clear", "comma-said", "point-said", "group-limit-comma"],
+)
+def test_typed_budgets_are_read_as_written(
+    history: Path, capsys: pytest.CaptureFixture[str], args: list[str], summary: str
+) -> None:
+    code = main(["optimize", "--data", str(history), "--level", "campaign", *args])
+    assert summary in capsys.readouterr().err
+    assert code == (1 if "the cap" in summary else 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "readings"),
+    [
+        (["--budget", "5.000"], "5 (with a decimal point) or 5,000 (with a decimal comma)"),
+        (["--budget", "1,234"], "1,234 (with a decimal point) or 1.234 (with a decimal comma)"),
+        (["--monthly-cap", "30.000"], "30 (with a decimal point) or 30,000"),
+        (["--budget", "1500", "--group", "b=*:1.000"], "1 (with a decimal point) or 1,000"),
+    ],
+    ids=["five-thousand", "one-point-two", "monthly-cap", "group-limit"],
+)
+def test_amounts_that_read_two_ways_are_refused_never_scaled(
+    history: Path, capsys: pytest.CaptureFixture[str], args: list[str], readings: str
+) -> None:
+    assert main(["optimize", "--data", str(history), *args]) == 1
+    err = capsys.readouterr().err
+    assert "reads two ways: " + readings in err
+    assert "--decimal-comma" in err
+
+
+def test_the_accounts_locale_says_how_its_amounts_are_written(
+    cli_store: str, history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create = ["accounts", "create", "shop", "--currency", "EUR", "--timezone", "Europe/Berlin"]
+    assert main([*create, "--locale", "de_DE"]) == 0
+    main(["ingest", str(history), "--account", "shop"])
+    main(["fit", "--account", "shop", "--jobs", "1"])
+    capsys.readouterr()
+    plan = ["optimize", "--account", "shop", "--date", "2026-09-09", "--level", "campaign"]
+    assert main([*plan, "--budget", "1.500"]) == 0
+    assert "of 1,500.00 EUR" in capsys.readouterr().err
+    assert main([*plan, "--budget", "1.500", "--decimal-point"]) == 1
+    assert "the cap 1.50 " in capsys.readouterr().err
+    assert main(["accounts", "locale", "shop", "--clear"]) == 0
+    capsys.readouterr()
+    assert main([*plan, "--budget", "1.500"]) == 1
+    assert "reads two ways" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.cli import main
+from cli import main
 from optimizer.settings import get_settings
 from optimizer.store.engine import make_engine
 from optimizer.usecases.ingest import load_history

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from optimizer.cli._common import open_store, read_history_file
+from cli._common import open_store, read_history_file
 from optimizer.errors import InvalidInputError
 from optimizer.schema import entity_label
 
@@ -79,8 +79,8 @@ def fit_command(
         curve_set: CurveSet
         proposed = 0
         if account is not None:
+            from cli.keys import operator
             from optimizer.access import Role
-            from optimizer.cli.keys import operator
             from optimizer.usecases.fit import fit, set_lag_report
 
             store = open_store()

@@ -1,0 +1,92 @@
+"""Uploads are ingested in worker processes: results and row errors arrive whole, a dead worker is
+a retryable outage that loses nothing, and the next upload gets a new worker."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from api.ingest_pool import IngestPool
+from optimizer.access import LOCAL_OPERATOR
+from optimizer.errors import InvalidInputError, StoreUnavailableError
+from optimizer.store.engine import make_engine, upgrade
+from optimizer.usecases.accounts import create_account
+from optimizer.usecases.ingest import load_history
+
+_GOOD = (
+    "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
+    "2026-11-01,Brand,12.50,10,100,1,40\n"
+    "2026-11-02,Brand,13.00,11,120,2,80\n"
+)
+_BAD = "date,campaign,spend,clicks,conversions\n2026-11-01,Brand,-3,10,1\n2026-11-02,Brand,x,1,0\n"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'pool.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    create_account(engine, "shop", currency="EUR", timezone="UTC")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pool(engine: Engine) -> Iterator[IngestPool]:
+    pool = IngestPool(1, str(engine.url.render_as_string(hide_password=False)), None)
+    yield pool
+    pool.close()
+
+
+def _ingest(pool: IngestPool, engine: Engine, text: str):  # type: ignore[no-untyped-def]
+    data = io.BytesIO(text.encode())
+    return asyncio.run(pool.ingest(engine, LOCAL_OPERATOR, "shop", data, source_name="u.csv"))
+
+
+def _workers(pool: IngestPool) -> list[int]:
+    executor = pool._executor
+    assert executor is not None
+    return [p.pid for p in executor._processes.values()]  # type: ignore[union-attr]
+
+
+def test_an_upload_is_stored_by_a_worker_process(pool: IngestPool, engine: Engine) -> None:
+    report = _ingest(pool, engine, _GOOD)
+    assert (report.inserted, report.rejected) == (2, 0)
+    assert len(load_history(engine, "shop")) == 2
+    workers = _workers(pool)
+    assert workers and os.getpid() not in workers
+    assert _ingest(pool, engine, _GOOD).unchanged == 2
+
+
+def test_row_errors_raised_in_a_worker_keep_their_lines(pool: IngestPool, engine: Engine) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        _ingest(pool, engine, _BAD)
+    assert [issue.line for issue in caught.value.issues] == [2, 3]
+    assert {issue.column for issue in caught.value.issues} == {"spend"}
+    assert load_history(engine, "shop").empty
+
+
+def test_a_dead_worker_is_an_outage_and_the_next_upload_works(
+    pool: IngestPool, engine: Engine
+) -> None:
+    _ingest(pool, engine, _GOOD)
+    for pid in _workers(pool):
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(StoreUnavailableError, match="send it again"):
+        _ingest(pool, engine, _GOOD.replace("12.50", "99.00"))
+    assert load_history(engine, "shop")["spend"].tolist() == [12.5, 13.0]
+    report = _ingest(pool, engine, _GOOD.replace("12.50", "99.00"))
+    assert report.updated == 1
+
+
+def test_no_processes_ingests_in_a_thread(engine: Engine) -> None:
+    pool = IngestPool(0, "unused://", None)
+    assert _ingest(pool, engine, _GOOD).inserted == 2
+    assert pool._executor is None
