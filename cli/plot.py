@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from cli._common import DECIMAL_MARK, account_decimal_comma, open_store
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["app", "per_day"]
+__all__ = ["app"]
 
 app = typer.Typer(help="Draw curves, the budget frontier and the plan.", no_args_is_help=True)
 
@@ -32,7 +28,7 @@ def curves(
     """One picture per entity: daily points by weekday, fitted curve, band, trust region; for an
     entity fitted as a click funnel, a second picture of its two parts (spend -> clicks, clicks ->
     conversions)."""
-    from optimizer.plots import curve_figure, funnel_figure, save_figure
+    from optimizer.plots import curve_figure, funnel_figure, per_day, save_figure
     from optimizer.schema import NAME_COLUMNS
     from optimizer.usecases.fit import latest_curves
     from optimizer.usecases.ingest import load_history
@@ -55,20 +51,6 @@ def curves(
             path = out / f"funnel-{curve.entity_id}.{fmt}"
             save_figure(funnel_figure(curve, rows), path)
             typer.echo(f"wrote {path}")
-
-
-def per_day(history: pd.DataFrame, grain: str) -> pd.DataFrame:
-    """Rows a week or month apart as daily averages, so they sit on the per-day curves."""
-    import pandas as pd
-
-    if grain == "day" or history.empty:
-        return history
-    dates = pd.to_datetime(history["date"])
-    days = 7 if grain == "week" else dates.dt.days_in_month.to_numpy()
-    scaled = history.copy()
-    for column in ("spend", "clicks", "conversions", "conversion_value"):
-        scaled[column] = history[column].to_numpy(dtype=float) / days
-    return scaled
 
 
 @app.command("frontier")

@@ -26,12 +26,25 @@ __all__ = [
     "figure_bytes",
     "frontier_figure",
     "funnel_figure",
+    "per_day",
     "save_figure",
     "spend_bars_figure",
 ]
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CMAP = matplotlib.colormaps["tab10"]
+
+
+def per_day(history: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Rows a week or a month apart as daily averages, so they sit on the per-day curves."""
+    if grain == "day" or history.empty:
+        return history
+    dates = pd.to_datetime(history["date"])
+    days = 7 if grain == "week" else dates.dt.days_in_month.to_numpy()
+    scaled = history.copy()
+    for column in ("spend", "clicks", "conversions", "conversion_value"):
+        scaled[column] = history[column].to_numpy(dtype=float) / days
+    return scaled
 
 
 def curve_figure(

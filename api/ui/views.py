@@ -18,7 +18,7 @@ from api.ui.render import inline_svg, money
 from optimizer.access import Action, Principal, can
 from optimizer.errors import NotFoundError
 from optimizer.models.curves import EntityCurve
-from optimizer.plots import curve_figure, frontier_figure, spend_bars_figure
+from optimizer.plots import curve_figure, frontier_figure, per_day, spend_bars_figure
 from optimizer.schema import MICROS, NAME_COLUMNS
 from optimizer.solver import AllocationRequest
 from optimizer.usecases import recommendations
@@ -178,7 +178,7 @@ def curve_view(
                 planned = row
     fig = curve_figure(
         curve,
-        history.loc[mask].reset_index(drop=True),
+        per_day(history.loc[mask].reset_index(drop=True), stored.curve_set.grain),
         recommended_spend=None if planned is None else int(planned["micros"]) / MICROS,
     )
     return account, curve, inline_svg(fig), planned
