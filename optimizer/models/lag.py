@@ -13,7 +13,7 @@ A profile comes from, in order of preference:
    per campaign and day are kept, so the growth from one age to a later one is measured
    (`learn_lag`, a chain-ladder estimate as actuaries use for claims that arrive late);
 3. `DEFAULT_LAG`, a documented typical search profile: 60% on the day itself, the rest spread over
-   the next 30 days with a mean of 7 (87% by day 7, 98% by day 21).
+   the next 30 days with a mean of 7 (86% by day 7, 98.5% by day 21).
 """
 
 from __future__ import annotations
