@@ -17,6 +17,8 @@ __all__ = [
     "CapOut",
     "CurveOut",
     "ErrorOut",
+    "EventIn",
+    "EventOut",
     "FitOut",
     "FrontierIn",
     "FrontierOut",
@@ -148,6 +150,8 @@ class CurveOut(BaseModel):
     days: int
     conversions: float
     skill: float | None
+    mode: str = "direct"
+    budget_limited: bool = False
     detail: dict[str, Any] | None = None
 
 
@@ -219,6 +223,31 @@ class CapIn(BaseModel):
         description="How `amount` is written (1.234,50 or 1,234.50); default: the account's "
         "locale, and text that reads both ways is refused with 422.",
     )
+
+
+class EventIn(BaseModel):
+    """A promotion, outage or stretch of days to leave out of the fit (first and last day
+    included)."""
+
+    model_config = _Strict
+    start: dt.date
+    end: dt.date
+    kind: Literal["promo", "outage", "exclude"]
+    note: str = Field(default="", max_length=2000)
+
+
+class EventOut(BaseModel):
+    id: int
+    account: str
+    start: dt.date
+    end: dt.date
+    kind: str
+    status: str
+    note: str
+    created_by: str
+    created_at: Instant
+    decided_by: str | None
+    decided_at: Instant | None
 
 
 class CapDecisionIn(BaseModel):

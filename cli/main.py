@@ -11,6 +11,7 @@ import typer
 from cli import (
     accounts,
     caps,
+    events,
     fit,
     ingest,
     jobs,
@@ -50,6 +51,7 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(plot.app, name="plot")
 app.add_typer(keys.app, name="keys")
 app.add_typer(caps.app, name="caps")
+app.add_typer(events.app, name="events")
 app.command("publish")(caps.publish_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)

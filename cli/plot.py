@@ -25,8 +25,10 @@ def curves(
     entity: list[str] | None = typer.Option(None, "--entity", help="Entity ids to draw."),
     fmt: str = _FORMAT,
 ) -> None:
-    """One picture per entity: daily points by weekday, fitted curve, band, trust region."""
-    from optimizer.plots import curve_figure, save_figure
+    """One picture per entity: daily points by weekday, fitted curve, band, trust region; for an
+    entity fitted as a click funnel, a second picture of its two parts (spend -> clicks, clicks ->
+    conversions)."""
+    from optimizer.plots import curve_figure, funnel_figure, per_day, save_figure
     from optimizer.schema import NAME_COLUMNS
     from optimizer.usecases.fit import latest_curves
     from optimizer.usecases.ingest import load_history
@@ -37,13 +39,18 @@ def curves(
     chosen.sort(key=lambda c: c.current_spend, reverse=True)
     if not entity:
         chosen = chosen[:top]
-    history = load_history(engine, account)
+    history = per_day(load_history(engine, account), stored.curve_set.grain)
     keys = history[list(NAME_COLUMNS)].astype(str).agg("\x1f".join, axis=1)
     for curve in chosen:
         key = "\x1f".join(getattr(curve.key, n) for n in NAME_COLUMNS)
         path = out / f"curve-{curve.entity_id}.{fmt}"
-        save_figure(curve_figure(curve, history[keys == key]), path)
+        rows = history[keys == key]
+        save_figure(curve_figure(curve, rows), path)
         typer.echo(f"wrote {path}")
+        if curve.diagnostics.mode == "funnel":
+            path = out / f"funnel-{curve.entity_id}.{fmt}"
+            save_figure(funnel_figure(curve, rows), path)
+            typer.echo(f"wrote {path}")
 
 
 @app.command("frontier")

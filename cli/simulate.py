@@ -22,10 +22,24 @@ def simulate_command(
     truth: Path | None = typer.Option(
         None, "--truth", help="Where to write the true curves (JSON)."
     ),
+    lag: bool = typer.Option(
+        False, "--lag", help="Report conversions over the following weeks (typical lag)."
+    ),
+    auction: bool = typer.Option(
+        False, "--auction", help="Clicks along the curve, a steady conversion rate per click."
+    ),
+    s_shaped_share: float = typer.Option(
+        0.0, "--s-shaped-share", min=0.0, max=1.0, help="Share of keywords with an S-shape."
+    ),
+    budget_limited: int = typer.Option(
+        0, "--budget-limited-campaigns", min=0, help="Campaigns with spend pinned at a budget."
+    ),
+    grain: str = typer.Option("day", "--grain", help="day, week or month rows."),
 ) -> None:
-    """Simulate daily performance from known concave curves, for demos, tests and benchmarks."""
+    """Simulate daily performance from known curves, for demos, tests and benchmarks; the options
+    switch on real-world effects (see `optimizer.simulate.scenario`)."""
     from optimizer.io import write_canonical_csv
-    from optimizer.simulate import simulate
+    from optimizer.simulate import ConversionLag, Scenario, simulate
 
     simulation = simulate(
         campaigns=campaigns,
@@ -33,6 +47,14 @@ def simulate_command(
         days=days,
         seed=seed,
         start=start.date() if start else None,
+        scenario=Scenario(
+            lag=ConversionLag.typical() if lag else None,
+            s_shaped_share=s_shaped_share,
+            budget_limited_campaigns=budget_limited,
+            impression_share=budget_limited > 0,
+            auction=auction,
+            grain=grain,
+        ),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_canonical_csv(simulation.history, out)

@@ -49,6 +49,8 @@ class Action(StrEnum):
     KEYS_MANAGE = "keys.manage"
     JOBS_RUN = "jobs.run"
     JOBS_READ = "jobs.read"
+    EVENTS_WRITE = "events.write"
+    EVENTS_READ = "events.read"
 
 
 _A, _M, _F, _S = Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.SCRIPT
@@ -69,6 +71,8 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.KEYS_MANAGE: frozenset({_A}),
     Action.JOBS_RUN: frozenset({_A, _M}),
     Action.JOBS_READ: frozenset({_A, _M, _F}),
+    Action.EVENTS_WRITE: frozenset({_A, _M}),
+    Action.EVENTS_READ: frozenset({_A, _M, _F}),
 }
 
 

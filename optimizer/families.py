@@ -1,8 +1,12 @@
 """Curve families as pure, vectorised maths: spend -> expected conversions per day.
 
-Every family is increasing and concave on spend >= 0 for its allowed parameters and passes through
-(0, 0); the LP relies on that. Functions broadcast over numpy arrays so that thousands of entities
-are evaluated in one call. Estimator classes (see `optimizer.models`) wrap these functions.
+Every family is increasing on spend >= 0 for its allowed parameters and passes through (0, 0).
+`hill`, `power` and `log` are concave, which keeps the budget split a linear programme; `s_hill`
+is the Hill curve with shape above 1, S-shaped (increasing returns below its inflection point),
+used only where an entity's data show increasing returns, and handled by the solver with one
+binary variable (a minimum efficient spend, or none). Functions broadcast over numpy arrays so that
+thousands of entities are evaluated in one call. Estimator classes (see `optimizer.models`) wrap
+these functions.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import numpy.typing as npt
 
 __all__ = [
     "FAMILIES",
+    "NONCONCAVE_FAMILIES",
+    "SHAPE_BOUNDS",
     "CurveFamily",
     "derivative",
     "evaluate",
@@ -31,7 +37,8 @@ ArrayLike = FloatArray | float
 
 
 def hill(x: ArrayLike, a: ArrayLike, k: ArrayLike, s: ArrayLike) -> FloatArray:
-    """Hill / Michaelis-Menten: a * x^s / (k^s + x^s); concave for 0 < s <= 1 (s = 1 is M-M)."""
+    """Hill / Michaelis-Menten: a * x^s / (k^s + x^s); concave for 0 < s <= 1 (s = 1 is M-M),
+    S-shaped for s > 1."""
     xs = np.power(np.maximum(x, 0.0), s)
     return np.asarray(a * xs / (np.power(k, s) + xs), dtype=np.float64)
 
@@ -78,8 +85,20 @@ FAMILIES: dict[str, CurveFamily] = {
         CurveFamily("hill", ("a", "k", "s"), hill, hill_derivative),
         CurveFamily("power", ("a", "b"), power, power_derivative),
         CurveFamily("log", ("a", "k"), log_curve, log_curve_derivative),
+        CurveFamily("s_hill", ("a", "k", "s"), hill, hill_derivative),
     )
 }
+
+SHAPE_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
+    "hill": {"s": (0.0, 1.0)},
+    "power": {"b": (0.0, 1.0)},
+    "log": {},
+    "s_hill": {"s": (1.0, 4.0)},
+}
+"""Each family's bounded shape parameters: lower (exclusive) and upper (inclusive) bound."""
+
+NONCONCAVE_FAMILIES: frozenset[str] = frozenset({"s_hill"})
+"""Families that are not concave: the solver gives them a minimum efficient spend or nothing."""
 
 
 def _family(name: str) -> CurveFamily:

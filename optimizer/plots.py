@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from optimizer.families import evaluate
 from optimizer.models import EntityCurve
 from optimizer.schema import entity_label
 from optimizer.solver import Allocation, Frontier
@@ -24,12 +25,26 @@ __all__ = [
     "curve_figure",
     "figure_bytes",
     "frontier_figure",
+    "funnel_figure",
+    "per_day",
     "save_figure",
     "spend_bars_figure",
 ]
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _CMAP = matplotlib.colormaps["tab10"]
+
+
+def per_day(history: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Rows a week or a month apart as daily averages, so they sit on the per-day curves."""
+    if grain == "day" or history.empty:
+        return history
+    dates = pd.to_datetime(history["date"])
+    days = 7 if grain == "week" else dates.dt.days_in_month.to_numpy()
+    scaled = history.copy()
+    for column in ("spend", "clicks", "conversions", "conversion_value"):
+        scaled[column] = history[column].to_numpy(dtype=float) / days
+    return scaled
 
 
 def curve_figure(
@@ -78,6 +93,51 @@ def curve_figure(
     ax.set_xlim(0, top)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return fig
+
+
+def funnel_figure(curve: EntityCurve, history: pd.DataFrame | None = None) -> Figure:
+    """The click funnel's two parts: spend -> clicks (daily points and the fitted click curve) and
+    clicks -> conversions (daily points and the fitted conversion rate per click).
+
+    Drawn at the calendar factor 1, like `curve_figure`; for an entity fitted directly (no funnel)
+    the right panel shows the data only.
+    """
+    d = curve.diagnostics
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    top = max(curve.trust_high * 1.1, curve.current_spend * 1.2, 1e-9)
+    if history is not None and len(history):
+        top = max(top, float(history["spend"].max()) * 1.05)
+        left.scatter(history["spend"], history["clicks"], s=10, alpha=0.5, color="C7")
+        right.scatter(history["clicks"], history["conversions"], s=10, alpha=0.5, color="C7")
+    x = np.linspace(0.0, top, 200)
+    if d.clicks_params:
+        clicks = evaluate(curve.lookup_name, d.clicks_params, x)
+        left.plot(x, clicks, color="C1", linewidth=2, label=f"clicks ({curve.lookup_name})")
+        if d.conversion_rate is not None:
+            reach = float(clicks.max()) * 1.1
+            if history is not None and len(history):
+                reach = max(reach, float(history["clicks"].max()) * 1.05)
+            c = np.linspace(0.0, reach, 50)
+            right.plot(c, d.conversion_rate * c, color="C0", linewidth=2,
+                       label=f"{d.conversion_rate:.2%} of clicks convert")  # fmt: skip
+    left.axvspan(curve.trust_low, curve.trust_high, color="0.92", zorder=0, label="trust region")
+    left.axvline(curve.current_spend, color="0.3", linestyle="--", label="current spend")
+    left.set_xlabel("daily spend")
+    left.set_ylabel("clicks per day")
+    left.set_xlim(0, top)
+    left.set_ylim(bottom=0)
+    right.set_xlabel("clicks per day")
+    right.set_ylabel("conversions per day")
+    right.set_xlim(left=0)
+    right.set_ylim(bottom=0)
+    for ax in (left, right):
+        handles, _ = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(fontsize=7, loc="lower right")
+    mode = "click funnel" if d.mode == "funnel" else "fitted directly (no funnel)"
+    fig.suptitle(f"{entity_label(curve.key)}: {mode}", fontsize=10)
     return fig
 
 

@@ -22,6 +22,7 @@ from optimizer.errors import RowIssue
 __all__ = [
     "CANONICAL_COLUMNS",
     "ENTITY_KEY",
+    "LOST_IS_BUDGET_COLUMN",
     "MICROS",
     "MONEY_MICROS_COLUMNS",
     "NAME_COLUMNS",
@@ -46,6 +47,10 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "conversions",
     "conversion_value",
 )
+
+LOST_IS_BUDGET_COLUMN = "search_lost_is_budget"
+"""Optional model-frame column: Google Ads' "Search lost IS (budget)" as a fraction (0.25 for 25%);
+when a history has it, the fit uses it to recognise budget-limited entities."""
 
 MONEY_MICROS_COLUMNS: dict[str, str] = {
     "spend_micros": "spend",

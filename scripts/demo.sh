@@ -10,8 +10,8 @@ ppcopt="$bin/ppcopt"
 
 start=$("$bin/python" -c "import datetime as d; print(d.date.today() - d.timedelta(days=180))")
 
-echo "== 1. simulate a synthetic account (8 campaigns x 12 keywords, 180 days to yesterday)"
-"$ppcopt" simulate --campaigns 8 --keywords-per-campaign 12 --days 180 --seed 7 --start "$start" \
+echo "== 1. simulate a synthetic account (8 campaigns x 12 keywords, 180 days to yesterday, conversions still arriving for the last weeks)"
+"$ppcopt" simulate --campaigns 8 --keywords-per-campaign 12 --days 180 --seed 7 --start "$start" --lag \
     --out "$out/history.csv" --truth "$out/truth.json"
 
 echo "== 2. create the account and ingest its history"

@@ -11,7 +11,7 @@ from api.deps import CurrentPrincipal, StoreEngine
 from api.schemas import CurveOut, FitOut
 from optimizer.errors import NotFoundError
 from optimizer.models.curves import EntityCurve
-from optimizer.plots import curve_figure, figure_bytes
+from optimizer.plots import curve_figure, figure_bytes, per_day
 from optimizer.schema import NAME_COLUMNS
 from optimizer.store.curves import StoredCurveSet
 from optimizer.usecases.authorized import curves_as, fit_as, history_as
@@ -39,6 +39,8 @@ def _curve(curve: EntityCurve, *, detail: bool = False) -> CurveOut:
         days=d.days,
         conversions=d.conversions,
         skill=d.skill,
+        mode=d.mode,
+        budget_limited=d.budget_limited,
         detail=curve.to_dict() if detail else None,
     )
 
@@ -110,5 +112,6 @@ def plot_curve(
     mask = pd.Series(True, index=history.index)
     for name in NAME_COLUMNS:
         mask &= history[name] == getattr(curve.key, name)
-    png = figure_bytes(curve_figure(curve, history.loc[mask].reset_index(drop=True)), "png")
+    rows = per_day(history.loc[mask].reset_index(drop=True), stored.curve_set.grain)
+    png = figure_bytes(curve_figure(curve, rows), "png")
     return Response(png, media_type="image/png")

@@ -18,13 +18,14 @@ from api.ui.render import inline_svg, money
 from optimizer.access import Action, Principal, can
 from optimizer.errors import NotFoundError
 from optimizer.models.curves import EntityCurve
-from optimizer.plots import curve_figure, frontier_figure, spend_bars_figure
+from optimizer.plots import curve_figure, frontier_figure, per_day, spend_bars_figure
 from optimizer.schema import MICROS, NAME_COLUMNS
 from optimizer.solver import AllocationRequest
 from optimizer.usecases import recommendations
 from optimizer.usecases.accounts import Account
 from optimizer.usecases.authorized import account_as, curves_as, frontier_as, history_as
 from optimizer.usecases.caps import Cap, list_caps
+from optimizer.usecases.events import StoredEvent, list_events
 from optimizer.usecases.nightly import JobRun, list_runs
 from optimizer.usecases.optimize import tomorrow
 
@@ -43,6 +44,7 @@ class Overview:
     chart: Markup | None
     last_run: JobRun | None
     curves: list[EntityCurve] | None
+    events: list[StoredEvent] | None = None
 
 
 def _latest(
@@ -65,7 +67,8 @@ def _curves(engine: Engine, principal: Principal, name: str) -> list[EntityCurve
 
 
 def overview(engine: Engine, principal: Principal, name: str) -> Overview:
-    """Cap status, the latest published plan by campaign, the last nightly run, the curves."""
+    """Cap status, the latest published plan by campaign, the last nightly run, the curves, the
+    account's events (promotions, outages, the fit's proposals)."""
     account = account_as(engine, principal, name)
     day = tomorrow(account)
     caps = list_caps(engine, principal, account.name) if can(principal, Action.CAP_READ) else []
@@ -89,6 +92,11 @@ def overview(engine: Engine, principal: Principal, name: str) -> Overview:
         chart=chart,
         last_run=runs[0] if runs else None,
         curves=_curves(engine, principal, account.name),
+        events=(
+            list_events(engine, principal, account.name)
+            if can(principal, Action.EVENTS_READ)
+            else None
+        ),
     )
 
 
@@ -170,7 +178,7 @@ def curve_view(
                 planned = row
     fig = curve_figure(
         curve,
-        history.loc[mask].reset_index(drop=True),
+        per_day(history.loc[mask].reset_index(drop=True), stored.curve_set.grain),
         recommended_spend=None if planned is None else int(planned["micros"]) / MICROS,
     )
     return account, curve, inline_svg(fig), planned

@@ -1,5 +1,25 @@
 """Benchmark cases, registered with `bench.registry.case` on import."""
 
-from bench.suites import api, fit, fit_store, ingest, nightly, quality, scale, solver
+from bench.suites import (
+    api,
+    fit,
+    fit_store,
+    ingest,
+    nightly,
+    quality,
+    realism,
+    scale,
+    solver,
+)
 
-__all__ = ["api", "fit", "fit_store", "ingest", "nightly", "quality", "scale", "solver"]
+__all__ = [
+    "api",
+    "fit",
+    "fit_store",
+    "ingest",
+    "nightly",
+    "quality",
+    "realism",
+    "scale",
+    "solver",
+]

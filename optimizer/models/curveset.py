@@ -18,9 +18,11 @@ import pandas as pd
 
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models.curves import EntityCurve
+from optimizer.models.events import ProposedEvent
+from optimizer.models.lag import LagProfile
 from optimizer.schema import NAME_COLUMNS, EntityKey
 
-__all__ = ["CURVESET_FORMAT_VERSION", "CurveSet", "SkippedEntity"]
+__all__ = ["CURVESET_FORMAT_VERSION", "CurveSet", "SkippedEntity", "context_fields"]
 
 CURVESET_FORMAT_VERSION = 1
 
@@ -35,7 +37,12 @@ class SkippedEntity:
 
 @dataclass(frozen=True)
 class CurveSet:
-    """All fitted entities of one account over the data window [window_start, window_end]."""
+    """All fitted entities of one account over the data window [window_start, window_end].
+
+    `grain` is how far apart the history's rows were ('day', 'week', 'month'; the curves are per
+    day either way), `lag` the conversion lag profile the fit discounted recent days by (None:
+    conversions taken as final), `proposed_events` the runs of days the fit could not explain.
+    """
 
     curves: tuple[EntityCurve, ...]
     window_start: dt.date
@@ -43,6 +50,9 @@ class CurveSet:
     fitted_at: dt.datetime
     skipped: tuple[SkippedEntity, ...] = ()
     version: int = CURVESET_FORMAT_VERSION
+    grain: str = "day"
+    lag: LagProfile | None = None
+    proposed_events: tuple[ProposedEvent, ...] = ()
 
     def __len__(self) -> int:
         return len(self.curves)
@@ -103,8 +113,21 @@ class CurveSet:
                 {"key": {n: getattr(s.key, n) for n in NAME_COLUMNS}, "reason": s.reason}
                 for s in self.skipped
             ],
+            **self.context_dict(),
         }
         return json.dumps(payload, ensure_ascii=False, allow_nan=False)
+
+    def context_dict(self) -> dict[str, Any]:
+        """The set-level facts beyond the curves (grain, lag, proposed events); empty when all are
+        at their defaults."""
+        out: dict[str, Any] = {}
+        if self.grain != "day":
+            out["grain"] = self.grain
+        if self.lag is not None:
+            out["lag"] = self.lag.to_dict()
+        if self.proposed_events:
+            out["proposed_events"] = [e.to_dict() for e in self.proposed_events]
+        return out
 
     @classmethod
     def from_json(cls, text: str) -> CurveSet:
@@ -123,9 +146,22 @@ class CurveSet:
                 fitted_at=dt.datetime.fromisoformat(payload["fitted_at"]),
                 skipped=tuple(_skipped(s) for s in payload["skipped"]),
                 version=version,
+                **context_fields(payload),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidInputError(f"not a valid curve set: {exc!r}") from None
+
+
+def context_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`CurveSet` keyword arguments from what `CurveSet.context_dict` wrote (absent: defaults)."""
+    lag = data.get("lag")
+    return {
+        "grain": str(data.get("grain", "day")),
+        "lag": None if lag is None else LagProfile.from_dict(lag),
+        "proposed_events": tuple(
+            ProposedEvent.from_dict(e) for e in data.get("proposed_events", ())
+        ),
+    }
 
 
 def _skipped(data: Mapping[str, Any]) -> SkippedEntity:

@@ -27,6 +27,16 @@ class EntityDiagnostics:
     when the window was too short to hold any out); `family_deviance` has every candidate family's.
     `campaign_family` / `campaign_params` describe the campaign curve a keyword was pooled toward
     (empty for keyword-less entities).
+
+    The click funnel: `mode` is 'funnel' when the curve is spend -> clicks (`clicks_params`, same
+    family, clicks per day at calendar factor 1) times `conversion_rate` (conversions per click),
+    'direct' when spend -> conversions fitted directly won; `direct_deviance` / `funnel_deviance`
+    are both modes' holdout deviance (None when the mode was not tried). `rate_elasticity` is the
+    campaign's estimated elasticity of the conversion rate per click to spend: the funnel is tried
+    only where it is near 0, as the funnel assumes. `s_statistic` is the
+    over-dispersion-scaled likelihood ratio of an S-shaped against a concave Hill curve (None when
+    not tested). `budget_limited` marks spend pinned at a budget, with `budget_reason` in words;
+    `budget_held` says its moves are held to a small step (its response above the budget unseen).
     """
 
     days: int
@@ -46,6 +56,17 @@ class EntityDiagnostics:
     family_deviance: dict[str, float] = field(default_factory=dict)
     campaign_family: str = ""
     campaign_params: dict[str, float] = field(default_factory=dict)
+    mode: str = "direct"
+    clicks: float = 0.0
+    clicks_params: dict[str, float] = field(default_factory=dict)
+    conversion_rate: float | None = None
+    direct_deviance: float | None = None
+    funnel_deviance: float | None = None
+    s_statistic: float | None = None
+    rate_elasticity: float | None = None
+    budget_limited: bool = False
+    budget_held: bool = False
+    budget_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,7 +89,23 @@ class EntityDiagnostics:
             family_deviance={str(k): float(v) for k, v in data["family_deviance"].items()},
             campaign_family=str(data["campaign_family"]),
             campaign_params={str(k): float(v) for k, v in data["campaign_params"].items()},
+            mode=str(data.get("mode", "direct")),
+            clicks=float(data.get("clicks", 0.0)),
+            clicks_params={str(k): float(v) for k, v in data.get("clicks_params", {}).items()},
+            budget_limited=bool(data.get("budget_limited", False)),
+            budget_held=bool(data.get("budget_held", False)),
+            budget_reason=str(data.get("budget_reason", "")),
             **{name: None if data[name] is None else float(data[name]) for name in optional},
+            **{
+                name: None if data.get(name) is None else float(data[name])
+                for name in (
+                    "conversion_rate",
+                    "direct_deviance",
+                    "funnel_deviance",
+                    "s_statistic",
+                    "rate_elasticity",
+                )
+            },
         )
 
 
@@ -80,16 +117,21 @@ def grade(
     skill: float | None,
     pooled: str,
     flat_spend: bool = False,
+    budget_limited: str = "",
+    period: str = "day",
 ) -> tuple[str, str]:
     """(grade letter, one-sentence reason) from the facts a reader can check.
 
     `flat_spend` says a fallback was caused by spend that barely moved rather than by too few
-    conversions.
+    conversions. `budget_limited`, when given, is why the entity looks budget-limited: its curve
+    above the budget is unseen, so the grade is C. `period` names the rows' grain.
     """
     facts = (
-        f"{_count(conversions, 'conversion')} over {_count(days, 'day')} with spend, "
+        f"{_count(conversions, 'conversion')} over {_count(days, period)} with spend, "
         f"spend varied {spend_cv:.0%}"
     )
+    if budget_limited:
+        return "C", f"C: {facts}; {budget_limited}"
     if skill is None:
         holdout = "too few days to hold any out"
     elif skill >= 0:

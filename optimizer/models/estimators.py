@@ -8,9 +8,9 @@ by profiling the closed-form scale over a shape grid (`optimizer.models.profile`
 penalising the shape toward `prior` (natural units, e.g. {"k": 40.0, "s": 0.7}) with weight
 `prior_strength`.
 
-Families are concave by construction, so S-shaped data (slow start, then a bend) is fitted by a
-concave curve close to its concave envelope over the observed spend range; the first, convex stretch
-is not modelled, which keeps the solver's problem a linear programme.
+The concave families fit S-shaped data (slow start, then a bend) by a curve close to its concave
+envelope over the observed spend range; `SHillCurve` models the S-shape itself, and the account fit
+uses it only where a test on the entity's data finds increasing returns.
 
 Errors are the project's own (`InvalidInputError`, `NotFittedError`); the estimators raise
 subclasses that are also scikit-learn's `ValueError` / `sklearn.exceptions.NotFittedError`, so code
@@ -29,7 +29,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import validate_data
 
 from optimizer.errors import InvalidInputError, NotFittedError
-from optimizer.families import FAMILIES
+from optimizer.families import FAMILIES, SHAPE_BOUNDS
 from optimizer.models.likelihood import poisson_deviance
 from optimizer.models.profile import profile_fit, spend_scale, to_transformed
 
@@ -39,12 +39,11 @@ __all__ = [
     "HillCurve",
     "LogCurve",
     "PowerCurve",
+    "SHillCurve",
     "curve_from_dict",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-
-_UNIT_INTERVAL = ("s", "b")
 
 
 class _CurveInputError(InvalidInputError, ValueError):
@@ -77,7 +76,9 @@ class CurveEstimator(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         sample_weight: npt.ArrayLike | None = None,
     ) -> Self:
         if self.lookup_name not in FAMILIES:
-            raise _CurveInputError("fit a family estimator: HillCurve, PowerCurve or LogCurve")
+            raise _CurveInputError(
+                "fit a family estimator: HillCurve, PowerCurve, LogCurve or SHillCurve"
+            )
         spend, expo, target, weight = self._validated(X, y, sample_weight)
         scale = spend_scale(spend[None, :], weight[None, :])
         center, strength = self._prior_arrays(scale)
@@ -125,10 +126,12 @@ class CurveEstimator(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         values = {p: float(params[p]) for p in FAMILIES[cls.lookup_name].param_names}
         valid = all(np.isfinite(v) for v in values.values()) and values["a"] >= 0
         valid = valid and values.get("k", 1.0) > 0
-        valid = valid and all(0 < values.get(p, 1.0) <= 1 for p in _UNIT_INTERVAL)
+        bounds = SHAPE_BOUNDS[cls.lookup_name]
+        valid = valid and all(lo < values[p] <= hi for p, (lo, hi) in bounds.items())
         if not valid:
             raise _CurveInputError(
-                f"{cls.lookup_name} curve parameters {values} are not finite or not concave"
+                f"{cls.lookup_name} curve parameters {values} are not finite or outside the "
+                "family's range"
             )
         estimator = cls()
         estimator.params_ = values
@@ -163,8 +166,8 @@ class CurveEstimator(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
         for name in self.shape_names:
             value = float(self.prior[name])
-            upper = 1.0 if name in _UNIT_INTERVAL else np.inf
-            if not (0 < value <= upper):
+            lower, upper = SHAPE_BOUNDS[self.lookup_name].get(name, (0.0, np.inf))
+            if not (lower < value <= upper):
                 raise _CurveInputError(f"prior {name}={value} is outside the family's range")
         t = to_transformed(self.lookup_name, self.prior, scale)
         return np.stack(t, axis=-1).reshape(1, -1), np.array([float(self.prior_strength)])
@@ -233,8 +236,15 @@ class LogCurve(CurveEstimator):
     lookup_name: ClassVar[str] = "log"
 
 
+class SHillCurve(CurveEstimator):
+    """a * x^s / (k^s + x^s), 1 < s <= 4: S-shaped, increasing returns below the inflection point
+    k ((s - 1) / (s + 1))^(1/s); the average return f(x) / x peaks at k (s - 1)^(1/s)."""
+
+    lookup_name: ClassVar[str] = "s_hill"
+
+
 ESTIMATORS: dict[str, type[CurveEstimator]] = {
-    cls.lookup_name: cls for cls in (HillCurve, PowerCurve, LogCurve)
+    cls.lookup_name: cls for cls in (HillCurve, PowerCurve, LogCurve, SHillCurve)
 }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "SHAPE_SPACES",
     "ProfileFit",
     "ShapeSpace",
+    "basis_sums",
     "fixed_shape_scale",
     "profile_fit",
     "scale_for_shape",
@@ -82,6 +83,9 @@ SHAPE_SPACES: dict[str, ShapeSpace] = {
     ),
     "power": ShapeSpace("power", ("b",), (_axis(0.02, 1.0, 50),), (0.25,)),
     "log": ShapeSpace("log", ("log_k",), (_axis(-7.0, 7.0, 36),), (1.0,)),
+    "s_hill": ShapeSpace(
+        "s_hill", ("log_k", "s"), (_axis(-4.0, 4.0, 25), _axis(1.25, 4.0, 8)), (1.0, 0.25)
+    ),
 }
 
 
@@ -116,7 +120,7 @@ def _basis(family: str, lx: FloatArray, t: Sequence[FloatArray]) -> tuple[FloatA
     Written with exp and log only (vectorised in numpy, several times faster than the special
     functions); arguments are clipped far outside any spend range seen in practice to stay finite.
     """
-    if family == "hill":
+    if family in ("hill", "s_hill"):
         u = np.clip(t[1] * (lx - t[0]), -_EXP_LIMIT, _EXP_LIMIT)
         r = np.exp(u)
         g = r / (1.0 + r)
@@ -134,7 +138,7 @@ def to_natural(
     family: str, t: Sequence[FloatArray], a_rel: FloatArray, scale: FloatArray
 ) -> dict[str, FloatArray]:
     """Transformed shape and relative scale -> the family's own parameters (see families.py)."""
-    if family == "hill":
+    if family in ("hill", "s_hill"):
         return {"a": a_rel, "k": scale * np.exp(t[0]), "s": t[1]}
     if family == "power":
         return {"a": a_rel * np.exp(-t[0] * np.log(scale)), "b": t[0]}
@@ -147,7 +151,7 @@ def to_transformed(
     family: str, params: Mapping[str, npt.ArrayLike], scale: FloatArray
 ) -> tuple[FloatArray, ...]:
     """The family's shape parameters -> transformed coordinates relative to `scale`."""
-    if family in ("hill", "log"):
+    if family in ("hill", "log", "s_hill"):
         log_k = np.log(np.asarray(params["k"], dtype=np.float64) / scale)
         if family == "log":
             return (log_k,)
@@ -347,6 +351,21 @@ def scale_for_shape(
 ) -> dict[str, FloatArray]:
     """Natural parameters (K, R) for given transformed shapes t (each (K, R)): the Poisson MLE of
     `a` under every weight vector, the shape held where it is."""
+    y_sum, s1 = basis_sums(family, t, spend, conversions, exposure, weights, scale)
+    return to_natural(family, list(t), closed_form_scale(y_sum, s1), scale[:, None])
+
+
+def basis_sums(
+    family: str,
+    t: Sequence[FloatArray],
+    spend: FloatArray,
+    conversions: FloatArray,
+    exposure: FloatArray,
+    weights: FloatArray,
+    scale: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """(sum w y, sum w exposure g) per entity and weight vector (K, R) for transformed shapes t
+    (each (K, R)): the two sums the Poisson MLE of the relative scale is the ratio of."""
     x = np.atleast_2d(np.asarray(spend, dtype=np.float64))
     lx, me, my = _informative(
         x, np.atleast_2d(conversions), np.broadcast_to(exposure, x.shape), scale
@@ -354,7 +373,7 @@ def scale_for_shape(
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
     g, _ = _basis(family, lx[:, None, :], [c[..., None] for c in t])
     s1 = np.einsum("krn,kn,rn->kr", g, me, w)
-    return to_natural(family, list(t), closed_form_scale(my @ w.T, s1), scale[:, None])
+    return my @ w.T, s1
 
 
 def fixed_shape_scale(

@@ -14,9 +14,17 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.model_selection import TimeSeriesSplit
 
-from optimizer.models.likelihood import poisson_deviance
+from optimizer.models.likelihood import poisson_deviance, unit_deviance
 
-__all__ = ["Folds", "baseline_holdout", "holdout_deviance", "make_folds", "skill"]
+__all__ = [
+    "Folds",
+    "baseline_holdout",
+    "holdout_days",
+    "holdout_deviance",
+    "make_folds",
+    "significantly_better",
+    "skill",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -63,14 +71,52 @@ def holdout_deviance(
     return np.asarray(dev.sum(axis=-1), dtype=np.float64)
 
 
-def baseline_holdout(conversions: FloatArray, valid: BoolArray, folds: Folds) -> FloatArray:
-    """Test-day deviance per entity of the mean conversions per spending day of the training."""
-    train = folds.train[None, :, :] & valid[:, None, :]
-    days = train.sum(axis=-1)
-    total = np.where(train, conversions[:, None, :], 0.0).sum(axis=-1)
-    mean = np.where(days > 0, total / np.maximum(days, 1), 0.0)
+def holdout_days(
+    conversions: FloatArray, predicted: FloatArray, valid: BoolArray, folds: Folds
+) -> FloatArray:
+    """Test-day deviance per entity and day (K, N), each day from the fold that holds it out
+    (0 on days no fold tests); `holdout_deviance` is its sum over days."""
     test = folds.test[None, :, :] & valid[:, None, :]
-    dev = poisson_deviance(conversions[:, None, :], mean[:, :, None], test)
+    dev = unit_deviance(conversions[:, None, :], predicted) * test
+    return np.asarray(dev.sum(axis=1), dtype=np.float64)
+
+
+def significantly_better(difference: FloatArray, days: BoolArray) -> bool:
+    """Whether the summed daily differences (challenger minus incumbent deviance) over the test
+    `days` are below zero by more than two standard errors: the challenger forecasts clearly
+    better, not by luck."""
+    d = difference[days]
+    if d.size < 2:
+        return False
+    spread = float(np.std(d, ddof=1)) * np.sqrt(d.size)
+    return bool(float(d.sum()) < -2.0 * spread)
+
+
+def baseline_holdout(
+    conversions: FloatArray,
+    valid: BoolArray,
+    folds: Folds,
+    exposure: FloatArray | None = None,
+) -> FloatArray:
+    """Test-day deviance per entity of the mean conversions per spending day of the training.
+
+    `exposure` (per day; default 1) is what a day counts for: its days (a week's row is 7) times
+    the share of its conversions already reported, so the baseline is as fair to a lagged or
+    weekly history as the curves are.
+    """
+    train = folds.train[None, :, :] & valid[:, None, :]
+    if exposure is None:
+        days = train.sum(axis=-1)
+        total = np.where(train, conversions[:, None, :], 0.0).sum(axis=-1)
+        mean = np.where(days > 0, total / np.maximum(days, 1), 0.0)
+        predicted = mean[:, :, None]
+    else:
+        weight = np.where(train, exposure[None, None, :], 0.0).sum(axis=-1)
+        total = np.where(train, conversions[:, None, :], 0.0).sum(axis=-1)
+        rate = np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.0)
+        predicted = rate[:, :, None] * exposure[None, None, :]
+    test = folds.test[None, :, :] & valid[:, None, :]
+    dev = poisson_deviance(conversions[:, None, :], predicted, test)
     return np.asarray(dev.sum(axis=-1), dtype=np.float64)
 
 

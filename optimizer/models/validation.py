@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
-from optimizer.schema import CANONICAL_COLUMNS, NAME_COLUMNS
+from optimizer.schema import CANONICAL_COLUMNS, LOST_IS_BUDGET_COLUMN, NAME_COLUMNS
 
 __all__ = ["FIT_COLUMNS", "NUMERIC_COLUMNS", "validate_history"]
 
@@ -24,19 +24,21 @@ NUMERIC_COLUMNS: tuple[str, ...] = (
     "conversions",
     "conversion_value",
 )
-FIT_COLUMNS: tuple[str, ...] = ("spend", "conversions", "conversion_value")
+FIT_COLUMNS: tuple[str, ...] = ("spend", "clicks", "conversions", "conversion_value")
 
 
 def validate_history(history: pd.DataFrame) -> pd.DataFrame:
     """A clean frame of what the fitter reads: `date` (midnight), the names (categoricals of text),
-    `spend`, `conversions`, `conversion_value` (floats) and `entity`, a dense entity code in sorted
-    name order.
+    `spend`, `clicks`, `conversions`, `conversion_value` (floats), the lost impression share when
+    the history has that column (a fraction; empty cells are NaN, unknown) and `entity`, a dense
+    entity code in sorted name order.
 
     Raises InvalidInputError for anything else: not a frame, no rows, missing columns, empty cells,
     unreadable dates or numbers, negative or infinite numbers (clicks and impressions included,
     though the fitter does not keep them), an empty campaign name, or the same entity twice on one
-    day. Names are categoricals and rows are keyed by integer codes, so the frame costs a few bytes
-    per row beyond its numbers: memory grows with the rows' numbers, not with their text.
+    day, or a lost impression share outside 0..1. Names are categoricals and rows are keyed by
+    integer codes, so the frame costs a few bytes per row beyond its numbers: memory grows with the
+    rows' numbers, not with their text.
     """
     if not isinstance(history, pd.DataFrame):
         raise InvalidInputError(f"history must be a pandas DataFrame, got {type(history).__name__}")
@@ -63,6 +65,8 @@ def validate_history(history: pd.DataFrame) -> pd.DataFrame:
         values = _numbers(history[name], name)
         if name in FIT_COLUMNS:
             out[name] = values
+    if LOST_IS_BUDGET_COLUMN in history.columns:
+        out[LOST_IS_BUDGET_COLUMN] = _share(history[LOST_IS_BUDGET_COLUMN])
     out["entity"] = _entity_codes([out[name] for name in NAME_COLUMNS])
     clean = pd.DataFrame(out, index=pd.RangeIndex(len(history)), copy=False)
     _reject_repeated_days(clean)
@@ -80,6 +84,21 @@ def _numbers(column: pd.Series, name: str) -> FloatArray:
     if negative:
         raise InvalidInputError(
             f"history column '{name}' has {negative} negative values (e.g. {values.min()})"
+        )
+    return values
+
+
+def _share(column: pd.Series) -> FloatArray:
+    try:
+        values = pd.to_numeric(column).to_numpy(dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"history column '{LOST_IS_BUDGET_COLUMN}' is not numeric: {exc}"
+        ) from None
+    known = values[~np.isnan(values)]
+    if ((known < 0) | (known > 1)).any():
+        raise InvalidInputError(
+            f"history column '{LOST_IS_BUDGET_COLUMN}' is a share and must lie between 0 and 1"
         )
     return values
 

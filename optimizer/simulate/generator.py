@@ -8,15 +8,25 @@ campaign's weekday and trend factors.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
 from optimizer.money import currency_places, validate_currency
 from optimizer.schema import CANONICAL_COLUMNS, NAME_COLUMNS, EntityKey
+from optimizer.simulate.scenario import (
+    LOST_IS_BUDGET_COLUMN,
+    Scenario,
+    aggregate_grain,
+    effect_rng,
+    reported,
+    split_by_lag,
+)
 from optimizer.simulate.truth import (
     MAX_SHAPE,
     MIN_SHAPE,
@@ -38,6 +48,7 @@ _MAX_SEGMENT_DAYS = 35
 _LEVEL_RANGE = (0.4, 1.6)
 _AUCTION_NOISE = 0.04
 _CPC_ELASTICITY = 0.15
+_CLICK_DISPERSION = 40.0
 _AD_GROUP_SIZE = (5, 25)
 
 _KINDS = ("Generic", "Category", "Competitor", "Search", "Seasonal")
@@ -130,11 +141,67 @@ _MODIFIERS = (
 
 
 @dataclass(frozen=True, eq=False)
+class _Observations:
+    """The daily draws behind a history, kept when conversions are lagged so that the account can
+    be exported again as of another day (`Simulation.export`)."""
+
+    keys: tuple[EntityKey, ...]
+    dates: pd.DatetimeIndex
+    spend: FloatArray
+    clicks: npt.NDArray[np.int64]
+    impressions: npt.NDArray[np.int64]
+    buckets: npt.NDArray[np.int32]
+    order_value: FloatArray
+    value_noise: FloatArray
+    lost_is: FloatArray | None
+    decimals: int
+    grain: str
+
+    def frame(self, last_day: int, first_day: int = 0) -> pd.DataFrame:
+        conversions = reported(self.buckets, last_day)
+        rows = slice(first_day, last_day + 1)
+        daily = _frame(
+            self.keys,
+            self.dates[rows],
+            self.spend[:, rows],
+            self.clicks[:, rows],
+            self.impressions[:, rows],
+            conversions[:, rows],
+            np.round(
+                conversions[:, rows] * self.order_value[:, None] * self.value_noise[:, rows],
+                self.decimals,
+            ),
+            None if self.lost_is is None else self.lost_is[:, rows],
+        )
+        return aggregate_grain(daily, self.grain, list(NAME_COLUMNS))
+
+
+@dataclass(frozen=True, eq=False)
 class Simulation:
-    """A simulated history in the model shape (`CANONICAL_COLUMNS`) and the truth behind it."""
+    """A simulated history in the model shape (`CANONICAL_COLUMNS`, plus the lost impression share
+    when the scenario asks for it) and the truth behind it."""
 
     history: pd.DataFrame
     truth: Truth
+    observations: _Observations | None = field(default=None, repr=False)
+
+    def export(self, as_of: dt.date, *, last_days: int | None = None) -> pd.DataFrame:
+        """The account as exported at the end of `as_of`: its rows up to that day (the last
+        `last_days` only, when given), with conversions as reported by then.
+
+        Without conversion lag every export shows final conversions.
+        """
+        first = self.truth.start
+        last = (as_of - first).days
+        if last < 0:
+            raise InvalidInputError(f"{as_of} is before the first simulated day, {first}")
+        since = 0 if last_days is None else max(0, last - last_days + 1)
+        if self.observations is not None:
+            return self.observations.frame(min(last, len(self.observations.dates) - 1), since)
+        dates = self.history["date"]
+        since_day = pd.Timestamp(first) + pd.Timedelta(days=since)
+        keep = (dates <= pd.Timestamp(as_of)) & (dates >= since_day)
+        return self.history.loc[keep].reset_index(drop=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +212,7 @@ class _Behaviour:
     cpc: FloatArray
     ctr: FloatArray
     dispersion: FloatArray
+    cpa_at_base: FloatArray
 
 
 def simulate(
@@ -156,12 +224,15 @@ def simulate(
     start: dt.date | None = None,
     campaign_level_campaigns: int | None = None,
     currency: str = "EUR",
+    scenario: Scenario | None = None,
 ) -> Simulation:
     """Draw `campaigns` keyword campaigns plus keyword-less ones (default `max(1, campaigns // 5)`).
 
-    The same arguments always give the same history and truth.
+    `scenario` switches on real-world effects (see `optimizer.simulate.scenario`); without one the
+    account is as it always was. The same arguments always give the same history and truth.
     """
     currency = validate_currency(currency)
+    plan = Scenario() if scenario is None else scenario
     keywordless = (
         max(1, campaigns // 5) if campaign_level_campaigns is None else campaign_level_campaigns
     )
@@ -173,6 +244,11 @@ def simulate(
     ):
         if value < least:
             raise InvalidInputError(f"{name} must be at least {least}, got {value}")
+    if plan.budget_limited_campaigns > campaigns:
+        raise InvalidInputError(
+            f"budget_limited_campaigns ({plan.budget_limited_campaigns}) exceeds the {campaigns} "
+            "keyword campaigns"
+        )
     first_day = DEFAULT_START if start is None else start
     rng = np.random.default_rng(seed)
 
@@ -181,6 +257,15 @@ def simulate(
     keys += [EntityKey(name) for name in names[campaigns:]]
     effects = {name: _campaign_effects(rng) for name in names}
     params, behaviour = _entity_params(rng, keys, effects)
+    params = _s_shapes(effect_rng(seed, "s_shape"), params, behaviour, plan.s_shaped_share)
+    rate = (
+        _conversion_rates(effect_rng(seed, "auction"), len(keys))
+        if plan.auction
+        else np.zeros(len(keys))
+    )
+    budget = _daily_budgets(
+        effect_rng(seed, "budget"), keys, names[: plan.budget_limited_campaigns], behaviour
+    )
     truth = Truth(
         start=first_day,
         currency=currency,
@@ -193,12 +278,32 @@ def simulate(
                 shape=float(params.shape[i]),
                 order_value=float(params.order_value[i]),
                 effects=effects[key.campaign],
+                conversion_rate=float(rate[i]),
+                daily_budget=float(budget[i]),
             )
             for i, key in enumerate(keys)
         },
+        lag=plan.lag,
+        events=plan.events,
+        grain=plan.grain,
     )
-    history = _history(rng, params, behaviour, first_day, days, currency_places(currency))
-    return Simulation(history=history, truth=truth)
+    draws = _Draws(rng=rng, seed=seed, scenario=plan, truth=truth, rate=rate, budget=budget)
+    history, observations = _history(
+        draws, params, behaviour, first_day, days, currency_places(currency)
+    )
+    return Simulation(history=history, truth=truth, observations=observations)
+
+
+@dataclass(frozen=True, eq=False)
+class _Draws:
+    """Where the history's randomness and its scenario come from."""
+
+    rng: np.random.Generator
+    seed: int
+    scenario: Scenario
+    truth: Truth
+    rate: FloatArray
+    budget: FloatArray
 
 
 def _campaign_names(rng: np.random.Generator, keyword: int, keywordless: int) -> list[str]:
@@ -286,7 +391,43 @@ def _entity_params(
         dow=np.array([e.dow for e in campaign_effects], dtype=np.float64).reshape(n, 7),
         trend_per_year=np.array([e.trend_per_year for e in campaign_effects], dtype=np.float64),
     )
-    return params, _Behaviour(base_spend=base, cpc=cpc, ctr=ctr, dispersion=dispersion)
+    return params, _Behaviour(
+        base_spend=base, cpc=cpc, ctr=ctr, dispersion=dispersion, cpa_at_base=cpa_at_base
+    )
+
+
+def _s_shapes(
+    rng: np.random.Generator, params: CurveParams, behaviour: _Behaviour, share: float
+) -> CurveParams:
+    """S-shaped curves (shape 1.5-3, inflection near the typical spend) for `share` of the
+    keywords, with the same cost per conversion at their typical spend as before."""
+    keyword = np.array([not key.is_campaign_level for key in params.keys])
+    chosen = keyword & (rng.uniform(size=len(params)) < share)
+    if not chosen.any():
+        return params
+    base = behaviour.base_spend
+    shape = np.where(chosen, rng.uniform(1.5, 3.0, size=len(params)), params.shape)
+    k = np.where(chosen, base * rng.lognormal(0.0, 0.25, size=len(params)), params.k)
+    ratio = (base / k) ** shape
+    vmax = np.where(chosen, base / behaviour.cpa_at_base * (1.0 + ratio) / ratio, params.vmax)
+    return dataclasses.replace(params, vmax=vmax, k=k, shape=shape)
+
+
+def _conversion_rates(rng: np.random.Generator, n: int) -> FloatArray:
+    """Conversions per click, about 4% (auction-shaped accounts)."""
+    return np.asarray(rng.lognormal(np.log(0.04), 0.4, size=n).clip(0.005, 0.3))
+
+
+def _daily_budgets(
+    rng: np.random.Generator,
+    keys: list[EntityKey],
+    limited: list[str],
+    behaviour: _Behaviour,
+) -> FloatArray:
+    """A daily budget below each entity's typical spend in the budget-limited campaigns."""
+    budget = np.round(behaviour.base_spend * rng.uniform(0.6, 0.9, size=len(keys)), 2)
+    chosen = np.array([key.campaign in set(limited) for key in keys])
+    return np.asarray(np.where(chosen, np.maximum(budget, 0.5), 0.0))
 
 
 def _spend(rng: np.random.Generator, base: FloatArray, days: int, decimals: int) -> FloatArray:
@@ -309,37 +450,121 @@ def _spend(rng: np.random.Generator, base: FloatArray, days: int, decimals: int)
 
 
 def _history(
-    rng: np.random.Generator,
+    draws: _Draws,
     params: CurveParams,
     behaviour: _Behaviour,
     first_day: dt.date,
     days: int,
     decimals: int,
-) -> pd.DataFrame:
-    n = len(params)
+) -> tuple[pd.DataFrame, _Observations | None]:
+    rng, plan = draws.rng, draws.scenario
     dates = pd.date_range(first_day, periods=days, freq="D")
     weekday = dates.day_of_week.to_numpy()[None, :]
     day_index = np.arange(days)[None, :]
 
     spend = _spend(rng, behaviour.base_spend, days, decimals)
+    lost_is = None
+    if draws.budget.any() or plan.impression_share:
+        spend, lost_is = _pin_to_budget(
+            effect_rng(draws.seed, "budget_pin"),
+            spend,
+            behaviour.base_spend,
+            draws.budget,
+            decimals,
+            plan.budget_pinned_share,
+        )
+        lost_is = lost_is if plan.impression_share else None
     mean = expected_conversions(params, spend, weekday=weekday, day_index=day_index)
+    events = np.array([draws.truth.event_factor(d.date()) for d in dates])[None, :]
     shape = behaviour.dispersion[:, None]
-    conversions = rng.poisson(rng.gamma(shape, mean / shape)).astype(np.float64)
-
-    relative = spend / behaviour.base_spend[:, None]
-    with np.errstate(divide="ignore"):
-        cpc = behaviour.cpc[:, None] * np.power(relative, _CPC_ELASTICITY)
-    expected_clicks = np.where(spend > 0, spend / cpc, 0.0)
-    clicks = np.maximum(rng.poisson(expected_clicks), conversions.astype(np.int64))
-    clicks = np.where(spend > 0, np.maximum(clicks, 1), clicks)
+    if plan.auction:
+        clicks, conversions = _auction_draws(rng, mean, events, draws.rate, shape)
+    else:
+        conversions = rng.poisson(rng.gamma(shape, mean * events / shape)).astype(np.float64)
+        relative = spend / behaviour.base_spend[:, None]
+        with np.errstate(divide="ignore"):
+            cpc = behaviour.cpc[:, None] * np.power(relative, _CPC_ELASTICITY)
+        expected_clicks = np.where(spend > 0, spend / cpc, 0.0)
+        clicks = np.maximum(rng.poisson(expected_clicks), conversions.astype(np.int64))
+        clicks = np.where(spend > 0, np.maximum(clicks, 1), clicks)
     impressions = np.maximum(rng.poisson(clicks / behaviour.ctr[:, None]), clicks)
 
     spread = 0.25 / np.sqrt(np.maximum(conversions, 1.0))
     value_noise = np.exp(rng.normal(-0.5 * spread**2, spread))
-    value = np.round(conversions * params.order_value[:, None] * value_noise, decimals)
+    if plan.lag is None:
+        value = np.round(conversions * params.order_value[:, None] * value_noise, decimals)
+        frame = _frame(params.keys, dates, spend, clicks, impressions, conversions, value, lost_is)
+        return aggregate_grain(frame, plan.grain, list(NAME_COLUMNS)), None
+    observations = _Observations(
+        keys=params.keys,
+        dates=dates,
+        spend=spend,
+        clicks=clicks.astype(np.int64),
+        impressions=impressions.astype(np.int64),
+        buckets=split_by_lag(effect_rng(draws.seed, "lag"), conversions.astype(np.int64), plan.lag),
+        order_value=params.order_value,
+        value_noise=value_noise,
+        lost_is=lost_is,
+        decimals=decimals,
+        grain=plan.grain,
+    )
+    return observations.frame(days - 1), observations
 
+
+def _pin_to_budget(
+    rng: np.random.Generator,
+    spend: FloatArray,
+    base: FloatArray,
+    budget: FloatArray,
+    decimals: int,
+    share: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Spend of budget-limited entities pinned at their daily budget over the last `share` of the
+    history (at least 28 days), where they would have spent 1.3-2.2x their typical spend; and the
+    share of impressions lost to the budget, about 1 - budget / wanted spend (0 elsewhere)."""
+    n, days = spend.shape
+    pinned = np.zeros(days, dtype=bool)
+    pinned[max(0, days - max(28, round(days * share))) :] = True
+    limited = budget > 0
+    wanted = base * rng.uniform(1.3, 2.2, size=n)
+    jitter = rng.lognormal(0.0, 0.01, size=(n, days))
+    mask = limited[:, None] & pinned[None, :]
+    out = np.where(mask, np.round(budget[:, None] * jitter, decimals), spend)
+    lost = np.clip(1.0 - budget / np.maximum(wanted, 1e-9), 0.0, 0.95)[:, None]
+    noise = rng.normal(0.0, 0.02, size=(n, days))
+    lost_is = np.where(mask, np.clip(lost + noise, 0.0, 0.95), 0.0)
+    return np.asarray(out, dtype=np.float64), np.round(np.asarray(lost_is), 4)
+
+
+def _auction_draws(
+    rng: np.random.Generator,
+    mean: FloatArray,
+    events: FloatArray,
+    rate: FloatArray,
+    dispersion: FloatArray,
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Clicks along the curve over the conversion rate (mildly over-dispersed), each converting at
+    the rate times that day's noise and event factor: the expected conversions are the curve's."""
+    clicks_mean = mean / rate[:, None]
+    clicks = rng.poisson(rng.gamma(_CLICK_DISPERSION, clicks_mean / _CLICK_DISPERSION))
+    daily_rate = rate[:, None] * events * rng.gamma(dispersion, 1.0 / dispersion, size=mean.shape)
+    conversions = rng.binomial(clicks, np.clip(daily_rate, 0.0, 1.0)).astype(np.float64)
+    return np.asarray(clicks, dtype=np.int64), conversions
+
+
+def _frame(
+    keys: tuple[EntityKey, ...],
+    dates: pd.DatetimeIndex,
+    spend: FloatArray,
+    clicks: npt.NDArray[np.int64],
+    impressions: npt.NDArray[np.int64],
+    conversions: FloatArray,
+    value: FloatArray,
+    lost_is: FloatArray | None,
+) -> pd.DataFrame:
+    n, days = spend.shape
     names = {
-        column: pd.Series(np.array([getattr(key, column) for key in params.keys], dtype=object))
+        column: pd.Series(np.array([getattr(key, column) for key in keys], dtype=object))
         .astype(str)
         .take(np.tile(np.arange(n), days))
         .reset_index(drop=True)
@@ -356,4 +581,7 @@ def _history(
             "conversion_value": value.T.ravel(),
         }
     )
-    return frame.loc[:, list(CANONICAL_COLUMNS)]
+    frame = frame.loc[:, list(CANONICAL_COLUMNS)]
+    if lost_is is not None:
+        frame[LOST_IS_BUDGET_COLUMN] = lost_is.T.ravel()
+    return frame

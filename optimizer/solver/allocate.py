@@ -31,6 +31,7 @@ _ROW_RANK = {
     "target_cpa": 3,
     "target_roas": 4,
     "conversions_target": 5,
+    "entry": -1,
 }
 _ROW_TOLERANCE = 1e-6
 
@@ -238,7 +239,7 @@ def _binding(
             range(len(program.rows)), key=lambda i: _ROW_RANK[program.rows[i].kind], reverse=True
         )
         for i in order:
-            if tight[i]:
+            if tight[i] and program.rows[i].kind != "entry":
                 members = program.rows[i].members
                 label[slice(None) if members is None else members] = program.rows[i].label
     half_unit = 0.5 * bounds.unit / MICROS

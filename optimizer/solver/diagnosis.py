@@ -121,7 +121,9 @@ def _conflicting_labels(program: LinearProgram, request: AllocationRequest) -> l
         session.solve()
     rows = session.conflicting_rows()
     chosen = range(len(program.rows)) if rows is None else rows
-    labels = list(dict.fromkeys(program.rows[i].label for i in chosen))
+    labels = list(
+        dict.fromkeys(program.rows[i].label for i in chosen if program.rows[i].kind != "entry")
+    )
     return labels or ["entity bounds"]
 
 

@@ -49,7 +49,8 @@ class RowInfo:
 
 @dataclass(frozen=True, eq=False)
 class LinearProgram:
-    """maximise costs @ y + offset  s.t.  row_lower <= A y <= row_upper,  0 <= y <= 1."""
+    """maximise costs @ y + offset  s.t.  row_lower <= A y <= row_upper,  col_lower <= y <=
+    col_upper (default 0 and 1), and y in {0, 1} for the `integral` columns."""
 
     costs: FloatArray
     offset: float
@@ -57,6 +58,14 @@ class LinearProgram:
     row_lower: FloatArray
     row_upper: FloatArray
     rows: tuple[RowInfo, ...]
+    integral: npt.NDArray[np.bool_] | None = None
+    col_lower: FloatArray | None = None
+    col_upper: FloatArray | None = None
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether some columns must be 0 or 1 (S-shaped entities' entry chords)."""
+        return self.integral is not None and bool(self.integral.any())
 
     @property
     def columns(self) -> int:
@@ -182,6 +191,8 @@ def build_program(
         rhs = request.conversions_target - base.conversions
         info = RowInfo("conversions_target", "conversions_target", None)
         rows.add(everything, base.column_conversions, rhs, np.inf, info)
+    if segments.binary is not None:
+        _entry_rows(rows, table, segments)
     costs, offset = objective_costs(request, base)
     return LinearProgram(
         costs=np.ascontiguousarray(costs, dtype=np.float64),
@@ -190,7 +201,26 @@ def build_program(
         row_lower=np.asarray(rows.lower, dtype=np.float64),
         row_upper=np.asarray(rows.upper, dtype=np.float64),
         rows=tuple(rows.info),
+        integral=segments.binary,
     )
+
+
+def _entry_rows(rows: _Rows, table: pd.DataFrame, segments: Segments) -> None:
+    """For each S-shaped entity, its concave segments only once its entry chord is taken:
+    sum(length_j y_j) - (their total length) y_entry <= 0."""
+    assert segments.binary is not None
+    ids = table["entity_id"].to_numpy()
+    starts = np.concatenate([[0], np.cumsum(segments.count)[:-1]])
+    for entity in np.unique(segments.owner[segments.binary]):
+        first = int(starts[entity])
+        rest = np.arange(first + 1, first + int(segments.count[entity]), dtype=np.int64)
+        if rest.size == 0:
+            continue
+        cols = np.concatenate([[first], rest]).astype(np.int64)
+        coef = np.concatenate([[-float(segments.length[rest].sum())], segments.length[rest]])
+        members = np.zeros(len(table), dtype=bool)
+        members[entity] = True
+        rows.add(cols, coef, -np.inf, 0.0, RowInfo("entry", f"entry:{ids[entity]}", members))
 
 
 def campaign_limits(

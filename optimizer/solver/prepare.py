@@ -9,6 +9,7 @@ import pandas as pd
 
 from optimizer.curve_table import validate_curve_table
 from optimizer.errors import InvalidInputError
+from optimizer.families import NONCONCAVE_FAMILIES
 from optimizer.money import minor_unit_micros
 from optimizer.solver.bounds import EntityBounds, entity_bounds
 from optimizer.solver.curves import EntityCurves, FloatArray
@@ -16,7 +17,7 @@ from optimizer.solver.feasibility import check_feasible
 from optimizer.solver.groups import ResolvedGroup, resolve_groups
 from optimizer.solver.model import Baseline, LinearProgram, build_program, campaign_limits
 from optimizer.solver.options import AllocationRequest
-from optimizer.solver.segments import Segments, build_segments
+from optimizer.solver.segments import Segments, build_segments, entry_points, with_entries
 
 __all__ = ["Prepared", "prepare"]
 
@@ -24,7 +25,8 @@ __all__ = ["Prepared", "prepare"]
 @dataclass(frozen=True, eq=False)
 class Prepared:
     """Everything derived from one request before solving; `curves` is the curve being optimised
-    and `origin` where each entity's segments start (its lower bound, or a refinement window's)."""
+    and `origin` where each entity's segments start (its lower bound, or a refinement window's);
+    `entry` where an S-shaped entity's concave part starts (its lower bound for every other)."""
 
     request: AllocationRequest
     table: pd.DataFrame
@@ -38,6 +40,7 @@ class Prepared:
     budget_micros: int | None
     program: LinearProgram
     origin: FloatArray
+    entry: FloatArray | None = None
 
 
 def prepare(
@@ -54,13 +57,16 @@ def prepare(
     budget_micros = None if cap is None else (cap // unit) * unit
     bounds = entity_bounds(table, request, unit)
     curves = EntityCurves.from_table(table, "low" if request.conservative else "")
+    shaped = table["family"].isin(NONCONCAVE_FAMILIES).to_numpy()
+    entry = entry_points(curves, bounds.lower, bounds.upper, shaped)
     segments = build_segments(
         curves,
-        bounds.lower,
+        entry,
         bounds.upper,
         tolerance=request.tolerance,
         max_segments=request.max_segments,
     )
+    segments = with_entries(curves, bounds.lower, entry, segments)
     value_per_conversion = table["value_per_conversion"].to_numpy(dtype=np.float64)
     base = Baseline.of(segments, bounds.lower, curves.value(bounds.lower), value_per_conversion)
     groups = resolve_groups(table["campaign"], request.groups, request.campaign_labels)
@@ -90,4 +96,5 @@ def prepare(
         budget_micros=budget_micros,
         program=program,
         origin=bounds.lower,
+        entry=entry,
     )

@@ -58,8 +58,19 @@ def windows(
 
 
 def refine(prepared: Prepared, spend: FloatArray) -> tuple[Prepared, LpSolution] | None:
-    """The finer LP around `spend`; None when it cannot improve on it (then keep the first)."""
+    """The finer LP around `spend`; None when it cannot improve on it (then keep the first).
+
+    An S-shaped entity keeps the first answer's choice: left at its lower bound, or kept on its
+    concave part (from its entry point up), so every window is concave and the finer LP has no
+    binary column."""
     low, high = windows(prepared.segments, prepared.origin, spend)
+    if prepared.entry is not None:
+        shaped = prepared.entry > prepared.origin
+        eps = 1e-9 * np.maximum(np.abs(spend), 1.0)
+        off = shaped & (spend <= prepared.origin + eps)
+        on = shaped & ~off
+        low = np.where(off, prepared.origin, np.where(on, np.maximum(low, prepared.entry), low))
+        high = np.where(off, prepared.origin, np.maximum(high, low))
     segments = build_segments(
         prepared.curves,
         low,

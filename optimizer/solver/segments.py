@@ -8,7 +8,11 @@ grid, denser near the lower end (where saturating curves bend most), from the mi
 grid step, so no second derivative is needed and curves with an infinite slope at zero are fine.
 
 Chords of a concave curve have decreasing slopes, so the LP fills an entity's segments in order
-without integer variables.
+without integer variables. An S-shaped curve (`entry_points`) is convex below its inflection: from
+its lower bound the best first step is the chord to where that chord touches the curve (its
+minimum efficient spend beyond the lower bound, the point with the best average return), and the
+curve is concave beyond it. Its first segment is that chord, taken whole or not at all (a binary
+column); its other segments are the concave curve beyond, filled only when the first is taken.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.solver.curves import EntityCurves, FloatArray, IntArray
 
-__all__ = ["Segments", "build_segments"]
+__all__ = ["Segments", "build_segments", "entry_points", "with_entries"]
 
 _GRID = 64
 _NEAR_ZERO = 1e-4
 _KEY_STEP = 1e-9
+_BISECTIONS = 80
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,13 +37,15 @@ class Segments:
     """One LP column per segment, entity-major: column j belongs to entity `owner[j]`.
 
     `length` is the segment's spend range and `gain` the conversions it adds; `count` is the number
-    of segments per entity (0 for an entity whose bounds pin it).
+    of segments per entity (0 for an entity whose bounds pin it). `binary` marks the columns taken
+    whole or not at all (the entry chord of an S-shaped curve; None: none).
     """
 
     owner: IntArray
     length: FloatArray
     gain: FloatArray
     count: IntArray
+    binary: npt.NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return len(self.owner)
@@ -137,3 +145,59 @@ def _breakpoints(
         grid[:, -1], steps + 1 - np.minimum(pieces, steps)
     )
     return np.maximum.accumulate(breaks, axis=1)
+
+
+def entry_points(
+    curves: EntityCurves,
+    lower: FloatArray,
+    upper: FloatArray,
+    shaped: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """Per entity, where its concave part starts above its lower bound: for an S-shaped entity
+    (`shaped`, Hill parameters k and s > 1) whose lower bound is below its inflection point, the
+    point where the chord from the lower bound touches the curve (at most its upper bound); the
+    lower bound for every other entity."""
+    entry = lower.copy()
+    k, s = curves.params["k"], curves.params["s"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inflection = np.where(shaped & (s > 1), k * np.power((s - 1) / (s + 1), 1 / s), 0.0)
+    rows = np.flatnonzero(shaped & (inflection > lower) & (upper > lower))
+    if rows.size == 0:
+        return entry
+    sub = _subset(curves, rows)
+    lo, hi = lower[rows], upper[rows]
+    base = sub.value(lo)
+
+    def gap(t: FloatArray) -> FloatArray:
+        return np.asarray(sub.slope(t) * (t - lo) - (sub.value(t) - base), dtype=np.float64)
+
+    a, b = np.minimum(inflection[rows], hi), hi.copy()
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (a + b)
+        above = gap(mid) > 0
+        a, b = np.where(above, mid, a), np.where(above, b, mid)
+    entry[rows] = np.where(gap(hi) >= 0, hi, 0.5 * (a + b))
+    return entry
+
+
+def with_entries(
+    curves: EntityCurves, lower: FloatArray, entry: FloatArray, segments: Segments
+) -> Segments:
+    """`segments` (of the curves from `entry` up) with each entry chord (lower -> entry, where entry
+    is above lower) put first among its entity's columns as a binary column."""
+    jumps = np.flatnonzero(entry > lower)
+    if jumps.size == 0:
+        return segments
+    gain = curves.value(entry)[jumps] - curves.value(lower)[jumps]
+    owner = np.concatenate([jumps, segments.owner])
+    first = np.concatenate([np.zeros(jumps.size), np.ones(len(segments))])
+    order = np.lexsort((first, owner))
+    count = segments.count.copy()
+    count[jumps] += 1
+    return Segments(
+        owner=owner[order].astype(np.int64),
+        length=np.concatenate([entry[jumps] - lower[jumps], segments.length])[order],
+        gain=np.concatenate([np.maximum(gain, 0.0), segments.gain])[order],
+        count=count,
+        binary=(first == 0)[order],
+    )

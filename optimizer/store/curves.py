@@ -9,8 +9,9 @@ from sqlalchemy import Connection, func, insert, select
 
 from optimizer.errors import NotFoundError
 from optimizer.models import CurveSet, EntityCurve, SkippedEntity
+from optimizer.models.curveset import context_fields
 from optimizer.schema import NAME_COLUMNS, EntityKey
-from optimizer.store.tables import curve_sets, curves, performance
+from optimizer.store.tables import curve_sets, curves, fit_contexts, performance
 
 __all__ = ["StoredCurveSet", "data_fingerprint", "load_curve_set", "save_curve_set"]
 
@@ -85,6 +86,13 @@ def save_curve_set(
     ]
     for start in range(0, len(rows), _INSERT_BATCH):
         connection.execute(insert(curves), rows[start : start + _INSERT_BATCH])
+    context = curve_set.context_dict()
+    if context:
+        connection.execute(
+            insert(fit_contexts).values(
+                curve_set_id=set_id, payload=json.dumps(context, ensure_ascii=False)
+            )
+        )
     return StoredCurveSet(set_id, account_id, version, fingerprint, curve_set)
 
 
@@ -108,6 +116,9 @@ def load_curve_set(
     skipped = tuple(
         SkippedEntity(EntityKey(**s["key"]), s["reason"]) for s in json.loads(header.skipped)
     )
+    context = connection.execute(
+        select(fit_contexts.c.payload).where(fit_contexts.c.curve_set_id == header.id)
+    ).scalar_one_or_none()
     curve_set = CurveSet(
         curves=fitted,
         window_start=header.window_start,
@@ -115,5 +126,6 @@ def load_curve_set(
         fitted_at=header.fitted_at,
         skipped=skipped,
         version=header.format_version,
+        **context_fields(json.loads(context) if context else {}),
     )
     return StoredCurveSet(header.id, account_id, header.version, header.data_fingerprint, curve_set)

@@ -31,17 +31,21 @@ from sqlalchemy import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "account_events",
     "accounts",
     "api_key_accounts",
     "api_keys",
     "audit_log",
     "caps",
+    "conversion_snapshots",
     "curve_sets",
     "curves",
     "entities",
+    "fit_contexts",
     "ingests",
     "job_locks",
     "job_runs",
+    "lag_reports",
     "metadata",
     "performance",
     "recommendations",
@@ -284,3 +288,56 @@ scheduler_jobs = Table(
     Column("job_state", LargeBinary, nullable=False),
 )
 """APScheduler 3's SQLAlchemyJobStore table, made by a migration so schedulers never race on it."""
+
+conversion_snapshots = Table(
+    "conversion_snapshots",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("campaign", Text, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("conversions_micros", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index(None, "account_id", "as_of"),
+)
+"""What one upload said a campaign's conversions were on a day (its recent days only): a day's
+conversions grow across uploads as they are reported, and this is what the lag profile is learned
+from. `as_of` is the upload's last date; `id` orders the uploads."""
+
+lag_reports = Table(
+    "lag_reports",
+    metadata,
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_name", Text, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+"""The account's conversion-lag report (Google Ads), as the profile read from it (JSON)."""
+
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", Text, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Index(None, "account_id", "first_day"),
+)
+"""A promotion, outage or excluded stretch of an account's days: confirmed (the fit uses it),
+proposed by the fit (a person confirms or dismisses it) or dismissed."""
+
+fit_contexts = Table(
+    "fit_contexts",
+    metadata,
+    Column("curve_set_id", _Id, ForeignKey("curve_sets.id", ondelete="CASCADE"), primary_key=True),
+    Column("payload", Text, nullable=False),
+)
+"""A curve set's facts beyond its curves (grain, lag profile, proposed events) as JSON."""

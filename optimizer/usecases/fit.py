@@ -1,20 +1,33 @@
 """Fit an account's response curves from its stored history and keep them as a new version.
 
-The new version and its audit entry are written in one transaction.
+The fit gets what the rows cannot say (`FitContext`): the account's confirmed events, and its
+conversion lag profile: from its lag report when it has one, else learned from what successive
+uploads said about the same days (`store.snapshots`), else the documented default (which assumes,
+as nightly exports are, that each export was made right after its last day). Rows a week or a
+month apart are fitted on that grain. Runs of days the curves cannot explain are stored as
+proposed events, for a person to confirm or dismiss. The new version, its proposals and its audit
+entry are written in one transaction.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, Engine, select
 
-from optimizer.access import LOCAL_OPERATOR, Principal
+from optimizer.access import LOCAL_OPERATOR, Action, Principal, require
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models import FitOptions
 from optimizer.models.account import AccountWindow, fit_account_slices
+from optimizer.models.context import FitContext, detect_grain
 from optimizer.models.engines import FitEngine
+from optimizer.models.lag import DEFAULT_LAG, LagProfile, learn_lag
 from optimizer.schema import to_model_frame
 from optimizer.settings import get_settings
 from optimizer.store.curves import (
@@ -25,19 +38,29 @@ from optimizer.store.curves import (
 )
 from optimizer.store.engine import transaction
 from optimizer.store.performance import history_layout, select_stored
+from optimizer.store.snapshots import (
+    SNAPSHOT_DAYS,
+    load_lag_report,
+    load_snapshots,
+    save_lag_report,
+)
+from optimizer.store.tables import performance
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.audit import record
+from optimizer.usecases.events import confirmed_events, propose_events
 
-__all__ = ["FitOutcome", "fit", "latest_curves"]
+__all__ = ["FitOutcome", "account_context", "fit", "latest_curves", "set_lag_report"]
 
 
 @dataclass(frozen=True)
 class FitOutcome:
-    """The curve set now current for the account, and whether this call fitted it."""
+    """The curve set now current for the account, whether this call fitted it, and how many
+    events it proposed that were new."""
 
     account: Account
     stored: StoredCurveSet
     refitted: bool
+    proposed_events: int = 0
 
 
 def fit(
@@ -62,7 +85,8 @@ def fit(
     # One snapshot for the fingerprint and every slice: an upload landing mid-fit is not half in.
     with transaction(engine, snapshot=True) as connection:
         account = find_account(connection, account_name)
-        fingerprint = data_fingerprint(connection, account.id)
+        context = account_context(connection, account.id)
+        fingerprint = f"{data_fingerprint(connection, account.id)}|{_context_key(context)}"
         if only_if_changed:
             try:
                 latest = load_curve_set(connection, account.id)
@@ -84,6 +108,7 @@ def fit(
                 else 0.0
             ),
             entities=layout.spending_entities,
+            grain=detect_grain(_dates(connection, account.id)),
         )
         slices = (
             to_model_frame(select_stored(connection, account.id, None, None, campaigns))
@@ -93,6 +118,7 @@ def fit(
             slices,
             window,
             options,
+            context=context,
             n_jobs=n_jobs,
             engine=fit_engine,
             dask_address=dask_address or settings.dask_address,
@@ -100,15 +126,82 @@ def fit(
         )
     with transaction(engine) as connection:
         saved = save_curve_set(connection, account.id, curve_set, fingerprint)
+        proposed = propose_events(connection, account.id, curve_set.proposed_events)
         record(
             connection,
             principal,
             "curves.fit",
             f"curve set {saved.version}",
             account_id=account.id,
-            after={"version": saved.version, "refitted": True, "entities": len(curve_set)},
+            after={
+                "version": saved.version,
+                "refitted": True,
+                "entities": len(curve_set),
+                "proposed_events": proposed,
+            },
         )
-    return FitOutcome(account, saved, refitted=True)
+    return FitOutcome(account, saved, refitted=True, proposed_events=proposed)
+
+
+def account_context(connection: Connection, account_id: int) -> FitContext:
+    """The account's confirmed events and lag profile (report, else learned, else the default)."""
+    lag = load_lag_report(connection, account_id)
+    if lag is None:
+        last = connection.execute(
+            select(performance.c.date)
+            .where(performance.c.account_id == account_id)
+            .order_by(performance.c.date.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if last is not None:
+            since = dt.date.fromisoformat(str(last)) - dt.timedelta(days=SNAPSHOT_DAYS)
+            lag = learn_lag(load_snapshots(connection, account_id, since))
+    return FitContext(
+        lag=DEFAULT_LAG if lag is None else lag, events=confirmed_events(connection, account_id)
+    )
+
+
+def set_lag_report(
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    profile: LagProfile,
+    source_name: str,
+) -> None:
+    """Keep the account's conversion-lag report; fits use it from now on (audited)."""
+    require(principal, Action.FIT_RUN)
+    with transaction(engine) as connection:
+        account = find_account(connection, account_name)
+        before = load_lag_report(connection, account.id)
+        save_lag_report(connection, account.id, profile, source_name, now=dt.datetime.now(dt.UTC))
+        record(
+            connection,
+            principal,
+            "lag.report",
+            f"lag report {source_name}",
+            account_id=account.id,
+            before=None if before is None else before.to_dict(),
+            after=profile.to_dict(),
+        )
+
+
+def _dates(connection: Connection, account_id: int) -> npt.NDArray[np.datetime64]:
+    rows = connection.execute(
+        select(performance.c.date).distinct().where(performance.c.account_id == account_id)
+    ).scalars()
+    return np.array([str(d) for d in rows], dtype="datetime64[D]")
+
+
+def _context_key(context: FitContext) -> str:
+    """A short hash of what the fit uses besides the rows (so a new event or lag report refits)."""
+    text = json.dumps(
+        {
+            "lag": None if context.lag is None else context.lag.to_dict(),
+            "events": [[e.start.isoformat(), e.end.isoformat(), e.kind] for e in context.events],
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def latest_curves(engine: Engine, account_name: str, version: int | None = None) -> StoredCurveSet:

@@ -5,8 +5,10 @@ never feeds a budget recommendation. `partial=True` stores the valid rows and re
 A file without a single data row (a header, titles or totals only) is refused too: it is almost
 always the wrong export or date range, and storing it would only record an empty upload.
 Re-ingesting a file changes nothing; a corrected file updates exactly the rows that differ.
-Every stored upload is audited in the transaction that stores it, so a process killed in between
-leaves both or neither.
+A re-export whose recent days show more conversions than before is the normal case (conversion
+lag): those rows are updated, and what each upload said of its recent days is kept
+(`store.snapshots`) to learn the account's lag from. Every stored upload is audited in the
+transaction that stores it, so a process killed in between leaves both or neither.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from optimizer.schema import NAME_COLUMNS, ReadResult, to_model_frame
 from optimizer.settings import get_settings
 from optimizer.store.engine import transaction
 from optimizer.store.performance import select_stored, upsert_performance
+from optimizer.store.snapshots import record_snapshots
 from optimizer.store.tables import ingests
 from optimizer.usecases.accounts import Account, find_account, get_account
 from optimizer.usecases.audit import record
@@ -56,12 +59,19 @@ class IngestReport:
     rejected: int
     errors: tuple[RowIssue, ...] = ()
     warnings: tuple[RowIssue, ...] = ()
+    late_conversion_days: int = 0
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.rows_read:,} rows read: {self.inserted:,} inserted, {self.updated:,} updated, "
             f"{self.unchanged:,} unchanged, {self.rejected:,} rejected"
         )
+        if self.late_conversion_days:
+            text += (
+                f"; {self.late_conversion_days:,} campaign days gained late conversions since "
+                "an earlier upload (conversion lag: expected, and used to learn it)"
+            )
+        return text
 
 
 def ingest(
@@ -170,7 +180,9 @@ def _store(
     if unstorable:
         frame = frame.loc[~frame["line"].isin({issue.line for issue in unstorable})]
     with transaction(engine) as connection:
-        counts = upsert_performance(connection, account.id, frame, now=dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        counts = upsert_performance(connection, account.id, frame, now=now)
+        late = record_snapshots(connection, account.id, frame, now=now)
         tally: dict[str, Any] = {
             "format": result.format,
             "rows_read": result.rows_read,
@@ -190,13 +202,14 @@ def _store(
             "performance.ingest",
             f"upload {source_name}",
             account_id=account.id,
-            after=tally,
+            after={**tally, "late_conversion_days": late},
         )
     return IngestReport(
         account=account.name,
         source_name=source_name,
         errors=errors,
         warnings=result.warnings,
+        late_conversion_days=late,
         **tally,
     )
 

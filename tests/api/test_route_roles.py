@@ -46,6 +46,11 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/v1/keys/{key_id}"): frozenset({A}),
     ("GET", "/v1/jobs/runs"): frozenset({A, M, F}),
     ("POST", "/v1/accounts/{account}/jobs/nightly/run"): frozenset({A, M}),
+    ("GET", "/v1/accounts/{account}/events"): frozenset({A, M, F}),
+    ("POST", "/v1/accounts/{account}/events"): frozenset({A, M}),
+    ("DELETE", "/v1/accounts/{account}/events/{event_id}"): frozenset({A, M}),
+    ("POST", "/v1/accounts/{account}/events/{event_id}/confirm"): frozenset({A, M}),
+    ("POST", "/v1/accounts/{account}/events/{event_id}/dismiss"): frozenset({A, M}),
 }
 
 PUBLIC = {
@@ -111,6 +116,8 @@ def _body(method: str, path: str, day: dt.date, role: str) -> dict[str, Any]:
         }
     if path.endswith("/recommendations") and method == "POST":
         return {"json": {"date": day.isoformat()}}
+    if path.endswith("/events") and method == "POST":
+        return {"json": {"start": day.isoformat(), "end": day.isoformat(), "kind": "promo"}}
     if path == "/v1/keys" and method == "POST":
         return {"json": {"role": "script", "label": "matrix", "accounts": ["acme"]}}
     if method == "POST":
@@ -171,6 +178,16 @@ def _cases() -> list[Any]:
     return cases
 
 
+def _new_event(server: Server, account: str) -> int:
+    """A fresh event of the account for one call (deleting or deciding uses one up)."""
+    day = server.history_end + dt.timedelta(days=10)
+    body = {"start": day.isoformat(), "end": day.isoformat(), "kind": "exclude"}
+    with server.client("manager") as client:
+        response = client.post(f"/v1/accounts/{account}/events", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
 _KEY = {A: "admin", M: "manager", F: "finance2", S: "script"}
 _OTHER_KEY = {M: "manager_b", F: "finance_b", S: "script_b"}
 
@@ -199,6 +216,8 @@ def test_route_role_matrix(
         .replace("{entity_id}", target["entity_id"])
         .replace("{key_id}", "999999")
     )
+    if "{event_id}" in path:
+        concrete = concrete.replace("{event_id}", str(_new_event(server, account)))
     day = server.history_end + dt.timedelta(days=300)
     kwargs = _body(method, path, day, role)
     if "json" in kwargs and kwargs["json"].get("currency") == "{currency}":

@@ -1,9 +1,10 @@
 """The curve estimators honour scikit-learn's estimator contract and the project's errors.
 
-scikit-learn's full `check_estimator` suite runs on all three with no expected failures. Skipped by
-scikit-learn itself: `check_array_api_input` (needs SCIPY_ARRAY_API set and array-API libraries).
-The estimators declare `positive_only` for X (spend, exposure) and y (conversions), and `poor_score`
-because the suite's random regression data is not a concave response to spend.
+scikit-learn's full `check_estimator` suite runs on all four (the S-shaped one too) with no
+expected failures. Skipped by scikit-learn itself: `check_array_api_input` (needs
+SCIPY_ARRAY_API set and array-API libraries). The estimators declare `positive_only` for X
+(spend, exposure) and y (conversions), and `poor_score` because the suite's random regression
+data is not a concave response to spend.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from optimizer.errors import InvalidInputError, NotFittedError
 from optimizer.families import FAMILIES
-from optimizer.models import ESTIMATORS, HillCurve, LogCurve, PowerCurve, curve_from_dict
+from optimizer.models import (
+    ESTIMATORS,
+    HillCurve,
+    LogCurve,
+    PowerCurve,
+    SHillCurve,
+    curve_from_dict,
+)
 
 ALL = [HillCurve(), PowerCurve(), LogCurve()]
 
 
-@parametrize_with_checks(ALL)
+@parametrize_with_checks([*ALL, SHillCurve()])
 def test_scikit_learn_contract(estimator, check) -> None:
     check(estimator)
 

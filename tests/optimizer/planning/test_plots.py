@@ -91,3 +91,27 @@ def test_spend_bars_from_a_published_table_escape_names_in_svg(tmp_path: Path) -
     save_figure(fig, path)
     _is_real_picture(path)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1].startswith("Brand")
+
+
+def test_funnel_figure_shows_both_parts(tmp_path: Path) -> None:
+    from optimizer.models import fit_account
+    from optimizer.plots import funnel_figure
+    from optimizer.simulate import Scenario, simulate
+
+    sim = simulate(
+        campaigns=4, keywords_per_campaign=8, days=150, seed=51, scenario=Scenario(auction=True)
+    )
+    curves = fit_account(sim.history)
+    curve = next(c for c in curves if c.diagnostics.mode == "funnel")
+    rows = sim.history[
+        (sim.history["campaign"] == curve.key.campaign)
+        & (sim.history["keyword"] == curve.key.keyword)
+        & (sim.history["match_type"] == curve.key.match_type)
+    ]
+    fig = funnel_figure(curve, rows)
+    left, right = fig.axes
+    assert left.get_ylabel() == "clicks per day" and right.get_xlabel() == "clicks per day"
+    assert any("convert" in t.get_text() for t in right.get_legend().get_texts())
+    path = tmp_path / "funnel.png"
+    save_figure(fig, path)
+    _is_real_picture(path)

@@ -218,3 +218,57 @@ def test_simulated_account_optimum_is_consistent():
     )
     assert result.spent == pytest.approx(params.k.sum(), rel=1e-12)
     _assert_kkt(params, result, lower, upper, weekday=2, day_index=90)
+
+
+def _three(seed: int) -> tuple[list[TrueCurve], float]:
+    rng = np.random.default_rng(seed)
+    curves = [
+        TrueCurve(
+            key=EntityKey("Campaign", "Ad group", f"keyword {i}", "exact"),
+            vmax=float(rng.lognormal(1.0, 0.5)),
+            k=float(rng.lognormal(3.0, 0.3)),
+            shape=float(rng.choice([0.7, 2.0, 2.8])),
+            order_value=1.0,
+            effects=FLAT,
+        )
+        for i in range(3)
+    ]
+    return curves, float(rng.uniform(20.0, 150.0))
+
+
+@pytest.mark.parametrize("seed", range(12), ids=[f"seed{s}" for s in range(12)])
+def test_s_shaped_curves_come_within_one_percent_of_a_brute_force_search(seed):
+    curves, budget = _three(seed)
+    params = CurveParams.from_curves(curves)
+    low, high = np.full(3, 2.0), np.full(3, 80.0)
+    result = optimal_allocation(curves, budget, low, high)
+    assert result.allocation.sum() <= budget * (1 + 1e-9)
+    assert np.all((result.allocation >= low - 1e-9) & (result.allocation <= high + 1e-9))
+    grid = np.linspace(2.0, 80.0, 781)
+    first, second = np.meshgrid(grid, grid, indexing="ij")
+    third = budget - first - second
+    ok = (third >= 2.0) & (third <= 80.0)
+    spends = np.stack([first[ok], second[ok], third[ok]])
+    best = expected_conversions(params, spends).sum(axis=0).max()
+    assert result.objective >= 0.99 * best
+
+
+def test_an_s_shaped_entity_is_either_left_low_or_past_its_chord():
+    curves = _curves(4, 30) + [
+        TrueCurve(
+            key=EntityKey("S", "Ad group", f"s {i}", "exact"),
+            vmax=8.0,
+            k=30.0,
+            shape=2.5,
+            order_value=1.0,
+            effects=FLAT,
+        )
+        for i in range(4)
+    ]
+    n = len(curves)
+    low, high = np.full(n, 1.0), np.full(n, 120.0)
+    result = optimal_allocation(curves, 400.0, low, high)
+    s_spend = result.allocation[-4:]
+    chord_end = 30.0 * 1.5 ** (1 / 2.5)  # where f(x) / x peaks for a Hill curve from zero
+    assert np.all((s_spend <= 1.0 + 1e-6) | (s_spend >= 0.5 * chord_end))
+    assert result.allocation.sum() == pytest.approx(400.0)

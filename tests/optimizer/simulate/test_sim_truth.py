@@ -112,11 +112,11 @@ def test_json_round_trip_is_exact(truth):
     [
         lambda p: p.update(version=99),
         lambda p: p.pop("entities"),
-        lambda p: p["entities"][0].update(shape=1.5),
+        lambda p: p["entities"][0].update(shape=4.5),
         lambda p: p["campaigns"][0].update(dow=[1.0] * 6),
         lambda p: p.update(currency="XXX"),
     ],
-    ids=["future-version", "no-entities", "convex-shape", "six-weekdays", "bad-currency"],
+    ids=["future-version", "no-entities", "shape-beyond-s", "six-weekdays", "bad-currency"],
 )
 def test_bad_truth_files_are_rejected(truth, mutate):
     payload = json.loads(truth.to_json())
@@ -132,7 +132,7 @@ def test_not_json_is_rejected():
 
 @pytest.mark.parametrize(
     ("shape", "k", "vmax"),
-    [(0.4, 10.0, 1.0), (1.2, 10.0, 1.0), (0.8, 0.0, 1.0), (0.8, 10.0, -1.0)],
+    [(0.4, 10.0, 1.0), (4.2, 10.0, 1.0), (0.8, 0.0, 1.0), (0.8, 10.0, -1.0)],
     ids=["shape-too-low", "shape-too-high", "zero-k", "negative-vmax"],
 )
 def test_invalid_curves_are_rejected(shape, k, vmax):
