@@ -100,6 +100,7 @@ class IngestOut(BaseModel):
     summary: str
     errors: list[IssueOut]
     warnings: list[IssueOut]
+    notes: list[str] = []
 
 
 class PerformanceRowIn(BaseModel):

@@ -59,3 +59,18 @@ def list_() -> None:
         typer.echo(
             f"{account.name}\t{account.currency}\t{account.timezone}\t{account.locale or '-'}"
         )
+
+
+@app.command("link")
+def link(
+    name: str = typer.Argument(..., help="Account name."),
+    platform: str = typer.Option(..., "--platform", help="google_ads or microsoft_ads."),
+    customer_id: str = typer.Option(
+        ..., "--customer-id", help="The platform's customer / account ID, e.g. 123-456-7890."
+    ),
+) -> None:
+    """Say which platform account this is, so manager (MCC) reports find its rows."""
+    from optimizer.usecases.accounts import link_account
+
+    account = link_account(open_store(), name, platform=platform, customer_id=customer_id)
+    typer.echo(f"account '{account.name}' is {platform} customer {customer_id}")

@@ -22,15 +22,18 @@ from optimizer.errors import RowIssue
 __all__ = [
     "CANONICAL_COLUMNS",
     "ENTITY_KEY",
+    "IDENTITY_COLUMNS",
     "LOST_IS_BUDGET_COLUMN",
     "MICROS",
     "MONEY_MICROS_COLUMNS",
     "NAME_COLUMNS",
+    "PLATFORM_LABELS",
     "STORED_COLUMNS",
     "EntityKey",
     "ReadResult",
     "entity_label",
     "to_model_frame",
+    "with_identity",
 ]
 
 MICROS = 1_000_000
@@ -58,6 +61,22 @@ MONEY_MICROS_COLUMNS: dict[str, str] = {
     "value_micros": "conversion_value",
 }
 
+IDENTITY_COLUMNS: tuple[str, ...] = (
+    "platform",
+    "customer_id",
+    "campaign_id",
+    "ad_group_id",
+    "criterion_id",
+)
+"""Who an entity is on its ad platform ('google_ads', 'microsoft_ads' or 'other', and the
+platform's IDs, '' when the file has none): names are labels that can change, IDs are not."""
+
+PLATFORM_LABELS: dict[str, str] = {
+    "google_ads": "Google Ads",
+    "microsoft_ads": "Microsoft Advertising",
+    "other": "other",
+}
+
 STORED_COLUMNS: tuple[str, ...] = (
     "date",
     *NAME_COLUMNS,
@@ -67,7 +86,12 @@ STORED_COLUMNS: tuple[str, ...] = (
     "conversions_micros",
     "value_micros",
     "line",
+    *IDENTITY_COLUMNS,
+    "account",
+    "lost_is_budget",
 )
+"""The readers' frame: `account` names a manager (MCC) report's account ('' otherwise);
+`lost_is_budget` is the share of impressions lost to the budget (NaN when not reported)."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -115,8 +139,20 @@ class ReadResult:
         return frozenset(issue.line for issue in self.errors)
 
 
+def with_identity(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the identity, account and lost-IS columns, defaulted where it lacks them
+    (rows built in code, JSON rows): platform 'other', IDs and account '', lost IS unknown."""
+    missing = [c for c in (*IDENTITY_COLUMNS, "account", "lost_is_budget") if c not in frame]
+    if not missing:
+        return frame
+    defaults: dict[str, str | float] = {"platform": "other", "lost_is_budget": np.nan}
+    columns = {column: [defaults.get(column, "")] * len(frame) for column in missing}
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+
+
 def to_model_frame(stored: pd.DataFrame) -> pd.DataFrame:
-    """Stored shape (integer micros) -> model shape (floats in currency units), canonical order."""
+    """Stored shape (integer micros) -> model shape (floats in currency units), canonical order;
+    with the lost-IS (budget) share when the rows report it."""
     out = pd.DataFrame(
         {
             "date": pd.to_datetime(stored["date"]).astype("datetime64[ns]"),
@@ -128,4 +164,10 @@ def to_model_frame(stored: pd.DataFrame) -> pd.DataFrame:
             "conversion_value": stored["value_micros"].to_numpy(dtype=np.float64) / MICROS,
         }
     )
-    return out.loc[:, list(CANONICAL_COLUMNS)]
+    columns = list(CANONICAL_COLUMNS)
+    if "lost_is_budget" in stored.columns:
+        lost = stored["lost_is_budget"].to_numpy(dtype=np.float64)
+        if not np.isnan(lost).all():
+            out[LOST_IS_BUDGET_COLUMN] = lost
+            columns.append(LOST_IS_BUDGET_COLUMN)
+    return out.loc[:, columns]

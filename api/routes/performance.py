@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, BinaryIO, Literal, cast
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +12,7 @@ from api.schemas import IngestOut, IssueOut
 from api.upload import read_upload
 from optimizer.access import Action, require
 from optimizer.errors import RowIssue
-from optimizer.usecases.authorized import account_as
+from optimizer.usecases.authorized import account_as, ingest_accounts_as
 from optimizer.usecases.ingest import IngestReport
 
 __all__ = ["router"]
@@ -64,6 +64,7 @@ def _out(report: IngestReport) -> IngestOut:
         summary=report.summary(),
         errors=_issues(report.errors),
         warnings=_issues(report.warnings),
+        notes=list(report.notes),
     )
 
 
@@ -83,9 +84,13 @@ async def upload(
     format: Annotated[str | None, Query(max_length=32)] = None,
     decimal_comma: bool | None = None,
     partial: bool = False,
+    date_order: Annotated[Literal["DMY", "MDY"] | None, Query()] = None,
+    sum_segments: bool = False,
 ) -> IngestOut:
     """Ingest an upload. Row errors reject the whole file (422, with line numbers) unless
-    `partial=true`, which stores the good rows and reports the rejected ones."""
+    `partial=true`, which stores the good rows and reports the rejected ones. Dates such as
+    03/11/2025 follow `date_order` (DMY or MDY), else what the file proves, else the account's
+    locale, and are refused when none says; a segmented report needs `sum_segments=true`."""
     require(principal, Action.PERFORMANCE_WRITE)
     await run_in_threadpool(account_as, engine, principal, account)
     settings = request.app.state.settings
@@ -99,5 +104,50 @@ async def upload(
         format=format if data.format is None else data.format,
         partial=partial,
         decimal_comma=decimal_comma,
+        date_order=date_order,
+        sum_segments=sum_segments,
     )
     return _out(report)
+
+
+@router.post(
+    "/performance",
+    openapi_extra={"requestBody": _UPLOAD_DOC},
+    responses={
+        413: {"description": "over the upload size limit"},
+        415: {"description": "not multipart, CSV or JSON"},
+    },
+)
+async def upload_accounts(
+    request: Request,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
+    format: Annotated[str | None, Query(max_length=32)] = None,
+    decimal_comma: bool | None = None,
+    partial: bool = False,
+    date_order: Annotated[Literal["DMY", "MDY"] | None, Query()] = None,
+    sum_segments: bool = False,
+) -> list[IngestOut]:
+    """A manager (MCC) report: each row goes to the account its customer ID is linked to (or
+    its account column names). Every account must be within the key's scope; an account that
+    is not, or a row naming no known account, refuses the whole file."""
+    require(principal, Action.PERFORMANCE_WRITE)
+    settings = request.app.state.settings
+    data = await read_upload(request, settings.upload_limit_bytes)
+    try:
+        reports = await run_in_threadpool(
+            lambda: ingest_accounts_as(
+                engine,
+                principal,
+                cast(BinaryIO, data.data),
+                source_name=data.name,
+                format=format if data.format is None else data.format,
+                partial=partial,
+                decimal_comma=decimal_comma,
+                date_order=date_order,
+                sum_segments=sum_segments,
+            )
+        )
+    finally:
+        data.data.close()
+    return [_out(report) for report in reports]

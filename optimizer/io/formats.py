@@ -9,18 +9,25 @@ many cells, so a header of 100,000 columns would cost memory in proportion on ev
 from __future__ import annotations
 
 import csv
+import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
 
 from optimizer.errors import InvalidInputError
 
 __all__ = [
     "FORMATS",
     "HEADER_SEARCH_LINES",
+    "ID_FIELDS",
     "MAX_COLUMNS",
     "OPTIONAL_FIELDS",
+    "PLATFORMS",
     "REQUIRED_FIELDS",
+    "SEGMENT_FIELDS",
+    "TOTAL_WORDS",
     "HeaderRow",
     "Layout",
     "build_layout",
@@ -28,7 +35,7 @@ __all__ = [
     "match_header",
 ]
 
-FORMATS: tuple[str, ...] = ("canonical", "google_ads", "microsoft_ads")
+FORMATS: tuple[str, ...] = ("canonical", "google_ads", "google_ads_api", "microsoft_ads")
 HEADER_SEARCH_LINES = 50
 MAX_COLUMNS = 1_000
 REQUIRED_FIELDS: tuple[str, ...] = ("date", "campaign", "spend", "clicks", "conversions")
@@ -40,9 +47,27 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "conversion_value",
     "currency",
 )
+ID_FIELDS: tuple[str, ...] = ("customer_id", "campaign_id", "ad_group_id", "criterion_id")
+SEGMENT_FIELDS: tuple[str, ...] = (
+    "device",
+    "network",
+    "hour",
+    "top_vs_other",
+    "click_type",
+    "conversion_action",
+)
+PLATFORMS: dict[str, str] = {
+    "canonical": "other",
+    "google_ads": "google_ads",
+    "google_ads_api": "google_ads",
+    "microsoft_ads": "microsoft_ads",
+}
+"""The platform whose entities a format's rows are (a canonical file may say so per row)."""
+
 _LABELS = {
     "canonical": "canonical CSV",
     "google_ads": "Google Ads report",
+    "google_ads_api": "Google Ads API / BigQuery export",
     "microsoft_ads": "Microsoft Advertising report",
 }
 _DELIMITERS = ("\t", ",", ";")
@@ -54,47 +79,34 @@ _MICROSOFT_TITLES = (
     "potential incomplete data:",
 )
 
+
+def _load_toml() -> dict[str, Any]:
+    return tomllib.loads(files("optimizer.io").joinpath("headers.toml").read_text("utf-8"))
+
+
+def _load_headers() -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
+    """format -> language -> field -> headers, from headers.toml (data, not code)."""
+    raw = {fmt: table for fmt, table in _load_toml().items() if fmt != "words"}
+    return {
+        fmt: {lang: {field: tuple(names) for field, names in table.items()}
+              for lang, table in languages.items()}
+        for fmt, languages in raw.items()
+    }  # fmt: skip
+
+
+_HEADERS = _load_headers()
+TOTAL_WORDS: tuple[str, ...] = tuple(
+    dict.fromkeys(word for words in _load_toml()["words"]["total"].values() for word in words)
+)
+"""How total lines begin, in every language of headers.toml ("total", "gesamt", "toplam")."""
 _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "canonical": {
-        "date": ("date",),
-        "campaign": ("campaign",),
-        "ad_group": ("ad_group",),
-        "keyword": ("keyword",),
-        "match_type": ("match_type",),
-        "spend": ("spend",),
-        "clicks": ("clicks",),
-        "impressions": ("impressions",),
-        "conversions": ("conversions",),
-        "conversion_value": ("conversion_value",),
-        "currency": ("currency",),
-    },
-    "google_ads": {
-        "date": ("Day", "Date"),
-        "campaign": ("Campaign",),
-        "ad_group": ("Ad group",),
-        "keyword": ("Keyword", "Search keyword", "Keyword text"),
-        "match_type": ("Match type", "Search keyword match type", "Keyword match type"),
-        "spend": ("Cost",),
-        "clicks": ("Clicks",),
-        "impressions": ("Impr.", "Impressions"),
-        "conversions": ("Conversions",),
-        "conversion_value": ("Conv. value", "Conversion value", "Conversions value"),
-        "currency": ("Currency code", "Currency"),
-    },
-    "microsoft_ads": {
-        "date": ("TimePeriod", "Gregorian date", "Date", "Day"),
-        "campaign": ("Campaign name", "Campaign"),
-        "ad_group": ("Ad group", "Ad group name"),
-        "keyword": ("Keyword",),
-        "match_type": ("Bid match type", "Delivered match type", "Match type"),
-        "spend": ("Spend",),
-        "clicks": ("Clicks",),
-        "impressions": ("Impressions", "Impr."),
-        "conversions": ("Conversions", "Conv."),
-        "conversion_value": ("Revenue", "Conversion value"),
-        "currency": ("Currency code", "Currency"),
-    },
-}
+    fmt: {
+        field: tuple(dict.fromkeys(name for table in languages.values()
+                                   for name in table.get(field, ())))
+        for field in dict.fromkeys(f for table in languages.values() for f in table)
+    }
+    for fmt, languages in _HEADERS.items()
+}  # fmt: skip
 
 
 def _key(name: str) -> str:
@@ -106,6 +118,15 @@ _LOOKUP: dict[str, dict[str, str]] = {
     fmt: {_key(alias): field for field, aliases in table.items() for alias in aliases}
     for fmt, table in _ALIASES.items()
 }
+_LANGUAGES: dict[str, dict[str, frozenset[str]]] = {
+    fmt: {
+        key: frozenset(lang for lang, table in languages.items()
+                       for names in table.values() for name in names if _key(name) == key)
+        for key in _LOOKUP[fmt]
+    }
+    for fmt, languages in _HEADERS.items()
+}  # fmt: skip
+"""format -> header key -> the UI languages that write that header."""
 _ANY_FORMAT: dict[str, str] = {
     key: field for lookup in _LOOKUP.values() for key, field in lookup.items()
 }
@@ -128,6 +149,18 @@ class Layout:
     header_line: int
     headers: tuple[str, ...]
     columns: Mapping[str, int]
+    language: str = "en"
+    spend_in_micros: bool = False
+    title_lines: tuple[str, ...] = ()
+
+    @property
+    def platform(self) -> str:
+        return PLATFORMS[self.format]
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """The segment columns the file has (device, network, ...): several rows per day."""
+        return tuple(field for field in SEGMENT_FIELDS if field in self.columns)
 
     def header(self, field: str) -> str:
         """The file's own name for a field's column, for messages."""
@@ -209,6 +242,12 @@ def build_layout(
             if _key(alias) in positions:
                 columns[field] = positions[_key(alias)]
                 break
+    if "spend" not in columns and "spend_micros" in columns:
+        columns["spend"] = columns.pop("spend_micros")
+        micros_spend = True
+    else:
+        columns.pop("spend_micros", None)
+        micros_spend = False
     missing = [field for field in REQUIRED_FIELDS if field not in columns]
     if missing:
         wanted = ", ".join(f"{field} (e.g. '{_ALIASES[fmt][field][0]}')" for field in missing)
@@ -223,4 +262,19 @@ def build_layout(
         header_line=header_line,
         headers=header.cells,
         columns=columns,
+        language=_language(fmt, header.cells),
+        spend_in_micros=micros_spend,
+        title_lines=tuple(title_lines),
     )
+
+
+def _language(fmt: str, cells: Sequence[str]) -> str:
+    """The UI language whose headers the file uses most (English on a tie)."""
+    votes: dict[str, int] = {}
+    for cell in cells:
+        for lang in _LANGUAGES[fmt].get(_key(cell), ()):
+            votes[lang] = votes.get(lang, 0) + 1
+    if not votes:
+        return "en"
+    best = max(votes.values())
+    return "en" if votes.get("en") == best else min(lang for lang, n in votes.items() if n == best)

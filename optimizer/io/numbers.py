@@ -73,15 +73,18 @@ _FLOAT_EXACT_LIMIT = 1e8
 _FAST_PATH_SAMPLE = 64
 
 
-def detect_decimal_comma(columns: Iterable[pd.Series]) -> bool:
-    """True only when some cell can only be read with a decimal comma and none only with a point."""
+def detect_decimal_comma(columns: Iterable[pd.Series], *, default: bool = False) -> bool:
+    """True when some cell can only be read with a decimal comma and none only with a point;
+    `default` when no cell settles it either way."""
     comma = point = False
     for column in columns:
         if not comma and column.str.contains(",", regex=False).any():
             comma = bool(column.str.contains(COMMA_EVIDENCE).any())
         if not point and column.str.contains(".", regex=False).any():
             point = bool(column.str.contains(POINT_EVIDENCE).any())
-    return comma and not point
+    if comma or point:
+        return comma and not point
+    return default
 
 
 def _clean(cells: pd.Series, decimal_comma: bool) -> tuple[pd.Series, npt.NDArray[np.int8]]:

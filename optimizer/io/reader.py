@@ -21,6 +21,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from optimizer.errors import InvalidInputError, RowIssue
+from optimizer.io.dates import DateOrder
 from optimizer.io.encoding import describe_decode_error, open_text
 from optimizer.io.formats import (
     FORMATS,
@@ -30,6 +31,13 @@ from optimizer.io.formats import (
     explain_missing_header,
     match_header,
 )
+from optimizer.io.reports import (
+    KEY_COLUMNS,
+    check_report_kind,
+    collapse,
+    needs_collapse,
+    settle_dates,
+)
 from optimizer.io.rows import (
     DELIMITER_NAMES,
     ParsedChunk,
@@ -38,7 +46,7 @@ from optimizer.io.rows import (
     parse_chunk,
 )
 from optimizer.io.validate import check_duplicates
-from optimizer.schema import NAME_COLUMNS, STORED_COLUMNS, ReadResult
+from optimizer.schema import IDENTITY_COLUMNS, NAME_COLUMNS, STORED_COLUMNS, ReadResult
 
 __all__ = ["read_performance"]
 
@@ -53,6 +61,8 @@ _NUMBER_COLUMNS = ("spend_micros", "clicks", "impressions", "conversions_micros"
 class _Collected:
     layout: Layout
     decimal_comma: bool | None
+    date_order: DateOrder | None
+    today: dt.date
     chunks: list[ParsedChunk] = field(default_factory=list)
 
 
@@ -61,16 +71,25 @@ def read_performance(
     *,
     format: str | None = None,
     decimal_comma: bool | None = None,
+    date_order: DateOrder | None = None,
+    default_date_order: DateOrder | None = None,
+    sum_segments: bool = False,
     today: dt.date | None = None,
     chunk_rows: int = 200_000,
 ) -> ReadResult:
-    """Read a canonical CSV, Google Ads or Microsoft Advertising export into the stored shape.
+    """Read a canonical CSV, Google Ads (UI or API) or Microsoft Advertising export into the
+    stored shape.
 
-    `format=None` detects the layout from the header and the title lines above it;
-    `decimal_comma=None` detects decimal commas from the first chunk when the evidence is
-    unambiguous, else assumes a decimal point. Dates after `today` (default: today in UTC) are
-    errors. Rows with any error are left out of `frame`; every problem is in `errors` /
-    `warnings` with the file's own line number and column name.
+    `format=None` detects the layout from the header and the title lines above it, in any UI
+    language of `headers.toml`; `decimal_comma=None` detects decimal commas from the first chunk
+    when the evidence is unambiguous, else follows the export's language. Dates that read two ways
+    (03/11/2025) follow `date_order` when given, else the order the file proves (a day above 12
+    anywhere), else `default_date_order` (the account's locale); with none of these the file is
+    refused naming the first such cell. Segmented reports (device, network, hour, ...) are summed
+    per entity and day with `sum_segments`, refused without it; a search terms report is summed
+    per keyword. Dates after `today` (default: today in UTC) are errors. Rows with any error are
+    left out of `frame`; every problem is in `errors` / `warnings` with the file's own line
+    number and column name.
     """
     if format is not None and format not in FORMATS:
         raise InvalidInputError(f"unknown format '{format}'; use one of {', '.join(FORMATS)}")
@@ -79,10 +98,12 @@ def read_performance(
     day = today if today is not None else dt.datetime.now(dt.UTC).date()
     with open_text(source) as (stream, encoding):
         try:
-            collected = _Collected(_read_layout(stream, format), decimal_comma)
-            _read_chunks(stream, collected, today=day, chunk_rows=chunk_rows)
+            layout = check_report_kind(_read_layout(stream, format), sum_segments=sum_segments)
+            collected = _Collected(layout, decimal_comma, date_order, day)
+            _read_chunks(stream, collected, chunk_rows=chunk_rows)
         except UnicodeDecodeError:
             raise InvalidInputError(describe_decode_error(encoding)) from None
+    settle_dates(collected.chunks, layout, date_order, default_date_order, today=day)
     return _result(collected)
 
 
@@ -126,20 +147,18 @@ def _parser_message(error: Exception, layout: Layout) -> str:
     return f"the file could not be read as {delimiter}-separated text: {error}"
 
 
-def _read_chunks(stream: TextIO, collected: _Collected, *, today: dt.date, chunk_rows: int) -> None:
+def _read_chunks(stream: TextIO, collected: _Collected, *, chunk_rows: int) -> None:
     layout = collected.layout
     try:
         with warnings.catch_warnings():
             # A first row with too many cells only warns; check_row_width reports it per row.
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            _read_chunks_unguarded(stream, collected, today=today, chunk_rows=chunk_rows)
+            _read_chunks_unguarded(stream, collected, chunk_rows=chunk_rows)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInputError(_parser_message(exc, layout)) from None
 
 
-def _read_chunks_unguarded(
-    stream: TextIO, collected: _Collected, *, today: dt.date, chunk_rows: int
-) -> None:
+def _read_chunks_unguarded(stream: TextIO, collected: _Collected, *, chunk_rows: int) -> None:
     layout = collected.layout
     with pd.read_csv(
         stream,
@@ -158,8 +177,17 @@ def _read_chunks_unguarded(
             if collected.decimal_comma is None:
                 collected.decimal_comma = chunk_decimal_comma(chunk, layout)
             collected.chunks.append(
-                parse_chunk(chunk, layout, today=today, decimal_comma=collected.decimal_comma)
+                parse_chunk(
+                    chunk,
+                    layout,
+                    today=collected.today,
+                    decimal_comma=collected.decimal_comma,
+                    date_order=collected.date_order,
+                )
             )
+
+
+_LABEL_COLUMNS = (*IDENTITY_COLUMNS, "account")
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -169,12 +197,17 @@ def _empty_frame() -> pd.DataFrame:
             "date": np.array([], dtype="datetime64[ns]"),
             **{name: no_names for name in NAME_COLUMNS},
             **{name: np.array([], dtype=np.int64) for name in (*_NUMBER_COLUMNS, "line")},
+            **{name: no_names for name in _LABEL_COLUMNS},
+            "lost_is_budget": np.array([], dtype=np.float64),
         }
     )
 
 
-def _frame_and_duplicates(chunks: list[ParsedChunk]) -> tuple[pd.DataFrame, list[RowIssue]]:
-    """Stitch the chunks together, flag same-entity-same-day rows, keep only error-free rows."""
+def _frame_and_duplicates(
+    chunks: list[ParsedChunk], layout: Layout
+) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """Stitch the chunks together, flag same-entity-same-day rows, keep only error-free rows
+    (summed per entity and day first where the report has several rows for one)."""
     if not chunks:
         return _empty_frame(), []
     full = pd.DataFrame(
@@ -189,24 +222,34 @@ def _frame_and_duplicates(chunks: list[ParsedChunk]) -> tuple[pd.DataFrame, list
                 for name in _NUMBER_COLUMNS
             },
             "line": np.concatenate([chunk.lines for chunk in chunks]),
+            **{
+                name: union_categoricals([chunk.labels[name] for chunk in chunks])
+                for name in _LABEL_COLUMNS
+            },
+            "lost_is_budget": np.concatenate([chunk.lost_is_budget for chunk in chunks]),
         }
     )
-    duplicates = check_duplicates(
-        full.loc[:, ["date", *NAME_COLUMNS]],
-        full["line"].to_numpy(dtype=np.int64),
-        np.concatenate([chunk.key_ok for chunk in chunks]),
-    )
-    keep = ~(np.concatenate([chunk.bad for chunk in chunks]) | duplicates.rows)
-    frame = full.loc[keep].reset_index(drop=True)
-    for name in NAME_COLUMNS:
-        frame[name] = frame[name].cat.remove_unused_categories()
-    return frame, duplicates.issues
+    bad = np.concatenate([chunk.bad for chunk in chunks])
+    if needs_collapse(layout):
+        frame = collapse(full.loc[~bad].reset_index(drop=True))
+        duplicate_issues: list[RowIssue] = []
+    else:
+        duplicates = check_duplicates(
+            full.loc[:, list(KEY_COLUMNS)],
+            full["line"].to_numpy(dtype=np.int64),
+            np.concatenate([chunk.key_ok for chunk in chunks]),
+        )
+        frame = full.loc[~(bad | duplicates.rows)].reset_index(drop=True)
+        duplicate_issues = duplicates.issues
+    for name in (*NAME_COLUMNS, *_LABEL_COLUMNS):
+        frame[name] = frame[name].astype("category").cat.remove_unused_categories()
+    return frame, duplicate_issues
 
 
 def _result(collected: _Collected) -> ReadResult:
     layout = collected.layout
     chunks = collected.chunks
-    frame, duplicate_issues = _frame_and_duplicates(chunks)
+    frame, duplicate_issues = _frame_and_duplicates(chunks, layout)
     position = {header: index for index, header in reversed(list(enumerate(layout.headers)))}
 
     def by_line(issue: RowIssue) -> tuple[int, int]:

@@ -8,16 +8,24 @@ run only over distinct values or over rows that have a problem.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from babel.numbers import get_decimal_symbol
 
 from optimizer.errors import RowIssue
-from optimizer.io.dates import DateColumn, DateStatus, parse_dates
-from optimizer.io.formats import Layout
+from optimizer.io.dates import (
+    DateColumn,
+    DateEvidence,
+    DateOrder,
+    DateStatus,
+    date_evidence,
+    parse_dates,
+)
+from optimizer.io.formats import ID_FIELDS, TOTAL_WORDS, Layout
 from optimizer.io.names import (
     empty_names,
     normalise_match_types,
@@ -41,7 +49,7 @@ from optimizer.io.validate import (
     check_row_width,
     missing_campaign,
 )
-from optimizer.schema import NAME_COLUMNS
+from optimizer.schema import MICROS, NAME_COLUMNS
 
 __all__ = ["DELIMITER_NAMES", "ParsedChunk", "cell_columns", "chunk_decimal_comma", "parse_chunk"]
 
@@ -73,6 +81,13 @@ class ParsedChunk:
     errors: list[RowIssue]
     warnings: list[RowIssue]
     currencies: frozenset[str]
+    labels: dict[str, pd.Categorical]
+    """Identity and account cells: platform, the platform IDs, the account ('' when absent)."""
+    lost_is_budget: npt.NDArray[np.float64]
+    evidence: DateEvidence
+    pending: npt.NDArray[np.intp]
+    """Rows whose date reads two ways, with their cells, until the file's order is known."""
+    pending_cells: pd.Series
 
 
 def cell_columns(layout: Layout) -> list[str]:
@@ -91,8 +106,17 @@ def _number_cells(chunk: pd.DataFrame, layout: Layout) -> Iterator[pd.Series]:
 
 
 def chunk_decimal_comma(chunk: pd.DataFrame, layout: Layout) -> bool:
-    """Whether this chunk's number cells can only be read with decimal commas."""
-    return detect_decimal_comma(_number_cells(chunk, layout))
+    """Whether this chunk's number cells are written with decimal commas: what the cells prove,
+    else what the export's UI language writes (German, French, ... exports: a comma)."""
+    return detect_decimal_comma(
+        _number_cells(chunk, layout), default=_language_decimal_comma(layout)
+    )
+
+
+def _language_decimal_comma(layout: Layout) -> bool:
+    if layout.format in ("canonical", "google_ads_api"):
+        return False
+    return bool(get_decimal_symbol(layout.language, numbering_system="latn") == ",")
 
 
 def _non_data_rows(
@@ -110,8 +134,8 @@ def _non_data_rows(
     labels = cells[
         ["c0", *(f"c{layout.columns[name]}" for name in NAME_COLUMNS if name in layout.columns)]
     ]
-    is_total = labels.apply(lambda column: column.str.casefold().str.startswith("total"))
-    date_is_label = date.isin(_EMPTY_CELLS) | date.str.startswith("total")
+    is_total = labels.apply(lambda column: column.str.casefold().str.startswith(TOTAL_WORDS))
+    date_is_label = date.isin(_EMPTY_CELLS) | date.str.startswith(TOTAL_WORDS)
     first = cells["c0"].str.casefold()
     copyright_line = first.str.startswith("©") | first.str.contains(
         "all rights reserved", regex=False
@@ -146,9 +170,96 @@ def _numbers(chunk: pd.DataFrame, layout: Layout, decimal_comma: bool) -> dict[s
                 status=np.full(len(chunk), NumberStatus.EMPTY, dtype=np.int8),
             )
             continue
-        parse = parse_counts if field in _COUNT_FIELDS else parse_micros
+        counted = field in _COUNT_FIELDS or (field == "spend" and layout.spend_in_micros)
+        parse = parse_counts if counted else parse_micros
         parsed[field] = parse(_cells(chunk, layout, field), decimal_comma=decimal_comma)
     return parsed
+
+
+_PLATFORM_WORDS = {
+    "google_ads": "google_ads",
+    "googleads": "google_ads",
+    "google": "google_ads",
+    "adwords": "google_ads",
+    "microsoft_ads": "microsoft_ads",
+    "microsoftads": "microsoft_ads",
+    "microsoft_advertising": "microsoft_ads",
+    "microsoftadvertising": "microsoft_ads",
+    "microsoft": "microsoft_ads",
+    "bing": "microsoft_ads",
+    "bing_ads": "microsoft_ads",
+}
+
+
+def _clean_id(text: str) -> str:
+    """'123-456-7890' -> '1234567890'; Google's '--' and a spreadsheet's '123.0' tidied."""
+    cleaned = text.strip()
+    if cleaned in _EMPTY_CELLS:
+        return ""
+    cleaned = cleaned.removesuffix(".0") if cleaned.replace(".", "", 1).isdigit() else cleaned
+    return cleaned.replace("-", "") if cleaned.replace("-", "").isdigit() else cleaned
+
+
+def _clean_platform(text: str) -> str:
+    key = text.strip().casefold().replace(" ", "_")
+    return _PLATFORM_WORDS.get(key, "other") if key else "other"
+
+
+def _recoded(raw: pd.Series, clean: Callable[[str], str]) -> pd.Categorical:
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    cleaned = [clean(str(value)) for value in uniques]
+    merged_codes, merged = pd.factorize(pd.Index(cleaned, dtype=object))
+    return pd.Categorical.from_codes(
+        np.asarray(merged_codes)[codes], categories=pd.Index(merged, dtype=object)
+    )
+
+
+def _constant(value: str, length: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(
+        np.zeros(length, dtype=np.int8), categories=pd.Index([value], dtype=object)
+    )
+
+
+def _labels(chunk: pd.DataFrame, layout: Layout) -> dict[str, pd.Categorical]:
+    labels: dict[str, pd.Categorical] = {}
+    if "platform" in layout.columns:
+        labels["platform"] = _recoded(_cells(chunk, layout, "platform"), _clean_platform)
+    else:
+        labels["platform"] = _constant(layout.platform, len(chunk))
+    for field in ID_FIELDS:
+        labels[field] = (
+            _recoded(_cells(chunk, layout, field), _clean_id)
+            if field in layout.columns
+            else _constant("", len(chunk))
+        )
+    labels["account"] = (
+        normalise_names(_cells(chunk, layout, "account"))
+        if "account" in layout.columns
+        else _constant("", len(chunk))
+    )
+    return labels
+
+
+def _lost_is_budget(
+    chunk: pd.DataFrame, layout: Layout, decimal_comma: bool
+) -> npt.NDArray[np.float64]:
+    """The share of impressions lost to the budget, 0..1 (NaN where not reported).
+
+    Exports write "12.34%", "< 10%" and "> 90%" (read as the middle of that range), Microsoft a
+    percentage without the sign, the Google Ads API a fraction."""
+    if "lost_is_budget" not in layout.columns:
+        return np.full(len(chunk), np.nan)
+    raw = _cells(chunk, layout, "lost_is_budget").str.strip()
+    below = raw.str.startswith("<").to_numpy(dtype=bool)
+    above = raw.str.startswith(">").to_numpy(dtype=bool)
+    percent = raw.str.endswith("%").to_numpy(dtype=bool) | (layout.format == "microsoft_ads")
+    number = raw.str.lstrip("<>").str.rstrip("%").str.strip()
+    parsed = parse_micros(number, decimal_comma=decimal_comma)
+    value = parsed.values / MICROS
+    value = np.where(percent, value / 100, value)
+    value = np.where(below, value / 2, np.where(above, (1 + value) / 2, value))
+    ok = (parsed.status == NumberStatus.OK) & (value >= 0) & (value <= 1)
+    return np.where(ok, value, np.nan)
 
 
 def _currencies(chunk: pd.DataFrame, layout: Layout) -> frozenset[str]:
@@ -166,6 +277,7 @@ def _checks(
     names: dict[str, pd.Categorical],
     numbers: dict[str, NumberColumn],
     today: dt.date,
+    order: DateOrder | None,
 ) -> Iterator[Checked]:
     yield check_row_width(
         chunk[f"c{len(layout.headers)}"],
@@ -174,7 +286,12 @@ def _checks(
         delimiter=DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter)),
     )
     yield check_dates(
-        dates, lines, _cells(chunk, layout, "date"), column=layout.header("date"), today=today
+        dates,
+        lines,
+        _cells(chunk, layout, "date"),
+        column=layout.header("date"),
+        today=today,
+        order=order,
     )
     yield check_campaign(
         names["campaign"],
@@ -198,11 +315,19 @@ def _checks(
 
 
 def parse_chunk(
-    chunk: pd.DataFrame, layout: Layout, *, today: dt.date, decimal_comma: bool
+    chunk: pd.DataFrame,
+    layout: Layout,
+    *,
+    today: dt.date,
+    decimal_comma: bool,
+    date_order: DateOrder | None = None,
 ) -> ParsedChunk:
-    """Drop non-data lines, parse every field, and run the per-row rules (not duplicates)."""
+    """Drop non-data lines, parse every field, and run the per-row rules (not duplicates).
+
+    Without `date_order`, dates that read two ways are left PENDING (with their cells) for the
+    reader to settle once the whole file has shown its order."""
     lines = layout.header_line + 1 + chunk.index.to_numpy(dtype=np.int64)
-    dates = parse_dates(_cells(chunk, layout, "date"), today)
+    dates = parse_dates(_cells(chunk, layout, "date"), today, date_order)
     dropped = _non_data_rows(chunk, layout, dates.status)
     if dropped.any():
         kept = ~dropped
@@ -212,9 +337,10 @@ def parse_chunk(
     numbers = _numbers(chunk, layout, decimal_comma)
     bad = np.zeros(len(chunk), dtype=bool)
     errors: list[RowIssue] = []
-    for checked in _checks(chunk, layout, lines, dates, names, numbers, today):
+    for checked in _checks(chunk, layout, lines, dates, names, numbers, today, date_order):
         errors.extend(checked.issues)
         bad |= checked.rows
+    pending = np.flatnonzero(dates.status == DateStatus.PENDING)
     warnings = check_conversions_vs_clicks(
         numbers["conversions"],
         numbers["clicks"],
@@ -233,4 +359,9 @@ def parse_chunk(
         errors=errors,
         warnings=warnings,
         currencies=_currencies(chunk, layout),
+        labels=_labels(chunk, layout),
+        lost_is_budget=_lost_is_budget(chunk, layout, decimal_comma),
+        evidence=date_evidence(_cells(chunk, layout, "date"), lines),
+        pending=pending,
+        pending_cells=_cells(chunk, layout, "date").iloc[pending].reset_index(drop=True),
     )

@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import RowIssue
-from optimizer.io.dates import EARLIEST_DATE, DateColumn, DateStatus
+from optimizer.io.dates import EARLIEST_DATE, DateColumn, DateOrder, DateStatus
 from optimizer.io.numbers import MAX_FIGURE, NumberColumn, NumberStatus
 from optimizer.schema import MICROS, NAME_COLUMNS, EntityKey, entity_label
 
@@ -94,13 +94,16 @@ def check_number(
     )
 
 
-def _date_message(status: DateStatus, cell: str, today: dt.date) -> str:
+def _date_message(
+    status: DateStatus, cell: str, today: dt.date, order: DateOrder | None = None
+) -> str:
     text = cell.strip()
     if status == DateStatus.EMPTY:
         return "date is empty"
     if status == DateStatus.NOT_REAL:
-        if "/" in text:
-            return f"{text} is not a real date (dates with slashes are read month first, M/D/YYYY)"
+        if order is not None and ("/" in text or "-" in text):
+            way = "day first (D/M/YYYY)" if order == "DMY" else "month first (M/D/YYYY)"
+            return f"{text} is not a real date (this file's dates are read {way})"
         return f"{text} is not a real date"
     if status == DateStatus.FUTURE:
         return f"date is in the future (after {today.isoformat()})"
@@ -110,16 +113,23 @@ def _date_message(status: DateStatus, cell: str, today: dt.date) -> str:
 
 
 def check_dates(
-    parsed: DateColumn, lines: Lines, raw: pd.Series, *, column: str, today: dt.date
+    parsed: DateColumn,
+    lines: Lines,
+    raw: pd.Series,
+    *,
+    column: str,
+    today: dt.date,
+    order: DateOrder | None = None,
 ) -> Checked:
-    """Empty, unreadable, impossible (Feb 30), future and implausibly old dates."""
+    """Empty, unreadable, impossible (Feb 30), future and implausibly old dates; a date that
+    reads two ways (PENDING) is not an error yet: the file's order is settled once it is read."""
     status = parsed.status
     return _issues(
-        status != DateStatus.OK,
+        (status != DateStatus.OK) & (status != DateStatus.PENDING),
         lines,
         raw,
         column,
-        lambda index: _date_message(DateStatus(status[index]), str(raw.iat[index]), today),
+        lambda index: _date_message(DateStatus(status[index]), str(raw.iat[index]), today, order),
     )
 
 
@@ -218,10 +228,11 @@ def _also_on(own: int, first_lines: list[int], count: int) -> str:
 def check_duplicates(keys: pd.DataFrame, lines: Lines, eligible: Mask) -> Checked:
     """The same entity and day on several lines: every occurrence is an error naming the others.
 
-    `keys` holds `date` plus the name columns for the whole file, so duplicates are found across
-    chunks; rows without a valid date or campaign are not `eligible` (they already have an error).
+    `keys` holds `date`, the name columns and whatever else tells entities apart (account,
+    platform IDs) for the whole file, so duplicates are found across chunks; rows without a valid
+    date or campaign are not `eligible` (they already have an error).
     """
-    columns = ["date", *NAME_COLUMNS]
+    columns = list(keys.columns)
     rows = keys.duplicated(subset=columns, keep=False).to_numpy(dtype=bool) & eligible
     if not rows.any():
         return Checked(issues=[], rows=rows)

@@ -188,8 +188,8 @@ def _pool_timeout(engine: Engine) -> float:
     return float(pool.timeout()) if isinstance(pool, QueuePool) else 0.0
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is already there)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration, or to `revision` (a no-op when it is there)."""
     config = _alembic_config()
     with transaction(engine) as connection:
         if connection.dialect.name == "postgresql":
@@ -197,7 +197,7 @@ def upgrade(engine: Engine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
             )
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def is_current(engine: Engine) -> bool:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Float,
     Insert,
     Table,
     Text,
@@ -40,9 +41,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeEngine
 
-from optimizer.schema import NAME_COLUMNS
+from optimizer.schema import IDENTITY_COLUMNS, NAME_COLUMNS
+from optimizer.store.identity import Rename, resolve_entities
+from optimizer.store.levels import reconcile
 from optimizer.store.staging import analyze, bulk_load, temporary_table
-from optimizer.store.tables import entities, performance
+from optimizer.store.tables import entities, level_totals, performance
 
 __all__ = [
     "VALUE_COLUMNS",
@@ -51,6 +54,7 @@ __all__ = [
     "history_layout",
     "select_stored",
     "upsert_performance",
+    "upsert_rows",
 ]
 
 _FETCH_ROWS = 100_000
@@ -67,11 +71,23 @@ VALUE_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class UpsertCounts:
-    """How the staged rows compared with what was stored before."""
+    """How the staged rows compared with what was stored before (and what else the upload did:
+    entities renamed, campaign totals that do not reconcile with their keywords)."""
 
     inserted: int
     updated: int
     unchanged: int
+    renames: tuple[Rename, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.renames + other.renames,
+            self.notes + other.notes,
+        )
 
 
 def upsert_performance(
@@ -79,34 +95,84 @@ def upsert_performance(
 ) -> UpsertCounts:
     """Store `frame` (stored shape, at most one row per entity and date) for the account.
 
-    Entities seen for the first time are created; `now` stamps every inserted or updated row.
+    Entities are resolved by platform IDs, then names (`store.identity`); keyword rows go to
+    `performance`, campaign and ad group rows to `level_totals`, and the campaigns' days are then
+    reconciled (`store.levels`). `now` stamps every inserted or updated row.
     """
     if frame.empty:
         return UpsertCounts(inserted=0, updated=0, unchanged=0)
     codes, first_rows = _factorize_entities(frame)
-    entity_ids = _resolve_entities(connection, account_id, frame.iloc[first_rows])
+    resolved = resolve_entities(connection, account_id, frame.iloc[first_rows])
+    entity_ids = resolved.ids[codes]
+    leaf = frame["keyword"].astype(str).to_numpy() != ""
+    counts = UpsertCounts(0, 0, 0, renames=resolved.renames)
+    if leaf.any():
+        counts += upsert_rows(
+            connection, performance, account_id, frame.loc[leaf], entity_ids[leaf], now=now
+        )
+    if (~leaf).any():
+        counts += upsert_rows(
+            connection, level_totals, account_id, frame.loc[~leaf], entity_ids[~leaf], now=now
+        )
+    notes = reconcile(
+        connection,
+        account_id,
+        campaigns=sorted(set(frame["campaign"].astype(str))),
+        start=pd.Timestamp(frame["date"].min()).date(),
+        end=pd.Timestamp(frame["date"].max()).date(),
+        now=now,
+    )
+    return counts + UpsertCounts(0, 0, 0, notes=notes)
+
+
+def upsert_rows(
+    connection: Connection,
+    table: Table,
+    account_id: int,
+    frame: pd.DataFrame,
+    entity_ids: npt.NDArray[np.int64],
+    *,
+    now: dt.datetime,
+) -> UpsertCounts:
+    """Upsert one row per (entity id, date) of `frame` into `performance` or `level_totals`."""
+    columns = _stored_columns(table)
     staged = pd.DataFrame(
         {
-            "entity_id": entity_ids[codes],
+            "entity_id": entity_ids,
             "date": _iso_dates(frame["date"]),
             **{column: frame[column].to_numpy(dtype=np.int64) for column in VALUE_COLUMNS},
         }
     )
+    if "lost_is_budget" in columns:
+        staged["lost_is_budget"] = (
+            frame["lost_is_budget"].to_numpy(dtype=np.float64)
+            if "lost_is_budget" in frame.columns
+            else np.nan
+        )
     # In primary-key order, the upsert walks the index sequentially instead of jumping around.
     staged = staged.sort_values(["entity_id", "date"], kind="stable", ignore_index=True)
-    stage = temporary_table(
-        connection,
-        "_stage_performance",
-        {"entity_id": BigInteger(), "date": Date(), **dict.fromkeys(VALUE_COLUMNS, BigInteger())},
-    )
+    types: dict[str, TypeEngine[Any]] = {
+        "entity_id": BigInteger(),
+        "date": Date(),
+        **dict.fromkeys(VALUE_COLUMNS, BigInteger()),
+    }
+    if "lost_is_budget" in columns:
+        types["lost_is_budget"] = Float()
+    stage = temporary_table(connection, f"_stage_{table.name}", types)
     bulk_load(connection, stage, staged)
     analyze(connection, stage)
-    matched, unchanged = _count_matches(connection, stage)
-    connection.execute(_upsert_statement(connection, stage, account_id, now))
+    matched, unchanged = _count_matches(connection, table, stage, columns)
+    connection.execute(_upsert_statement(connection, table, stage, account_id, now, columns))
     stage.drop(connection)
     return UpsertCounts(
         inserted=len(staged) - matched, updated=matched - unchanged, unchanged=unchanged
     )
+
+
+def _stored_columns(table: Table) -> tuple[str, ...]:
+    """The value columns of `table` an upsert writes and compares."""
+    extra = ("lost_is_budget",) if "lost_is_budget" in table.c else ()
+    return (*VALUE_COLUMNS, *extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,106 +317,70 @@ def _columns(rows: Sequence[Sequence[Any]]) -> list[npt.NDArray[Any]]:
 def _factorize_entities(
     frame: pd.DataFrame,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Entity number of every row, and the position of each entity's first row."""
-    groups = frame.groupby(list(NAME_COLUMNS), sort=False, observed=True, dropna=False)
+    """Entity number of every row (by names and platform identity), and each one's first row."""
+    keys = [name for name in (*NAME_COLUMNS, *IDENTITY_COLUMNS) if name in frame.columns]
+    groups = frame.groupby(keys, sort=False, observed=True, dropna=False)
     codes = np.asarray(groups.ngroup(), dtype=np.int64)
     _, first_rows = np.unique(codes, return_index=True)
     return codes, np.asarray(first_rows, dtype=np.int64)
 
 
-def _resolve_entities(
-    connection: Connection, account_id: int, names: pd.DataFrame
-) -> npt.NDArray[np.int64]:
-    """Database ids for the given distinct entity names (in order), creating the missing ones."""
-    staged = pd.DataFrame(
-        {
-            "position": np.arange(len(names), dtype=np.int64),
-            **{name: names[name].astype(object).fillna("").astype(str) for name in NAME_COLUMNS},
-        }
-    )
-    text_columns: dict[str, TypeEngine[Any]] = dict.fromkeys(NAME_COLUMNS, Text())
-    stage = temporary_table(
-        connection, "_stage_entities", {"position": BigInteger(), **text_columns}
-    )
-    bulk_load(connection, stage, staged)
-    new_entities = _insert_for(connection, entities).from_select(
-        ["account_id", *NAME_COLUMNS],
-        select(literal(account_id, BigInteger()), *(stage.c[name] for name in NAME_COLUMNS)).where(
-            true()
-        ),
-    )
-    connection.execute(
-        new_entities.on_conflict_do_nothing(
-            index_elements=[entities.c.account_id, *(entities.c[n] for n in NAME_COLUMNS)]
-        )
-    )
-    found = connection.execute(
-        select(stage.c.position, entities.c.id).join_from(
-            stage,
-            entities,
-            and_(
-                entities.c.account_id == account_id,
-                *(entities.c[name] == stage.c[name] for name in NAME_COLUMNS),
-            ),
-        )
-    ).all()
-    stage.drop(connection)
-    ids = np.full(len(names), -1, dtype=np.int64)
-    for position, entity_id in found:
-        ids[position] = entity_id
-    if (ids < 0).any():
-        raise RuntimeError("some entities were neither found nor created")
-    return ids
+def _same(table: Table, stage: Table, column: str) -> ColumnElement[bool]:
+    return table.c[column].is_not_distinct_from(stage.c[column])
 
 
-def _identical(stage: Table) -> ColumnElement[bool]:
+def _identical(table: Table, stage: Table, columns: Sequence[str]) -> ColumnElement[bool]:
     """The stored row with the staged row's key and every value equal to it."""
     return and_(
-        performance.c.entity_id == stage.c.entity_id,
-        performance.c.date == stage.c.date,
-        *(performance.c[column] == stage.c[column] for column in VALUE_COLUMNS),
+        table.c.entity_id == stage.c.entity_id,
+        table.c.date == stage.c.date,
+        *(_same(table, stage, column) for column in columns),
     )
 
 
-def _count_matches(connection: Connection, stage: Table) -> tuple[int, int]:
+def _count_matches(
+    connection: Connection, table: Table, stage: Table, columns: Sequence[str]
+) -> tuple[int, int]:
     """(staged rows already stored, of which identical in every value)."""
-    identical = and_(*(performance.c[column] == stage.c[column] for column in VALUE_COLUMNS))
+    identical = and_(*(_same(table, stage, column) for column in columns))
     row = connection.execute(
         select(func.count(), func.coalesce(func.sum(case((identical, 1), else_=0)), 0))
         .select_from(stage)
         .join(
-            performance,
-            and_(
-                performance.c.entity_id == stage.c.entity_id,
-                performance.c.date == stage.c.date,
-            ),
+            table,
+            and_(table.c.entity_id == stage.c.entity_id, table.c.date == stage.c.date),
         )
     ).one()
     return int(row[0]), int(row[1])
 
 
 def _upsert_statement(
-    connection: Connection, stage: Table, account_id: int, now: dt.datetime
+    connection: Connection,
+    table: Table,
+    stage: Table,
+    account_id: int,
+    now: dt.datetime,
+    columns: Sequence[str],
 ) -> Insert:
     rows = select(
         stage.c.entity_id,
         stage.c.date,
         literal(account_id, BigInteger()),
-        *(stage.c[column] for column in VALUE_COLUMNS),
+        *(stage.c[column] for column in columns),
         literal(now, DateTime(timezone=True)),
     ).where(true())
     if connection.dialect.name == "postgresql":
         # A conflict that ends up not updating still locks its row: leave identical rows out.
-        rows = rows.where(~exists().where(_identical(stage)))
-    statement = _insert_for(connection, performance).from_select(
-        ["entity_id", "date", "account_id", *VALUE_COLUMNS, "updated_at"], rows
+        rows = rows.where(~exists().where(_identical(table, stage, columns)))
+    statement = _insert_for(connection, table).from_select(
+        ["entity_id", "date", "account_id", *columns, "updated_at"], rows
     )
     changed = or_(
-        *(performance.c[column] != statement.excluded[column] for column in VALUE_COLUMNS)
+        *(table.c[column].is_distinct_from(statement.excluded[column]) for column in columns)
     )
     return statement.on_conflict_do_update(
-        index_elements=[performance.c.entity_id, performance.c.date],
-        set_={column: statement.excluded[column] for column in (*VALUE_COLUMNS, "updated_at")},
+        index_elements=[table.c.entity_id, table.c.date],
+        set_={column: statement.excluded[column] for column in (*columns, "updated_at")},
         where=changed,
     )
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 __all__ = [
     "NAMING_CONVENTION",
     "account_events",
+    "account_links",
     "accounts",
     "api_key_accounts",
     "api_keys",
@@ -46,6 +47,7 @@ __all__ = [
     "job_locks",
     "job_runs",
     "lag_reports",
+    "level_totals",
     "metadata",
     "performance",
     "recommendations",
@@ -88,11 +90,29 @@ entities = Table(
     Column("ad_group", Text, nullable=False, server_default=""),
     Column("keyword", Text, nullable=False, server_default=""),
     Column("match_type", Text, nullable=False, server_default=""),
+    Column("platform", String(16), nullable=False, server_default="other"),
+    Column("customer_id", Text, nullable=False, server_default=""),
+    Column("campaign_id", Text, nullable=False, server_default=""),
+    Column("ad_group_id", Text, nullable=False, server_default=""),
+    Column("criterion_id", Text, nullable=False, server_default=""),
     UniqueConstraint("account_id", "campaign", "ad_group", "keyword", "match_type"),
     # Target of performance's composite key, which keeps performance.account_id honest.
     UniqueConstraint("id", "account_id"),
+    Index(
+        "ix_entities_platform_ids",
+        "account_id",
+        "platform",
+        "campaign_id",
+        "ad_group_id",
+        "criterion_id",
+    ),
 )
-"""A campaign, ad group or keyword of one account; '' marks a level the entity is not at."""
+"""A campaign, ad group or keyword of one account; '' marks a level the entity is not at.
+
+Who it is on its platform is `platform` and the platform's IDs (kept when a file has them): a
+renamed campaign keeps its row, its history and its ID, and only its names (labels, unique per
+account) change. The same names on two platforms are two entities; the second one's campaign label
+carries its platform ("Brand [Microsoft Advertising]")."""
 
 performance = Table(
     "performance",
@@ -106,13 +126,49 @@ performance = Table(
     Column("conversions_micros", BigInteger, nullable=False),
     Column("value_micros", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("lost_is_budget", Float, nullable=True),
     ForeignKeyConstraint(
         ["entity_id", "account_id"], ["entities.id", "entities.account_id"], ondelete="CASCADE"
     ),
     # account_id repeats the entity's account: "this account, these dates" is one index range.
     Index(None, "account_id", "date"),
 )
-"""One entity's totals for one day."""
+"""One entity's figures for one day: what a keyword (or a keyword-less campaign) spent, or the part
+of a campaign's reported total that none of its keywords' rows shows (`level_totals`).
+`lost_is_budget` is the share of impressions lost to the budget, when the export reports it."""
+
+level_totals = Table(
+    "level_totals",
+    metadata,
+    Column("entity_id", _Id, primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("account_id", _Id, nullable=False),
+    Column("spend_micros", BigInteger, nullable=False),
+    Column("clicks", BigInteger, nullable=False),
+    Column("impressions", BigInteger, nullable=False),
+    Column("conversions_micros", BigInteger, nullable=False),
+    Column("value_micros", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["entity_id", "account_id"], ["entities.id", "entities.account_id"], ondelete="CASCADE"
+    ),
+    Index(None, "account_id", "date"),
+)
+"""A campaign's (or ad group's) own reported total for a day, as a Campaigns report gives it. It is
+never added to its keywords: `performance` gets only the remainder no keyword row explains
+(Performance Max, Display inside the campaign) when that is real, or the whole total when the
+campaign has no keyword rows that day."""
+
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    UniqueConstraint("platform", "customer_id"),
+)
+"""Which platform account (Google Ads customer ID, Microsoft Advertising account ID) an account is:
+a manager (MCC) report's rows go to the account their customer ID is linked to."""
 
 ingests = Table(
     "ingests",

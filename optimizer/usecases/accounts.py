@@ -8,22 +8,28 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Engine, insert, select, update
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from optimizer.access import LOCAL_OPERATOR, Principal
 from optimizer.errors import ConflictError, InvalidInputError, NotFoundError
 from optimizer.locales import decimal_comma_for, validate_locale
 from optimizer.money import validate_currency
+from optimizer.schema import PLATFORM_LABELS
 from optimizer.store.engine import transaction
-from optimizer.store.tables import accounts
+from optimizer.store.tables import account_links, accounts
 from optimizer.usecases.audit import record
 
 __all__ = [
     "Account",
+    "Owner",
+    "account_owners",
     "create_account",
     "find_account",
     "get_account",
+    "link_account",
+    "link_customers",
     "list_accounts",
     "set_locale",
     "unknown_account",
@@ -182,3 +188,105 @@ def _validate_timezone(timezone: str) -> str:
             f"'{timezone}' is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)"
         ) from None
     return clean
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose rows these are in a file: the account a row's platform customer ID is linked to,
+    else the account its account-name column names (None: no such account here)."""
+
+    account_id: int | None
+    label: str
+    platform: str
+    customer_id: str
+    account_name: str
+
+
+def account_owners(connection: Connection, frame: pd.DataFrame) -> list[Owner]:
+    """One `Owner` per distinct (platform, customer ID, account name) the rows carry; none for
+    files without customer IDs or account names."""
+    if frame.empty:
+        return []
+    distinct = frame.loc[:, ["platform", "customer_id", "account"]].astype(str).drop_duplicates()
+    distinct = distinct[(distinct["customer_id"] != "") | (distinct["account"] != "")]
+    if distinct.empty:
+        return []
+    links = {
+        (platform, customer): int(account_id)
+        for account_id, platform, customer in connection.execute(
+            select(
+                account_links.c.account_id, account_links.c.platform, account_links.c.customer_id
+            )
+        )
+    }
+    names = {
+        name.casefold(): int(account_id)
+        for account_id, name in connection.execute(select(accounts.c.id, accounts.c.name))
+    }
+    owners = []
+    for platform, customer, name in distinct.itertuples(index=False, name=None):
+        owner = links.get((platform, customer))
+        if owner is None and name:
+            owner = names.get(name.strip().casefold())
+        label = name or f"{PLATFORM_LABELS.get(platform, platform)} customer {customer}"
+        owners.append(Owner(owner, label, platform, customer, name))
+    return owners
+
+
+def link_customers(connection: Connection, account: Account, frame: pd.DataFrame) -> None:
+    """Link the account to the platform customer IDs its stored rows carry, first time seen."""
+    for owner in account_owners(connection, frame):
+        if owner.customer_id and owner.account_id is None:
+            connection.execute(
+                insert(account_links).values(
+                    account_id=account.id, platform=owner.platform, customer_id=owner.customer_id
+                )
+            )
+
+
+def link_account(
+    engine: Engine,
+    name: str,
+    *,
+    platform: str,
+    customer_id: str,
+    principal: Principal = LOCAL_OPERATOR,
+) -> Account:
+    """Say which platform account this account is (a manager report's rows then find it)."""
+    if platform not in ("google_ads", "microsoft_ads"):
+        raise InvalidInputError("platform is google_ads or microsoft_ads")
+    clean = customer_id.strip().replace("-", "")
+    if not clean or len(clean) > 64 or not clean.isprintable():
+        raise InvalidInputError(f"'{customer_id}' is not a customer / account ID")
+    with transaction(engine) as connection:
+        account = find_account(connection, name)
+        taken = connection.execute(
+            select(accounts.c.name)
+            .join_from(account_links, accounts, accounts.c.id == account_links.c.account_id)
+            .where(account_links.c.platform == platform, account_links.c.customer_id == clean)
+        ).scalar_one_or_none()
+        if taken is not None and taken != account.name:
+            raise ConflictError(f"{platform} customer {clean} is already linked to '{taken}'")
+        if taken is None:
+            connection.execute(
+                insert(account_links).values(
+                    account_id=account.id, platform=platform, customer_id=clean
+                )
+            )
+        record(
+            connection,
+            principal,
+            "account.link",
+            f"account {account.name}",
+            account_id=account.id,
+            after={"platform": platform, "customer_id": clean},
+        )
+    return account
+
+
+def linked_customers(connection: Connection, account_id: int) -> int:
+    return int(
+        connection.execute(
+            select(func.count()).where(account_links.c.account_id == account_id)
+        ).scalar_one()
+    )

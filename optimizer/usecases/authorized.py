@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from optimizer.access import Action, Principal, require, require_account
+from optimizer.io.dates import DateOrder
 from optimizer.solver import AllocationRequest, Frontier
 from optimizer.store.curves import StoredCurveSet
 from optimizer.store.engine import transaction
@@ -24,7 +25,13 @@ from optimizer.usecases.accounts import (
     set_locale,
 )
 from optimizer.usecases.fit import FitOutcome, fit, latest_curves
-from optimizer.usecases.ingest import IngestReport, Source, ingest, load_history
+from optimizer.usecases.ingest import (
+    IngestReport,
+    Source,
+    ingest,
+    ingest_accounts,
+    load_history,
+)
 from optimizer.usecases.optimize import AccountPlan, frontier, plan
 
 __all__ = [
@@ -34,6 +41,7 @@ __all__ = [
     "fit_as",
     "frontier_as",
     "history_as",
+    "ingest_accounts_as",
     "ingest_as",
     "plan_as",
     "set_locale_as",
@@ -94,6 +102,8 @@ def ingest_as(
     format: str | None = None,
     partial: bool = False,
     decimal_comma: bool | None = None,
+    date_order: DateOrder | None = None,
+    sum_segments: bool = False,
 ) -> IngestReport:
     """Ingest an upload; its audit entry (the report's counts) commits with the rows."""
     account = _checked(engine, principal, account_name, Action.PERFORMANCE_WRITE)
@@ -105,7 +115,36 @@ def ingest_as(
         format=format,
         partial=partial,
         decimal_comma=decimal_comma,
+        date_order=date_order,
+        sum_segments=sum_segments,
         principal=principal,
+    )
+
+
+def ingest_accounts_as(
+    engine: Engine,
+    principal: Principal,
+    source: Source,
+    *,
+    source_name: str | None = None,
+    format: str | None = None,
+    partial: bool = False,
+    decimal_comma: bool | None = None,
+    date_order: DateOrder | None = None,
+    sum_segments: bool = False,
+) -> list[IngestReport]:
+    """A manager report split into the accounts it names, each within the principal's scope."""
+    require(principal, Action.PERFORMANCE_WRITE)
+    return ingest_accounts(
+        engine,
+        source,
+        principal=principal,
+        source_name=source_name,
+        format=format,
+        partial=partial,
+        decimal_comma=decimal_comma,
+        date_order=date_order,
+        sum_segments=sum_segments,
     )
 
 

@@ -23,21 +23,46 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, insert, select
 
-from optimizer.access import LOCAL_OPERATOR, Principal
+from optimizer.access import LOCAL_OPERATOR, Principal, require_account
 from optimizer.errors import InvalidInputError, RowIssue
+from optimizer.io.dates import DateOrder, date_order_for
+from optimizer.io.reports import KEY_COLUMNS
 from optimizer.io.validate import check_duplicates
-from optimizer.schema import NAME_COLUMNS, ReadResult, to_model_frame
+from optimizer.schema import (
+    NAME_COLUMNS,
+    PLATFORM_LABELS,
+    EntityKey,
+    ReadResult,
+    entity_label,
+    to_model_frame,
+    with_identity,
+)
 from optimizer.settings import get_settings
 from optimizer.store.engine import transaction
+from optimizer.store.identity import Rename
 from optimizer.store.performance import select_stored, upsert_performance
 from optimizer.store.snapshots import record_snapshots
-from optimizer.store.tables import ingests
-from optimizer.usecases.accounts import Account, find_account, get_account
+from optimizer.store.tables import accounts, ingests
+from optimizer.usecases.accounts import (
+    Account,
+    Owner,
+    account_owners,
+    find_account,
+    get_account,
+    link_customers,
+)
 from optimizer.usecases.audit import record
 
-__all__ = ["IngestReport", "Source", "ingest", "ingest_result", "load_history"]
+__all__ = [
+    "IngestReport",
+    "Source",
+    "ingest",
+    "ingest_accounts",
+    "ingest_result",
+    "load_history",
+]
 
 Source = str | os.PathLike[str] | bytes | BinaryIO
 """A file path, the file's bytes, or an open binary file (e.g. an HTTP upload)."""
@@ -60,6 +85,8 @@ class IngestReport:
     errors: tuple[RowIssue, ...] = ()
     warnings: tuple[RowIssue, ...] = ()
     late_conversion_days: int = 0
+    notes: tuple[str, ...] = ()
+    """What else the upload did or found: renamed entities, totals that do not reconcile."""
 
     def summary(self) -> str:
         text = (
@@ -83,13 +110,17 @@ def ingest(
     format: str | None = None,
     partial: bool = False,
     decimal_comma: bool | None = None,
+    date_order: DateOrder | None = None,
+    sum_segments: bool = False,
     today: dt.date | None = None,
     principal: Principal = LOCAL_OPERATOR,
 ) -> IngestReport:
     """Read `source` and store its rows for the account (see the module docstring for the rules).
 
-    `today` (default: today in the account's time zone) is the last date a row may have;
-    `principal` is who the audit entry names.
+    Dates that read two ways follow `date_order`, else what the file proves, else the account's
+    locale; `sum_segments` adds up a segmented report per day. `today` (default: today in the
+    account's time zone) is the last date a row may have; `principal` is who the audit entry
+    names.
     """
     from optimizer.io import read_performance
 
@@ -99,6 +130,9 @@ def ingest(
         source,
         format=format,
         decimal_comma=decimal_comma,
+        date_order=date_order,
+        default_date_order=date_order_for(account.locale),
+        sum_segments=sum_segments,
         today=today or dt.datetime.now(ZoneInfo(account.timezone)).date(),
         chunk_rows=get_settings().ingest_chunk_rows,
     )
@@ -111,6 +145,85 @@ def ingest(
         partial=partial,
         principal=principal,
     )
+
+
+def ingest_accounts(
+    engine: Engine,
+    source: Source,
+    *,
+    principal: Principal = LOCAL_OPERATOR,
+    source_name: str | None = None,
+    format: str | None = None,
+    partial: bool = False,
+    decimal_comma: bool | None = None,
+    date_order: DateOrder | None = None,
+    sum_segments: bool = False,
+    today: dt.date | None = None,
+) -> list[IngestReport]:
+    """A manager (MCC) report: each row stored in the account its customer ID is linked to (or
+    its account column names), all accounts in one transaction; the principal must be allowed to
+    write every one of them, and a row of an account we do not know refuses the whole file."""
+    from optimizer.io import read_performance
+
+    source, sha256, name = _fingerprint(source)
+    result = read_performance(
+        source,
+        format=format,
+        decimal_comma=decimal_comma,
+        date_order=date_order,
+        sum_segments=sum_segments,
+        today=today or dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1),
+        chunk_rows=get_settings().ingest_chunk_rows,
+    )
+    errors, rejected, frame = _accepted(result, partial)
+    reports = []
+    with transaction(engine) as connection:
+        owners = account_owners(connection, frame)
+        unknown = sorted({owner.label for owner in owners if owner.account_id is None})
+        if not owners or unknown or (frame[["customer_id", "account"]] == "").all(axis=1).any():
+            raise InvalidInputError(
+                "every row of a manager report must name its account (a customer ID linked with "
+                "`ppcopt accounts link`, or an account column with an account's name); "
+                + (f"unknown: {', '.join(unknown[:5])}" if unknown else "some rows name none")
+            )
+        rows_of = _rows_by_account(frame, owners)
+        named = {
+            int(row.id): find_account(connection, str(row.name))
+            for row in connection.execute(
+                select(accounts.c.id, accounts.c.name).where(accounts.c.id.in_(rows_of))
+            )
+        }
+        for account_id, part in sorted(rows_of.items()):
+            account = named[account_id]
+            require_account(principal, account.id, account.name)
+            _check_currencies(account, result.currencies)
+            reports.append(
+                _write(
+                    connection,
+                    account,
+                    part,
+                    result,
+                    errors=errors,
+                    rejected=rejected,
+                    source_name=source_name or name,
+                    sha256=sha256,
+                    principal=principal,
+                )
+            )
+    return reports
+
+
+def _rows_by_account(frame: pd.DataFrame, owners: list[Owner]) -> dict[int, pd.DataFrame]:
+    owner_of = {
+        (o.platform, o.customer_id, o.account_name): o.account_id
+        for o in owners
+        if o.account_id is not None
+    }
+    keys = list(
+        zip(*(frame[c].astype(str) for c in ("platform", "customer_id", "account")), strict=True)
+    )
+    ids = np.array([owner_of[key] for key in keys], dtype=np.int64)
+    return {int(a): frame.loc[ids == a] for a in np.unique(ids)}
 
 
 def ingest_result(
@@ -161,11 +274,31 @@ def _store(
     principal: Principal,
 ) -> IngestReport:
     _check_currencies(account, result.currencies)
+    errors, rejected, frame = _accepted(result, partial)
+    with transaction(engine) as connection:
+        _check_accounts(connection, account, frame)
+        return _write(
+            connection,
+            account,
+            frame,
+            result,
+            errors=errors,
+            rejected=rejected,
+            source_name=source_name,
+            sha256=sha256,
+            principal=principal,
+        )
+
+
+def _accepted(result: ReadResult, partial: bool) -> tuple[tuple[RowIssue, ...], int, pd.DataFrame]:
+    """The file's errors, how many rows they reject, and the rows to store; refused whole when it
+    has errors and `partial` is off."""
     if result.rows_read == 0:
         raise InvalidInputError(
             "the file has no data rows (only a header, title or total lines); nothing was stored"
         )
-    unstorable = (*_duplicate_rows(result.frame), *_nul_characters(result.frame))
+    frame = with_identity(result.frame)
+    unstorable = (*_duplicate_rows(frame), *_nul_characters(frame))
     errors = tuple(sorted((*result.errors, *unstorable), key=lambda issue: issue.line))
     rejected = len({issue.line for issue in errors})
     if errors and not partial:
@@ -176,42 +309,90 @@ def _store(
             "store only the valid rows",
             issues=errors,
         )
-    frame = result.frame
     if unstorable:
         frame = frame.loc[~frame["line"].isin({issue.line for issue in unstorable})]
-    with transaction(engine) as connection:
-        now = dt.datetime.now(dt.UTC)
-        counts = upsert_performance(connection, account.id, frame, now=now)
-        late = record_snapshots(connection, account.id, frame, now=now)
-        tally: dict[str, Any] = {
-            "format": result.format,
-            "rows_read": result.rows_read,
-            "inserted": counts.inserted,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "rejected": rejected,
-        }
-        connection.execute(
-            insert(ingests).values(
-                account_id=account.id, source_name=source_name, sha256=sha256, **tally
-            )
+    return errors, rejected, frame
+
+
+def _write(
+    connection: Connection,
+    account: Account,
+    frame: pd.DataFrame,
+    result: ReadResult,
+    *,
+    errors: tuple[RowIssue, ...],
+    rejected: int,
+    source_name: str,
+    sha256: str,
+    principal: Principal,
+) -> IngestReport:
+    """Store one account's rows, the upload's record and its audit entry (caller's transaction)."""
+    now = dt.datetime.now(dt.UTC)
+    counts = upsert_performance(connection, account.id, frame, now=now)
+    late = record_snapshots(connection, account.id, _finest(frame), now=now)
+    notes = (*(_renamed(r) for r in counts.renames), *counts.notes)
+    tally: dict[str, Any] = {
+        "format": result.format,
+        "rows_read": result.rows_read,
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "rejected": rejected,
+    }
+    connection.execute(
+        insert(ingests).values(
+            account_id=account.id, source_name=source_name, sha256=sha256, **tally
         )
-        record(
-            connection,
-            principal,
-            "performance.ingest",
-            f"upload {source_name}",
-            account_id=account.id,
-            after={**tally, "late_conversion_days": late},
-        )
+    )
+    record(
+        connection,
+        principal,
+        "performance.ingest",
+        f"upload {source_name}",
+        account_id=account.id,
+        after={**tally, "late_conversion_days": late, "notes": list(notes)},
+    )
     return IngestReport(
         account=account.name,
         source_name=source_name,
         errors=errors,
         warnings=result.warnings,
         late_conversion_days=late,
+        notes=notes,
         **tally,
     )
+
+
+def _finest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keyword rows, and campaign rows of campaigns without keyword rows (snapshots of a day's
+    conversions must not count a campaign's total on top of its keywords)."""
+    leaf = frame["keyword"].astype(str) != ""
+    with_leaves = set(frame.loc[leaf, "campaign"].astype(str))
+    return frame.loc[leaf | ~frame["campaign"].astype(str).isin(with_leaves)]
+
+
+def _renamed(rename: Rename) -> str:
+    platform = PLATFORM_LABELS.get(rename.platform, rename.platform)
+    return (
+        f"renamed on {platform}: {entity_label(EntityKey(*rename.before))} is now "
+        f"{entity_label(EntityKey(*rename.after))} (same IDs; its history is kept)"
+    )
+
+
+def _check_accounts(connection: Connection, account: Account, frame: pd.DataFrame) -> None:
+    """Refuse rows that a manager report gives to another account; link the account to the
+    platform customer ID its own rows carry, refusing a file that is another account's."""
+    owners = account_owners(connection, frame)
+    foreign = sorted({o.label for o in owners if o.account_id not in (None, account.id)})
+    if len(owners) > 1:
+        foreign += sorted({o.label for o in owners if o.account_id is None})
+    if foreign:
+        raise InvalidInputError(
+            f"the file holds rows of other accounts ({', '.join(foreign[:5])}): ingest a manager "
+            "(MCC) report with `ppcopt ingest FILE --split-accounts` (API: POST /v1/performance), "
+            f"or filter it to account '{account.name}'"
+        )
+    link_customers(connection, account, frame)
 
 
 def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
@@ -226,7 +407,8 @@ def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
 def _duplicate_rows(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
     """The reader's duplicate rule again, for rows that did not come through a file reader."""
     lines = frame["line"].to_numpy(dtype=np.int64)
-    found = check_duplicates(frame, lines, np.ones(len(frame), dtype=bool))
+    keys = frame.loc[:, list(KEY_COLUMNS)]
+    found = check_duplicates(keys, lines, np.ones(len(frame), dtype=bool))
     return tuple(found.issues)
 
 

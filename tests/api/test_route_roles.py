@@ -26,6 +26,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/accounts/{account}"): ALL,
     ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
+    ("POST", "/v1/performance"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/fits"): frozenset({A, M}),
     ("GET", "/v1/accounts/{account}/curves"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/curves/{entity_id}"): frozenset({A, M, F}),

@@ -443,13 +443,19 @@ _row(
     "date 2076-10-03",
     lambda: _bad_row(date="2076-10-03"),
 )
-_row(
-    "date_day_first_slash.csv", 7, "31/10/2026 is not a real date",
-    "10/31/2026 (read month first, as the platforms' US exports write it) then 31/10/2026",
+_rejected(
+    "date_day_first_slash.csv", "are written both ways",
+    "10/31/2026 (only month first) then 31/10/2026 (only day first): no order fits the file",
     lambda: _utf8(_csv([
         *GOOD, _with(GOOD[0], date="10/31/2026"), _with(GOOD[1], date="31/10/2026"),
     ])),
-    stored=len(GOOD) + 1,
+)  # fmt: skip
+_rejected(
+    "date_reads_two_ways.csv", "reads two ways",
+    "03/10/2026 and 02/10/2026: 3 October or 10 March, and no day above 12 settles it",
+    lambda: _utf8(_csv([
+        _with(GOOD[0], date="03/10/2026"), _with(GOOD[1], date="02/10/2026"),
+    ])),
 )  # fmt: skip
 _row(
     "duplicated_rows.csv",

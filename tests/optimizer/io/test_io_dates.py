@@ -47,7 +47,60 @@ TODAY = dt.date(2026, 11, 26)
     ],
 )
 def test_accepted_shapes(cell):
-    assert parse_date(cell, TODAY) == (dt.date(2026, 11, 1), DateStatus.OK)
+    assert parse_date(cell, TODAY, "MDY") == (dt.date(2026, 11, 1), DateStatus.OK)
+
+
+@pytest.mark.parametrize(
+    ("cell", "language"),
+    [
+        ("1 nov. 2026", "fr"),
+        ("1. Nov. 2026", "de"),
+        ("1 de nov. de 2026", "es"),
+        ("1 nov 2026", "it"),
+        ("1 de nov. de 2026", "pt"),
+        ("1 nov. 2026", "nl"),
+        ("1 lis 2026", "pl"),
+        ("1 Kas 2026", "tr"),
+        ("1 نوامبر 2026", "fa"),
+        ("1 listopada 2026", "pl-genitive"),
+        ("niedziela, 1 listopada 2026", "pl-weekday"),
+        ("domingo, 1 de noviembre de 2026", "es-weekday"),
+        ("1. November 2026", "de-long"),
+        ("1 novembre 2026", "fr-long"),
+        ("2026年11月1日", "not-read"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.isascii() else None,
+)
+def test_month_names_in_the_languages_exports_are_written_in(cell, language):
+    expected = (
+        (None, DateStatus.NOT_A_DATE)
+        if language == "not-read"
+        else (
+            dt.date(2026, 11, 1),
+            DateStatus.OK,
+        )
+    )
+    assert parse_date(cell, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "order", "expected"),
+    [
+        ("03/11/2025", "DMY", dt.date(2025, 11, 3)),
+        ("03/11/2025", "MDY", dt.date(2025, 3, 11)),
+        ("03-11-2025", "DMY", dt.date(2025, 11, 3)),
+        ("13/01/2025", None, dt.date(2025, 1, 13)),
+        ("01/13/2025", None, dt.date(2025, 1, 13)),
+        ("05/05/2025", None, dt.date(2025, 5, 5)),
+    ],
+    ids=["dmy-said", "mdy-said", "dashes", "day-proves", "month-proves", "same-either-way"],
+)
+def test_year_last_dates_follow_the_order(cell, order, expected):
+    assert parse_date(cell, TODAY, order) == (expected, DateStatus.OK)
+
+
+def test_a_date_that_reads_two_ways_is_pending_until_the_order_is_known():
+    assert parse_date("03/11/2025", TODAY) == (None, DateStatus.PENDING)
 
 
 @pytest.mark.parametrize(

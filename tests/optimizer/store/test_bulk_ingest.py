@@ -45,7 +45,10 @@ def _frame(seed: int, entities: int, days: int, names: list[str] | None = None) 
     frame = pd.DataFrame(
         {
             "date": np.tile(pd.date_range("2026-01-01", periods=days).to_numpy(), entities),
-            "campaign": np.repeat([f"c{i % 3}" for i in range(entities)], days),
+            # A keyword-less row is its campaign's total (store.levels): give it its own campaign.
+            "campaign": np.repeat(
+                [("pmax" if k == "" else f"c{i % 3}") for i, k in enumerate(keyword)], days
+            ),
             "ad_group": np.repeat([("" if k == "" else "ag") for k in keyword], days),
             "keyword": np.repeat(keyword, days),
             "match_type": np.repeat([("" if k == "" else "exact") for k in keyword], days),

@@ -21,7 +21,13 @@ from sqlalchemy import Engine, func, select
 
 import optimizer.io
 from optimizer.errors import InvalidInputError, NotFoundError, RowIssue
-from optimizer.schema import CANONICAL_COLUMNS, NAME_COLUMNS, STORED_COLUMNS, ReadResult
+from optimizer.schema import (
+    CANONICAL_COLUMNS,
+    NAME_COLUMNS,
+    STORED_COLUMNS,
+    ReadResult,
+    with_identity,
+)
 from optimizer.store.engine import transaction
 from optimizer.store.tables import entities, ingests, performance
 from optimizer.usecases.accounts import create_account
@@ -39,7 +45,7 @@ def _result(
     extra_lines: int = 0,
 ) -> ReadResult:
     """A reader's output for `rows` (file lines 2, 3, ...); `errors` name lines not in `rows`."""
-    frame = pd.DataFrame(list(rows), columns=[c for c in STORED_COLUMNS if c != "line"])
+    frame = pd.DataFrame(list(rows), columns=list(STORED_COLUMNS[: STORED_COLUMNS.index("line")]))
     frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
     for name in NAME_COLUMNS:
         frame[name] = frame[name].astype("category")
@@ -48,7 +54,7 @@ def _result(
         line for line in range(2, 2 + len(rows) + len(rejected)) if line not in rejected
     ]
     return ReadResult(
-        frame=frame.loc[:, list(STORED_COLUMNS)],
+        frame=with_identity(frame).loc[:, list(STORED_COLUMNS)],
         format="canonical",
         rows_read=len(rows) + len(rejected) + extra_lines,
         errors=tuple(errors),
@@ -61,7 +67,9 @@ def _random_rows(seed: int, entity_count: int, days: int) -> list[Row]:
     start = dt.date(2026, 1, 1)
     rows: list[Row] = []
     for entity in range(entity_count):
-        campaign = f"Campaign {entity // 4}"
+        # Keyword-less rows are whole campaigns (Performance Max): a campaign's row beside its
+        # own keywords would be its total, reconciled rather than stored (test_usecase_levels).
+        campaign = f"PMax {entity // 4}" if entity % 4 == 0 else f"Campaign {entity // 4}"
         keyword, match = ("", "") if entity % 4 == 0 else (f"kw {entity}", "phrase")
         for day in range(days):
             spend, clicks, impressions, conversions, value = rng.integers(0, 10**9, 5).tolist()
