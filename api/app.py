@@ -25,6 +25,7 @@ from api.routes import (
     ops,
     performance,
     plans,
+    policy,
     recommendations,
 )
 from optimizer import __version__
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         caps,
         events,
         recommendations,
+        policy,
         audit,
         keys,
         jobs,

@@ -177,6 +177,43 @@ class SolverOptions(BaseModel):
     allow_new: bool = False
 
 
+class PolicyIn(BaseModel):
+    """The account's standing limits (see `ppcopt policy set --help`); amounts as typed."""
+
+    model_config = _Strict
+    objective: str = Field(default="conversions", max_length=20)
+    margin: float | None = Field(default=None, gt=0, le=1)
+    max_change: float | None = Field(default=None, ge=0, le=100)
+    max_increase: float | None = Field(default=0.3, ge=0, le=100)
+    max_decrease: float | None = Field(default=None, ge=0, le=1)
+    groups: list[str] = Field(default_factory=list, max_length=200)
+    target_cpa: str | None = Field(default=None, max_length=40)
+    target_roas: float | None = Field(default=None, gt=0, le=1e6)
+    locked_campaigns: list[str] = Field(default_factory=list, max_length=1000)
+    allow_new: bool = False
+    conservative: bool = False
+    decimal_comma: bool | None = None
+
+
+class PolicyOut(BaseModel):
+    account: str
+    version: int
+    created_at: Instant | None
+    created_by: str | None
+    objective: str
+    margin: float | None
+    max_change: float | None
+    max_increase: float | None
+    max_decrease: float | None
+    groups: list[str]
+    target_cpa: str | None
+    target_roas: float | None
+    locked_campaigns: list[str]
+    allow_new: bool
+    conservative: bool
+    decimal_comma: bool | None
+
+
 class OptimizationIn(SolverOptions):
     date: dt.date | None = None
     monthly_cap: str | None = Field(default=None, max_length=40)
@@ -202,6 +239,9 @@ class AllocationOut(BaseModel):
     cap_shadow_price: float | None
     solver: str
     pacing: str | None
+    notes: list[str] = Field(
+        default_factory=list, description="Soft constraints relaxed to fit the budget."
+    )
     curve_set_version: int
     rows: list[dict[str, Any]]
 
@@ -223,6 +263,13 @@ class CapIn(BaseModel):
         default=None,
         description="How `amount` is written (1.234,50 or 1,234.50); default: the account's "
         "locale, and text that reads both ways is refused with 422.",
+    )
+    replaces: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="An approved cap this one replaces once approved (approved caps that "
+        "overlap all apply, the tightest binding).",
     )
 
 
@@ -270,6 +317,12 @@ class CapOut(BaseModel):
     decided_by: str | None
     decided_at: Instant | None
     decision_note: str | None
+    replaces: int | None = None
+    overlaps: list[int] = Field(
+        default_factory=list,
+        description="Other approved caps over any of this cap's days: all apply, the tightest "
+        "binds.",
+    )
 
 
 class RecommendationIn(SolverOptions):
@@ -288,6 +341,12 @@ class RecommendationOut(BaseModel):
     budget: str
     total_recommended: str
     pacing: str
+    notes: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="What the plan must say beside its numbers: relaxed constraints "
+        "(`relaxed`), a spent cap (`cap_reached`), estimated days (`pacing`), stale data "
+        "(`stale_data`), the policy used (`policy`).",
+    )
     rows: list[dict[str, Any]]
 
 
@@ -342,3 +401,8 @@ class JobRunOut(BaseModel):
     curve_set_version: int | None
     recommendation_id: int | None
     error: str | None
+    notes: str | None = Field(
+        default=None,
+        description="What the published plan had to say, one per line: stale data, days "
+        "estimated, a spent cap, relaxed constraints.",
+    )

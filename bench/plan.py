@@ -186,6 +186,53 @@ def _solver() -> list[BenchItem]:
     return items
 
 
+def _pacing() -> list[BenchItem]:
+    speed = {
+        1_000: ("seconds", "<=", 2.0, "1,000 x 31 in <= 2 s"),
+        10_000: ("seconds", "<=", 20.0, "10,000 x 31 in <= 20 s"),
+    }
+    items = [
+        BenchItem(
+            "pacing",
+            f"period plan: {n:,} entities x 31 days (cap and every night's guard)",
+            "pacing_period",
+            {"entities": n},
+            {"entities": 100},
+            targets=(speed[n],),
+        )
+        for n in (1_000, 10_000)
+    ]
+    items.extend(
+        BenchItem(
+            "pacing",
+            f"period plan vs weekday share over 31 days, cap {share:.0%} of current spend, "
+            + ("the simulator's weeks" if swing == 1 else f"weeks {swing:g}x as deep"),
+            "pacing_vs_weekday_share",
+            {
+                "seeds": 10,
+                "campaigns": 8,
+                "keywords": 5,
+                "days": 120,
+                "cap_share": share,
+                "weekday_swing": swing,
+            },
+            {
+                "seeds": 1,
+                "campaigns": 2,
+                "keywords": 2,
+                "days": 60,
+                "cap_share": share,
+                "weekday_swing": swing,
+            },
+            repeats=1,
+            note="Conversions on the simulator's true curves; a ratio > 1: the period plan earns "
+            "more.",
+        )
+        for share, swing in ((0.8, 1.0), (0.5, 1.0), (0.8, 3.0))
+    )
+    return items
+
+
 def _operations() -> list[BenchItem]:
     return [
         BenchItem(
@@ -455,4 +502,11 @@ def _realism(size: dict[str, int], quick: dict[str, int]) -> list[BenchItem]:
     ]
 
 
-PLAN: list[BenchItem] = [*_ingest(), *_fit(), *_quality(), *_solver(), *_operations()]
+PLAN: list[BenchItem] = [
+    *_ingest(),
+    *_fit(),
+    *_quality(),
+    *_solver(),
+    *_pacing(),
+    *_operations(),
+]

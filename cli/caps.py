@@ -31,8 +31,12 @@ def propose(
     note: str = typer.Option("", "--note"),
     actor: str | None = _AS,
     decimal_comma: bool | None = DECIMAL_MARK,
+    replaces: int | None = typer.Option(
+        None, "--replaces", help="An approved cap this one replaces once approved."
+    ),
 ) -> None:
-    """Propose a cap for a period (it binds nothing until approved)."""
+    """Propose a cap for a period (it binds nothing until approved; overlapping approved caps
+    all apply and the tightest binds, unless this one replaces one of them)."""
     from optimizer.usecases.caps import propose_cap
 
     cap = propose_cap(
@@ -45,10 +49,21 @@ def propose(
         currency=currency,
         note=note,
         decimal_comma=decimal_comma,
+        replaces=replaces,
     )
     typer.echo(
         f"proposed cap {cap.id}: {cap.amount} {cap.currency} {start:%Y-%m-%d}..{end:%Y-%m-%d}"
     )
+    _say_overlaps(cap.overlaps, cap.replaces)
+
+
+def _say_overlaps(overlaps: tuple[int, ...], replaces: int | None) -> None:
+    others = [str(i) for i in overlaps if i != replaces]
+    if others:
+        typer.echo(
+            f"overlaps approved cap(s) {', '.join(others)}: all apply, the tightest binds",
+            err=True,
+        )
 
 
 def _decide(cap_id: int, approve: bool, note: str, actor: str | None) -> None:
@@ -58,6 +73,8 @@ def _decide(cap_id: int, approve: bool, note: str, actor: str | None) -> None:
         open_store(), operator(actor, Role.FINANCE), cap_id, approve=approve, note=note
     )
     typer.echo(f"cap {cap.id} {cap.status} by {cap.decided_by}")
+    if cap.status == "approved":
+        _say_overlaps(cap.overlaps, cap.replaces)
 
 
 @app.command("approve")
@@ -114,3 +131,5 @@ def publish_command(
         f"{format_money(rec.budget_micros, rec.currency)} budget under cap {rec.cap.id}"
     )
     typer.echo(rec.pacing)
+    for note in rec.notes:
+        typer.echo(f"{note['kind']}: {note['text']}")

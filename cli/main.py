@@ -18,6 +18,7 @@ from cli import (
     keys,
     optimize,
     plot,
+    policy,
     scheduler,
     serve,
     simulate,
@@ -52,6 +53,7 @@ app.add_typer(plot.app, name="plot")
 app.add_typer(keys.app, name="keys")
 app.add_typer(caps.app, name="caps")
 app.add_typer(events.app, name="events")
+app.add_typer(policy.app, name="policy")
 app.command("publish")(caps.publish_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)

@@ -229,6 +229,8 @@ def _emit_summary(day_plan: DayPlan) -> None:
     currency = allocation.currency
     if day_plan.pacing is not None:
         typer.echo(f"pacing: {day_plan.pacing.explanation}", err=True)
+    elif day_plan.basis:
+        typer.echo(f"budget: {day_plan.basis}", err=True)
     budget = (
         format_money(allocation.budget_micros, currency)
         if allocation.budget_micros is not None
@@ -247,6 +249,8 @@ def _emit_summary(day_plan: DayPlan) -> None:
         f"{allocation.shadow_price_text()}",
         err=True,
     )
+    for relaxation in allocation.relaxations:
+        typer.echo(f"relaxed: {relaxation.text}", err=True)
 
 
 def _emit_table(table: pd.DataFrame, out: Path | None, format: str) -> None:

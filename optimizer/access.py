@@ -51,6 +51,8 @@ class Action(StrEnum):
     JOBS_READ = "jobs.read"
     EVENTS_WRITE = "events.write"
     EVENTS_READ = "events.read"
+    POLICY_SET = "policy.set"
+    POLICY_READ = "policy.read"
 
 
 _A, _M, _F, _S = Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.SCRIPT
@@ -73,6 +75,8 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.JOBS_READ: frozenset({_A, _M, _F}),
     Action.EVENTS_WRITE: frozenset({_A, _M}),
     Action.EVENTS_READ: frozenset({_A, _M, _F}),
+    Action.POLICY_SET: frozenset({_A, _M}),
+    Action.POLICY_READ: frozenset({_A, _M, _F}),
 }
 
 

@@ -1,4 +1,4 @@
-"""From fitted curves and a request to a plan for one day: pacing a monthly cap, then the LP.
+"""From fitted curves and a request to a plan for one day: pacing a period cap, then the LP.
 
 Pure core, shared by every door: the CLI's `--data FILE` path, the stored-account use cases, the API
 and the nightly job all plan through `plan_day`, so a budget is computed the same way everywhere.
@@ -6,12 +6,14 @@ and the nightly job all plan through `plan_day`, so a budget is computed the sam
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import InvalidInputError
@@ -24,13 +26,16 @@ from optimizer.solver import (
     PacingPlan,
     allocate,
     budget_frontier,
-    daily_budget,
+    period_budget,
 )
 
 __all__ = [
     "DayPlan",
     "month_to_date_micros",
+    "paced",
     "pacing_weights",
+    "period_days",
+    "period_multipliers",
     "plan_day",
     "plan_frontier",
 ]
@@ -38,11 +43,13 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class DayPlan:
-    """The allocation for `day`, and the pacing that set its budget when a monthly cap was given."""
+    """The allocation for `day`, the pacing that set its budget when a monthly cap was given, and
+    (`basis`) where the budget came from when the caller gave none."""
 
     day: dt.date
     allocation: Allocation
     pacing: PacingPlan | None
+    basis: str = ""
 
 
 def pacing_weights(curve_set: CurveSet) -> tuple[float, ...]:
@@ -53,6 +60,48 @@ def pacing_weights(curve_set: CurveSet) -> tuple[float, ...]:
     profiles = np.array([c.dow for c in curve_set], dtype=np.float64)
     weights = spend @ profiles / spend.sum()
     return tuple(float(w) for w in weights / weights.mean())
+
+
+def period_days(day: dt.date, period_end: dt.date | None) -> list[dt.date]:
+    """`day` up to the period's end (the month's end when None), both included."""
+    if period_end is None:
+        period_end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if period_end < day:
+        raise InvalidInputError(f"the cap's period ended on {period_end}, before {day}")
+    return [day + dt.timedelta(days=i) for i in range((period_end - day).days + 1)]
+
+
+def period_multipliers(curve_set: CurveSet, days: Sequence[dt.date]) -> npt.NDArray[np.float64]:
+    """Each day's calendar factor (weekday x trend) per entity: rows are days."""
+    curves = list(curve_set)
+    dow = np.array([c.dow for c in curves], dtype=np.float64).reshape(len(curves), 7)
+    tau = np.array([c.tau for c in curves], dtype=np.float64)
+    reference = np.array([c.reference_date.toordinal() for c in curves], dtype=np.float64)
+    weekday = np.array([d.weekday() for d in days])
+    ordinal = np.array([d.toordinal() for d in days], dtype=np.float64)
+    factors = dow[:, weekday].T * np.exp(tau[None, :] * (ordinal[:, None] - reference[None, :]))
+    return np.asarray(factors, dtype=np.float64)
+
+
+def paced(
+    curve_set: CurveSet,
+    request: AllocationRequest,
+    day: dt.date,
+    *,
+    cap_micros: int,
+    spent_micros: int,
+    period_end: dt.date | None,
+) -> PacingPlan:
+    """Tomorrow's budget under a period cap from the period plan over the days left."""
+    days = period_days(day, period_end)
+    return period_budget(
+        curve_set.table(day),
+        period_multipliers(curve_set, days),
+        days,
+        dataclasses.replace(request, budget_micros=None),
+        cap_micros=cap_micros,
+        spent_micros=spent_micros,
+    )
 
 
 def month_to_date_micros(history: pd.DataFrame, day: dt.date) -> int:
@@ -83,12 +132,15 @@ def plan_day(
     if monthly_cap_micros is not None:
         if request.budget_micros is not None:
             raise InvalidInputError("give either a daily budget or a monthly cap, not both")
-        pacing = daily_budget(
-            monthly_cap_micros=monthly_cap_micros,
-            month_to_date_micros=month_to_date_micros,
-            day=day,
-            weekday_weights=pacing_weights(curve_set),
-            currency=request.currency,
+        for value, name in ((monthly_cap_micros, "monthly cap"), (month_to_date_micros, "spend")):
+            if value < 0:
+                raise InvalidInputError(f"the {name} must not be negative")
+        pacing = paced(
+            curve_set,
+            request,
+            day,
+            cap_micros=monthly_cap_micros,
+            spent_micros=month_to_date_micros,
             period_end=period_end,
         )
         request = dataclasses.replace(request, budget_micros=pacing.daily_budget_micros)

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     job_backoff_seconds: float = Field(default=30.0, ge=0)
     job_misfire_grace_seconds: int = Field(default=6 * 3600, gt=0)
     auth_failures_per_minute: int = Field(default=20, gt=0)
+    stale_data_days: int = Field(
+        default=3,
+        ge=0,
+        description="A plan made on data more than this many days old says so (plan and run).",
+    )
     session_secret: str | None = None
 
 

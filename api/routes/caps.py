@@ -30,6 +30,8 @@ def cap_out(cap: Cap) -> CapOut:
         decided_by=cap.decided_by,
         decided_at=cap.decided_at,
         decision_note=cap.decision_note,
+        replaces=cap.replaces,
+        overlaps=list(cap.overlaps),
     )
 
 
@@ -46,6 +48,7 @@ def propose(account: str, body: CapIn, engine: StoreEngine, principal: CurrentPr
         currency=body.currency,
         note=body.note,
         decimal_comma=body.decimal_comma,
+        replaces=body.replaces,
     )
     return cap_out(cap)
 

@@ -96,7 +96,12 @@ def optimize(
         expected_value=allocation.expected_value,
         cap_shadow_price=_clean(allocation.cap_shadow_price),
         solver=allocation.solver,
-        pacing=None if result.plan.pacing is None else result.plan.pacing.explanation,
+        pacing=(
+            result.plan.pacing.explanation
+            if result.plan.pacing is not None
+            else (result.plan.basis or None)
+        ),
+        notes=[r.text for r in allocation.relaxations],
         curve_set_version=result.curves.version,
         rows=records(table),
     )

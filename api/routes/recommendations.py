@@ -48,6 +48,7 @@ def _out(rec: Recommendation, level: Level) -> RecommendationOut:
         budget=str(micros_to_decimal(rec.budget_micros, rec.currency)),
         total_recommended=str(micros_to_decimal(rec.total_micros, rec.currency)),
         pacing=rec.pacing,
+        notes=list(rec.notes),
         rows=records(rec.table(level)),
     )
 

@@ -4,6 +4,11 @@
  * Paste this file into Google Ads > Tools > Bulk actions > Scripts, fill in the four constants
  * below, run it once in preview (APPLY = false) and read the log, then set APPLY = true and
  * schedule it daily. See README.md next to this file for the exact rules.
+ *
+ * Stops: when the approved cap is spent the plan gives a campaign 0 and names `cap_reached` in
+ * its row's `bound`; the script then pauses the campaign and labels it CAP_LABEL. A later plan that
+ * funds a paused campaign carrying that label resumes it. Campaigns paused by anyone else are left
+ * alone.
  */
 
 const BASE_URL = 'https://ppcopt.example.com';
@@ -18,6 +23,11 @@ const IF_NONE_MATCH = '';
 const MICROS = 1000000;
 // AdsApp.campaigns() leaves out Shopping and Performance Max campaigns; each has its own selector.
 const CAMPAIGN_SELECTORS = ['campaigns', 'shoppingCampaigns', 'performanceMaxCampaigns'];
+// The label marking the campaigns this script paused because the cap was spent; only those are
+// ever resumed by it.
+const CAP_LABEL = 'ppcopt: cap';
+const CAP_TOKEN = 'cap_reached';
+const RESUME_REASON = 'paused by ppcopt (label "' + CAP_LABEL + '") and funded again';
 
 function main(overrides) {
   const config = resolveConfig_(overrides || {});
@@ -39,6 +49,8 @@ function main(overrides) {
     skipped: [],
     refused: [],
     notFound: [],
+    paused: [],
+    resumed: [],
   };
   try {
     run_(config, summary);
@@ -79,8 +91,9 @@ function run_(config, summary) {
   const budgetMicros = parseMicros_(rec.budget, 'budget');
 
   const entries = rec.rows.map((row) => planRow_(row, config, summary));
-  markDuplicates_(entries, summary);
+  markDuplicates_(entries);
   guardTotal_(entries, budgetMicros, summary);
+  collect_(entries, summary, config.apply);
 
   entries.forEach((e) => Logger.log(describe_(e, config.apply)));
   if (config.apply) applyAll_(entries, summary);
@@ -211,6 +224,9 @@ function planRow_(row, config, summary) {
     budget: null,
     status: null,
     reason: '',
+    adsCampaign: null,
+    paused: false,
+    resume: false,
   };
   if (row.keyword || row.ad_group) return settle_(entry, 'skipped', 'not a campaign-level row');
   const found = findCampaigns_(entry);
@@ -224,10 +240,22 @@ function planRow_(row, config, summary) {
   }
   const campaign = found[0];
   entry.campaignId = String(campaign.getId());
+  entry.adsCampaign = campaign;
+  entry.paused = campaign.isPaused();
   const budget = campaign.getBudget();
+  if (budget) {
+    entry.budget = budget;
+    entry.currentMicros = Math.round(budget.getAmount() * MICROS);
+  }
+  if (entry.recommendedMicros <= 0 && capReached_(row.bound)) return planPause_(entry);
+  if (entry.recommendedMicros > 0 && entry.paused) {
+    if (!hasCapLabel_(campaign)) {
+      return settle_(entry, 'skipped', 'paused by hand; ppcopt only resumes campaigns it paused');
+    }
+    // Label + funded => resume; the budget below is then handled as for any campaign.
+    entry.resume = true;
+  }
   if (!budget) return settle_(entry, 'skipped', 'the campaign has no budget');
-  entry.budget = budget;
-  entry.currentMicros = Math.round(budget.getAmount() * MICROS);
   if (budget.isExplicitlyShared()) {
     return settle_(entry, 'skipped', 'uses a shared budget; change it by hand');
   }
@@ -249,6 +277,39 @@ function planRow_(row, config, summary) {
   }
   entry.status = 'change';
   return entry;
+}
+
+/** True when the row's bound names CAP_TOKEN as one of its tokens (separated by "," or ";"). */
+function capReached_(bound) {
+  if (bound === null || bound === undefined) return false;
+  return String(bound)
+    .split(/[,;]/)
+    .some((token) => token.trim() === CAP_TOKEN);
+}
+
+function hasCapLabel_(campaign) {
+  return campaign
+    .labels()
+    .withCondition('label.name = ' + gaqlString_(CAP_LABEL))
+    .get()
+    .hasNext();
+}
+
+/**
+ * The cap is spent: pause a running campaign (it is labelled CAP_LABEL when paused, see pause_).
+ * A campaign that is already paused is not touched, so one paused by hand never gets the label and
+ * is never resumed by this script.
+ */
+function planPause_(entry) {
+  if (!entry.paused) {
+    entry.status = 'pause';
+    entry.reason = 'cap reached';
+    return entry;
+  }
+  if (hasCapLabel_(entry.adsCampaign)) {
+    return settle_(entry, 'skipped', 'cap reached; already paused by ppcopt');
+  }
+  return settle_(entry, 'skipped', 'cap reached; already paused (not by ppcopt), left as it is');
 }
 
 /** Campaign ID is authoritative when the plan has one; otherwise the exact (non-removed) name. */
@@ -281,7 +342,7 @@ function settle_(entry, status, reason) {
   return entry;
 }
 
-function markDuplicates_(entries, summary) {
+function markDuplicates_(entries) {
   const seen = {};
   entries.forEach((e) => {
     if (e.status !== 'notFound' && e.campaignId) {
@@ -291,17 +352,20 @@ function markDuplicates_(entries, summary) {
   Object.keys(seen)
     .filter((id) => seen[id].length > 1)
     .forEach((id) =>
-      seen[id].forEach((e) => settle_(e, 'skipped', 'the plan names this campaign more than once')),
+      seen[id].forEach((e) => {
+        e.resume = false;
+        settle_(e, 'skipped', 'the plan names this campaign more than once');
+      }),
     );
-  entries
-    .filter((e) => e.status === 'skipped' || e.status === 'refused')
-    .forEach((e) => summary[e.status].push(publicEntry_(e)));
 }
 
 /**
- * Never take the plan's campaigns' total above the published budget: decreases always go through;
- * an increase is refused when it would take the total (new amounts plus the amounts left as they
- * are) above the budget. Shared budgets are not counted: the script never changes them.
+ * Never take the plan's campaigns' total above the published budget: decreases and pauses always go
+ * through; an increase, or a resume, is refused when it would take the total (new amounts plus the
+ * amounts left as they are) above the budget. A paused campaign spends 0: it counts 0 before, and
+ * after unless this run resumes it (a resume raises it from 0 to its new amount, or to its current
+ * one when the budget is not changed). Shared budgets are not counted: the script never changes
+ * them.
  */
 function guardTotal_(entries, budgetMicros, summary) {
   const seen = {};
@@ -310,43 +374,76 @@ function guardTotal_(entries, budgetMicros, summary) {
     if (first) seen[e.campaignId] = true;
     return first;
   });
-  const before = own.reduce((sum, e) => sum + e.currentMicros, 0);
-  let total = own.reduce(
-    (sum, e) =>
-      sum +
-      (e.status === 'change' && e.recommendedMicros < e.currentMicros
-        ? e.recommendedMicros
-        : e.currentMicros),
-    0,
-  );
+  const before = own.reduce((sum, e) => sum + (e.paused ? 0 : e.currentMicros), 0);
+  let total = own.reduce((sum, e) => sum + keptMicros_(e), 0);
+  const above = 'would take the total above the published budget ' + formatMicros_(budgetMicros);
   own
-    .filter((e) => e.status === 'change' && e.recommendedMicros > e.currentMicros)
+    .filter((e) => e.resume || isIncrease_(e))
     .forEach((e) => {
-      const raise = e.recommendedMicros - e.currentMicros;
-      if (total + raise > budgetMicros) {
-        const reason = 'would take the total above the published budget ';
-        settle_(e, 'refused', reason + formatMicros_(budgetMicros));
-        summary.refused.push(publicEntry_(e));
-      } else {
+      const raise = e.resume ? targetMicros_(e) : e.recommendedMicros - e.currentMicros;
+      if (total + raise <= budgetMicros) {
         total += raise;
+      } else if (e.resume) {
+        e.resume = false;
+        const earlier = e.status === 'refused' ? e.reason + '; ' : '';
+        settle_(e, 'refused', earlier + 'stays paused: resuming ' + above);
+      } else {
+        settle_(e, 'refused', above);
       }
     });
-  entries
-    .filter((e) => e.status === 'change')
-    .forEach((e) => summary.planned.push(publicEntry_(e)));
   summary.totalBefore = formatMicros_(before);
   summary.totalAfter = formatMicros_(total);
 }
 
-/** Decreases first: the room for the increases exists only once every decrease went through. */
-function applyAll_(entries, summary) {
-  const changes = entries.filter((e) => e.status === 'change');
-  const down = changes.filter((e) => e.recommendedMicros < e.currentMicros);
-  const failed = down.filter((e) => !apply_(e, summary, '')).length;
-  const reason = failed ? 'held back: ' + failed + ' decrease(s) failed' : '';
-  changes.filter((e) => e.recommendedMicros > e.currentMicros).forEach((e) => {
-    apply_(e, summary, reason);
+/** What a campaign spends after this run before any increase or resume is counted. */
+function keptMicros_(e) {
+  if (e.paused || e.status === 'pause') return 0;
+  if (e.status === 'change' && e.recommendedMicros < e.currentMicros) return e.recommendedMicros;
+  return e.currentMicros;
+}
+
+/** The daily budget a resumed campaign runs with. */
+function targetMicros_(e) {
+  return e.status === 'change' ? e.recommendedMicros : e.currentMicros;
+}
+
+function isIncrease_(e) {
+  return e.status === 'change' && !e.paused && e.recommendedMicros > e.currentMicros;
+}
+
+/**
+ * Sort the entries into the summary's lists. In preview `paused` and `resumed` list what an APPLY
+ * run would pause and resume; in an APPLY run they are filled as it happens (applyAll_).
+ */
+function collect_(entries, summary, apply) {
+  entries.forEach((e) => {
+    if (e.status === 'skipped' || e.status === 'refused') summary[e.status].push(publicEntry_(e));
+    if (e.status === 'change') summary.planned.push(publicEntry_(e));
+    if (!apply && e.status === 'pause') summary.paused.push(publicEntry_(e));
+    if (!apply && e.resume) summary.resumed.push(resumedEntry_(e));
   });
+}
+
+/**
+ * Pauses and decreases first: the room for the increases and resumes exists only once every one of
+ * them went through. Then increases and resumes, in plan order.
+ */
+function applyAll_(entries, summary) {
+  const label = { ready: false };
+  const pauses = entries.filter((e) => e.status === 'pause');
+  const downs = entries.filter(
+    (e) => e.status === 'change' && !e.resume && e.recommendedMicros < e.currentMicros,
+  );
+  const failed = [
+    [pauses.filter((e) => !pause_(e, summary, label)).length, 'pause(s)'],
+    [downs.filter((e) => !apply_(e, summary, '')).length, 'decrease(s)'],
+  ].filter((f) => f[0] > 0);
+  const holdBack = failed.length
+    ? 'held back: ' + failed.map((f) => f[0] + ' ' + f[1]).join(' and ') + ' failed'
+    : '';
+  entries
+    .filter((e) => e.resume || (e.status === 'change' && e.recommendedMicros > e.currentMicros))
+    .forEach((e) => (e.resume ? resume_(e, summary, holdBack) : apply_(e, summary, holdBack)));
 }
 
 function apply_(entry, summary, holdBack) {
@@ -356,11 +453,80 @@ function apply_(entry, summary, holdBack) {
     summary.applied.push(publicEntry_(entry));
     return true;
   } catch (e) {
-    settle_(entry, 'skipped', 'not applied: ' + e.message);
-    summary.skipped.push(publicEntry_(entry));
-    Logger.log(entry.campaign + ': ' + entry.reason);
-    return false;
+    return fail_(entry, summary, 'not applied: ' + e.message);
   }
+}
+
+/**
+ * Label first, then pause: a campaign this script paused always carries CAP_LABEL, so it is resumed
+ * once a plan funds it again. If the pause fails the label is taken off again.
+ */
+function pause_(entry, summary, label) {
+  const campaign = entry.adsCampaign;
+  try {
+    ensureCapLabel_(label);
+    campaign.applyLabel(CAP_LABEL);
+  } catch (e) {
+    return fail_(entry, summary, 'not paused: ' + e.message);
+  }
+  try {
+    campaign.pause();
+  } catch (e) {
+    try {
+      campaign.removeLabel(CAP_LABEL);
+    } catch (ignored) {
+      Logger.log(entry.campaign + ': remove the label "' + CAP_LABEL + '" by hand');
+    }
+    return fail_(entry, summary, 'not paused: ' + e.message);
+  }
+  summary.paused.push(publicEntry_(entry));
+  return true;
+}
+
+function ensureCapLabel_(label) {
+  if (label.ready) return;
+  const it = AdsApp.labels().withCondition('label.name = ' + gaqlString_(CAP_LABEL)).get();
+  if (!it.hasNext()) {
+    AdsApp.createLabel(CAP_LABEL, 'Paused by ppc-budget-optimizer: the approved cap is spent.');
+  }
+  label.ready = true;
+}
+
+/**
+ * The new budget is set before the campaign is enabled, so a resumed campaign never runs with an
+ * amount the total guard did not count; if that fails it stays paused and labelled (retried on the
+ * next run). Then enable, then take the label off.
+ */
+function resume_(entry, summary, holdBack) {
+  const campaign = entry.adsCampaign;
+  try {
+    if (holdBack) throw new Error(holdBack);
+    if (entry.status === 'change') {
+      entry.budget.setAmount(entry.recommendedMicros / MICROS);
+      summary.applied.push(publicEntry_(entry));
+    }
+    campaign.enable();
+  } catch (e) {
+    entry.resume = false;
+    return fail_(entry, summary, 'not resumed: ' + e.message);
+  }
+  summary.resumed.push(resumedEntry_(entry));
+  try {
+    campaign.removeLabel(CAP_LABEL);
+  } catch (e) {
+    Logger.log(
+      entry.campaign + ': resumed, but the label "' + CAP_LABEL + '" could not be removed (' +
+        e.message + '); remove it by hand',
+    );
+  }
+  return true;
+}
+
+function fail_(entry, summary, reason) {
+  settle_(entry, 'skipped', reason);
+  summary.skipped.push(publicEntry_(entry));
+  Logger.log(entry.campaign + ': ' + entry.reason);
+  return false;
 }
 
 function changePct_(entry) {
@@ -380,16 +546,32 @@ function publicEntry_(entry) {
   };
 }
 
+/** An entry of `resumed` says why; the budget's own outcome is in applied/skipped/refused. */
+function resumedEntry_(entry) {
+  const e = publicEntry_(entry);
+  e.reason = RESUME_REASON;
+  return e;
+}
+
 function describe_(entry, apply) {
   const pct = changePct_(entry);
   const current = entry.currentMicros === null ? '?' : formatMicros_(entry.currentMicros);
   const change = pct === null ? 'n/a' : (pct > 0 ? '+' : '') + pct.toFixed(2) + '%';
-  const verdict = {
+  let verdict = {
     change: apply ? 'APPLY' : 'PREVIEW (would apply)',
     skipped: 'SKIPPED: ' + entry.reason,
     refused: 'REFUSED: ' + entry.reason,
     notFound: 'NOT FOUND in this account',
+    pause: (apply ? 'PAUSE' : 'PREVIEW (would pause)') + ': cap reached, label "' + CAP_LABEL + '"',
   }[entry.status];
+  if (entry.resume) {
+    const how = RESUME_REASON;
+    if (entry.status === 'change') {
+      verdict = apply ? 'RESUME and APPLY: ' + how : 'PREVIEW (would resume and apply): ' + how;
+    } else {
+      verdict = (apply ? 'RESUME: ' : 'PREVIEW (would resume): ') + how + '; budget ' + verdict;
+    }
+  }
   return (
     entry.campaign + ': current ' + current + ', recommended ' +
     formatMicros_(entry.recommendedMicros) + ' (' + change + ') -> ' + verdict
@@ -408,13 +590,25 @@ function logSummary_(s) {
     s.outcome === 'applied'
       ? 'Applied ' + s.applied.length + ' of ' + s.planned.length + ' changes, '
       : 'Preview: ' + s.planned.length + ' changes to apply (set APPLY = true), ';
+  const stops =
+    s.paused.length || s.resumed.length
+      ? '. ' + (s.outcome === 'applied' ? 'Paused ' : 'Would pause ') + s.paused.length +
+        (s.outcome === 'applied' ? ', resumed ' : ', resume ') + s.resumed.length +
+        ' campaign(s) (label "' + CAP_LABEL + '")'
+      : '';
   Logger.log(
     head + counts + '. Plan ' + s.recommendationId + ' for ' + s.date + ', budget ' + s.budget +
       ' ' + s.currency + '; total of these campaigns ' + s.totalBefore + ' -> ' + s.totalAfter +
-      '. ETag ' + s.etag,
+      '. ETag ' + s.etag + stops,
   );
 }
 
 if (typeof module !== 'undefined') {
-  module.exports = { main: main, parseMicros_: parseMicros_, nextDay_: nextDay_ };
+  module.exports = {
+    main: main,
+    parseMicros_: parseMicros_,
+    nextDay_: nextDay_,
+    capReached_: capReached_,
+    CAP_LABEL: CAP_LABEL,
+  };
 }

@@ -255,7 +255,7 @@ def simulate(
     names = _campaign_names(rng, campaigns, keywordless)
     keys = _keyword_keys(rng, names[:campaigns], keywords_per_campaign)
     keys += [EntityKey(name) for name in names[campaigns:]]
-    effects = {name: _campaign_effects(rng) for name in names}
+    effects = {name: _campaign_effects(rng, plan.weekday_swing) for name in names}
     params, behaviour = _entity_params(rng, keys, effects)
     params = _s_shapes(effect_rng(seed, "s_shape"), params, behaviour, plan.s_shaped_share)
     rate = (
@@ -351,11 +351,15 @@ def _keyword_keys(
     return keys
 
 
-def _campaign_effects(rng: np.random.Generator) -> CampaignEffects:
-    """Mild weekday noise plus a weekend dip or lift, normalised to average 1."""
+def _campaign_effects(rng: np.random.Generator, swing: float = 1.0) -> CampaignEffects:
+    """Mild weekday noise plus a weekend dip or lift, normalised to average 1; `swing` > 1
+    strengthens the week in log space (B2B accounts that sleep at weekends, retail that peaks)."""
     raw = np.exp(rng.normal(0.0, 0.06, size=7))
     raw[5:] += rng.uniform(-0.25, 0.15)
     dow = raw / raw.mean()
+    if swing != 1.0:
+        dow = np.exp(swing * np.log(np.maximum(dow, 1e-3)))
+        dow = dow / dow.mean()
     return CampaignEffects(
         dow=tuple(float(f) for f in dow), trend_per_year=float(rng.uniform(-0.2, 0.2))
     )

@@ -61,9 +61,12 @@ class Scenario:
     impression_share: bool = False
     auction: bool = False
     grain: str = "day"
+    weekday_swing: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
+        if not (math.isfinite(self.weekday_swing) and 0 <= self.weekday_swing <= 10):
+            raise InvalidInputError("weekday_swing must be between 0 and 10")
         if not (math.isfinite(self.s_shaped_share) and 0 <= self.s_shaped_share <= 1):
             raise InvalidInputError("s_shaped_share must be a fraction between 0 and 1")
         if self.budget_limited_campaigns < 0:

@@ -7,6 +7,7 @@ from optimizer.solver.allocate import allocate
 from optimizer.solver.frontier import DEFAULT_FRACTIONS, FRONTIER_COLUMNS, Frontier, budget_frontier
 from optimizer.solver.options import AllocationRequest, Bounds, Group, Objective, SolverName
 from optimizer.solver.pacing import OVERDELIVERY_FACTOR, PacingPlan, daily_budget
+from optimizer.solver.period import PeriodPlan, period_budget, plan_period
 from optimizer.solver.result import ENTITY_COLUMNS, Allocation
 
 __all__ = [
@@ -21,8 +22,11 @@ __all__ = [
     "Group",
     "Objective",
     "PacingPlan",
+    "PeriodPlan",
     "SolverName",
     "allocate",
     "budget_frontier",
     "daily_budget",
+    "period_budget",
+    "plan_period",
 ]

@@ -181,6 +181,7 @@ def _answer(prepared: Prepared, solution: LpSolution) -> Allocation:
         solver=solution.solver,
         columns=prepared.program.columns,
         timings={},
+        relaxations=bounds.relaxations,
     )
 
 

@@ -1,9 +1,11 @@
 """Each entity's allowed spend range, where each side comes from, on the currency's minor-unit grid.
 
-The user's constraints (entity min/max, max change, locks, no budget for entities without history)
-are hard: when they contradict each other the request is infeasible. The curve's trust region is
-intersected with them; where it does not overlap them at all, the range shrinks to the user's bound
-nearest to the trust region, so one entity with an odd trust region cannot sink a whole request.
+The bounds a person set (entity min/max, locks, no budget for entities without history) are hard:
+when they contradict each other the request is infeasible. The max-change limit and then the
+curve's trust region are intersected with them; where one does not overlap them at all, the range
+shrinks to the person's bound nearest to it (named as a relaxation), so one entity with an odd
+trust region or a bound set outside the change limit cannot sink a whole request. Under a budget,
+the soft floors give way to the cap (see `optimizer.solver.relax`).
 Lower bounds round up and upper bounds round down to the minor unit, so rounding the LP's answer
 down stays inside them.
 """
@@ -21,6 +23,7 @@ from optimizer.errors import InfeasibleError, InvalidInputError
 from optimizer.schema import MICROS
 from optimizer.solver.curves import FloatArray, IntArray
 from optimizer.solver.options import AllocationRequest
+from optimizer.solver.relax import Relaxation, relax_floors
 from optimizer.solver.text import amount, entity_names
 
 __all__ = ["EntityBounds", "entity_bounds", "entity_positions"]
@@ -30,7 +33,6 @@ ObjectArray = npt.NDArray[np.object_]
 _PHRASES = {
     "entity_min": "its minimum",
     "entity_max": "its maximum",
-    "max_change": "the max-change limit",
     "no_history": "the zero budget of an entity without current spend (allow_new is off)",
 }
 
@@ -44,6 +46,7 @@ class EntityBounds:
     lower_source: ObjectArray
     upper_source: ObjectArray
     unit: int
+    relaxations: tuple[Relaxation, ...] = ()
 
     @property
     def lower(self) -> FloatArray:
@@ -65,7 +68,16 @@ def entity_positions(table: pd.DataFrame, ids: Iterable[str], what: str) -> IntA
     return positions.astype(np.int64)
 
 
-def entity_bounds(table: pd.DataFrame, request: AllocationRequest, unit: int) -> EntityBounds:
+def entity_bounds(
+    table: pd.DataFrame,
+    request: AllocationRequest,
+    unit: int,
+    budget_micros: int | None = None,
+) -> EntityBounds:
+    """Each entity's range, hard bounds first, then the soft ones inside them (see `relax`).
+
+    With `budget_micros`, soft floors whose total exceeds it are relaxed (`relaxations` says how).
+    """
     n = len(table)
     current = table["current_spend"].to_numpy(dtype=np.float64)
     lo = np.zeros(n)
@@ -92,16 +104,19 @@ def entity_bounds(table: pd.DataFrame, request: AllocationRequest, unit: int) ->
         tighten(mins, None, "entity_min")
         tighten(None, maxs, "entity_max")
     existing = current > 0
-    if request.max_change is not None:
-        change = request.max_change
-        tighten(
-            np.where(existing, current * max(1.0 - change, 0.0), 0.0),
-            np.where(existing, current * (1.0 + change), np.inf),
-            "max_change",
-        )
     if not request.allow_new:
         tighten(None, np.where(existing, np.inf, 0.0), "no_history")
     _raise_on_conflicts(table, lo, hi, lo_src, hi_src, request.currency)
+    hard = lo.copy()
+
+    yielded = _change_range(current, existing, request)
+    if yielded is not None:
+        change_lo, change_hi = yielded
+        clash = (change_lo > hi) | (change_hi < lo)
+        tighten(np.clip(change_lo, lo, hi), np.clip(change_hi, lo, hi), "max_change")
+    else:
+        clash = np.zeros(n, dtype=bool)
+    change = lo.copy()
 
     trust_low = table["trust_low"].to_numpy(dtype=np.float64)
     trust_high = table["trust_high"].to_numpy(dtype=np.float64)
@@ -111,13 +126,52 @@ def entity_bounds(table: pd.DataFrame, request: AllocationRequest, unit: int) ->
 
     if request.locked:
         where = entity_positions(table, request.locked, "locked entities")
-        lo[where] = hi[where] = current[where]
+        lo[where] = hi[where] = hard[where] = change[where] = current[where]
         lo_src[where] = hi_src[where] = "locked"
+        clash[where] = False
 
-    lower = _to_grid(lo, unit, up=True)
     upper = _to_grid(hi, unit, up=False)
-    lower = np.minimum(lower, upper)
-    return EntityBounds(lower, upper, lo_src, hi_src, unit)
+    lower = np.minimum(_to_grid(lo, unit, up=True), upper)
+    relaxed = _yielded_to_bounds(clash)
+    if budget_micros is not None:
+        floors = [np.minimum(_to_grid(v, unit, up=True), lower) for v in (hard, change)]
+        fitted, to_cap = relax_floors(
+            floors[0], floors[1], lower, budget_micros, unit=unit, currency=request.currency
+        )
+        lo_src[fitted < lower] = "cap"
+        lower, relaxed = fitted, relaxed + to_cap
+    return EntityBounds(lower, upper, lo_src, hi_src, unit, relaxed)
+
+
+def _change_range(
+    current: FloatArray, existing: npt.NDArray[np.bool_], request: AllocationRequest
+) -> tuple[FloatArray, FloatArray] | None:
+    """The change limits' range around current spend (entities with spend only)."""
+    down = _tightest(request.max_change, request.max_decrease)
+    up = _tightest(request.max_change, request.max_increase)
+    if down is None and up is None:
+        return None
+    low = np.where(existing, current * max(1.0 - (down if down is not None else 1.0), 0.0), 0.0)
+    high = (
+        np.where(existing, current * (1.0 + up), np.inf)
+        if up is not None
+        else np.full(len(current), np.inf)
+    )
+    return low, high
+
+
+def _tightest(*limits: float | None) -> float | None:
+    given = [limit for limit in limits if limit is not None]
+    return min(given) if given else None
+
+
+def _yielded_to_bounds(clash: npt.NDArray[np.bool_]) -> tuple[Relaxation, ...]:
+    count = int(clash.sum())
+    if count == 0:
+        return ()
+    noun = "entity" if count == 1 else "entities"
+    text = f"max-change limits of {count} {noun} yield to the bounds a person set"
+    return (Relaxation("max_change", count, 0, "entity_bounds", text),)
 
 
 def _to_grid(values: FloatArray, unit: int, *, up: bool) -> IntArray:

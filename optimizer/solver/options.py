@@ -127,7 +127,8 @@ class AllocationRequest:
     objective: maximise conversions, value (conversions x value per conversion) or profit
         (value x margin - cost), or minimise cost subject to `conversions_target`.
     max_change / campaign_max_change: largest relative move from the current spend, per entity /
-        per campaign.
+        per campaign. max_increase / max_decrease: the same, one way only (0.3: at most +30%).
+        Both are soft: they yield to bounds a person set and, after the trust region, to the cap.
     entity_bounds: by entity_id; campaign_bounds: by campaign name.
     target_cpa_micros: the largest average cost per conversion; target_roas: the smallest value
         per unit of spend.
@@ -145,6 +146,8 @@ class AllocationRequest:
     margin: float | None = None
     conversions_target: float | None = None
     max_change: float | None = None
+    max_increase: float | None = None
+    max_decrease: float | None = None
     campaign_max_change: float | None = None
     entity_bounds: Mapping[str, Bounds] = field(default_factory=dict)
     campaign_bounds: Mapping[str, Bounds] = field(default_factory=dict)
@@ -181,6 +184,8 @@ class AllocationRequest:
         if self.target_cpa_micros == 0:
             raise InvalidInputError("target CPA must be a positive amount")
         _check_fraction(self.max_change, "max_change")
+        _check_fraction(self.max_increase, "max_increase")
+        _check_fraction(self.max_decrease, "max_decrease")
         _check_fraction(self.campaign_max_change, "campaign_max_change")
         if self.objective == "profit" and (self.margin is None or not 0 < self.margin <= 1):
             raise InvalidInputError("the profit objective needs a margin in (0, 1]")

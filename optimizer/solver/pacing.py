@@ -1,5 +1,8 @@
 """From a monthly cap to one day's budget, safe against the platform's overdelivery.
 
+`daily_budget` is the weekday-share rule, kept as the baseline the period plan
+(`optimizer.solver.period`, which every door now uses) is measured against in `make bench`.
+
 The rule, for the day being planned (`day`, usually tomorrow), with B = cap - month-to-date spend
 and R the days left in the month including `day`:
 
@@ -48,6 +51,7 @@ class PacingPlan:
     guard_micros: int
     limited_by: Literal["plan", "overdelivery_guard", "cap_reached"]
     explanation: str
+    forecast: tuple[tuple[dt.date, int], ...] = ()
 
 
 def daily_budget(

@@ -55,7 +55,7 @@ def prepare(
     unit = minor_unit_micros(request.currency)
     cap = request.budget_micros if budget_micros is None else budget_micros
     budget_micros = None if cap is None else (cap // unit) * unit
-    bounds = entity_bounds(table, request, unit)
+    bounds = entity_bounds(table, request, unit, budget_micros)
     curves = EntityCurves.from_table(table, "low" if request.conservative else "")
     shaped = table["family"].isin(NONCONCAVE_FAMILIES).to_numpy()
     entry = entry_points(curves, bounds.lower, bounds.upper, shaped)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from optimizer.money import format_money
 from optimizer.schema import MICROS, NAME_COLUMNS
+from optimizer.solver.relax import Relaxation
 
 __all__ = ["ENTITY_COLUMNS", "Allocation"]
 
@@ -46,7 +47,8 @@ class Allocation:
     "no_history", ...), a row ("campaign:NAME", "group:NAME", "cap", "target_cpa", ...) or "none".
 
     `cap_shadow_price` is the objective gained by one more unit of currency on the cap (from the LP
-    dual; None without a cap).
+    dual; None without a cap). `relaxations` names each soft constraint (trust region, max change)
+    that gave way to the cap or to a person's bounds, in the order they were relaxed.
     """
 
     entities: pd.DataFrame
@@ -63,6 +65,7 @@ class Allocation:
     solver: str
     columns: int
     timings: Mapping[str, float]
+    relaxations: tuple[Relaxation, ...] = ()
 
     @property
     def total_spend(self) -> float:

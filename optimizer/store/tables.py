@@ -50,6 +50,7 @@ __all__ = [
     "level_totals",
     "metadata",
     "performance",
+    "plan_policies",
     "recommendations",
     "scheduler_jobs",
 ]
@@ -262,6 +263,7 @@ caps = Table(
     Column("decided_key_id", _Id, nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decision_note", Text, nullable=True),
+    Column("replaces", _Id, nullable=True),
     Index(None, "account_id", "period_start"),
 )
 """A spend cap for a period: proposed, then approved or rejected once; approved is final."""
@@ -298,6 +300,7 @@ recommendations = Table(
     Column("etag", String(64), nullable=False),
     Column("pacing", Text, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("notes", Text, nullable=False, server_default="[]"),
     Index(None, "account_id", "date"),
 )
 """A published day plan (keyword rows as JSON, money in micros); the newest per account is live."""
@@ -321,10 +324,24 @@ job_runs = Table(
     Column("curve_set_version", Integer, nullable=True),
     Column("recommendation_id", _Id, nullable=True),
     Column("error", Text, nullable=True),
+    Column("notes", Text, nullable=True),
     UniqueConstraint("account_id", "run_key"),
     Index(None, "started_at"),
 )
 """One nightly (or manual) pipeline run; the unique run key lets only one scheduler run a night."""
+
+plan_policies = Table(
+    "plan_policies",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("policy", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+    UniqueConstraint("account_id", "version"),
+)
+"""The account's standing plan policy, one row per version (the newest applies); never updated."""
 
 job_locks = Table(
     "job_locks",

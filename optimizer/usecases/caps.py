@@ -1,13 +1,14 @@
 """Spend caps: proposed by a manager or finance, approved or rejected once by another finance key.
 
-An approved cap never changes; a new figure is a new cap. When approved caps overlap, the most
-recently approved one covering a day governs it (that is how finance corrects a cap).
+An approved cap never changes; a new figure is a new cap. When approved caps overlap, every one
+covering a day applies and the tightest binds (a looser cap never wins); to raise a cap, finance
+approves the new one and the old one stops binding only when it is tighter no more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Select, insert, select, update
@@ -30,7 +31,7 @@ __all__ = [
     "Cap",
     "CapStatus",
     "cap_by_id",
-    "cap_covering",
+    "caps_covering",
     "decide_cap",
     "get_cap",
     "list_caps",
@@ -58,6 +59,8 @@ class Cap:
     decided_by: str | None
     decided_at: dt.datetime | None
     decision_note: str | None
+    replaces: int | None = None
+    overlaps: tuple[int, ...] = ()
 
     @property
     def amount(self) -> str:
@@ -82,11 +85,15 @@ def propose_cap(
     currency: str,
     note: str = "",
     decimal_comma: bool | None = None,
+    replaces: int | None = None,
 ) -> Cap:
     """Record a proposed cap; it binds nothing until a finance key (not this one) approves it.
 
     `amount` is read as people type it (`optimizer.money.parse_amount`), with `decimal_comma`
-    when given, else the account's locale."""
+    when given, else the account's locale. `replaces` names an approved cap of the account that
+    stops applying once this one is approved (how finance raises a cap: overlapping caps all
+    apply, so a looser one alone never wins). The returned cap lists the approved caps it
+    overlaps, so finance sees them before approving."""
     require(principal, Action.CAP_PROPOSE)
     if period_end < period_start:
         raise InvalidInputError("period_end must be on or after period_start")
@@ -112,6 +119,8 @@ def propose_cap(
             raise InvalidInputError(
                 f"amount '{amount}' has more decimals than {code} has (minor unit)"
             )
+        if replaces is not None:
+            _check_replaceable(connection, account, replaces)
         now = dt.datetime.now(dt.UTC)
         cap_id = connection.execute(
             insert(caps)
@@ -126,10 +135,11 @@ def propose_cap(
                 proposed_by=principal.actor,
                 proposed_key_id=principal.key_id,
                 proposed_at=now,
+                replaces=replaces,
             )
             .returning(caps.c.id)
         ).scalar_one()
-        cap = _load(connection, int(cap_id))
+        cap = _with_overlaps(connection, _load(connection, int(cap_id)))
         record(
             connection,
             principal,
@@ -178,7 +188,7 @@ def decide_cap(
                 decision_note=note.strip()[:_MAX_NOTE],
             )
         )
-        after = _load(connection, cap_id)
+        after = _with_overlaps(connection, _load(connection, cap_id))
         record(
             connection,
             principal,
@@ -196,7 +206,7 @@ def get_cap(engine: Engine, principal: Principal, cap_id: int) -> Cap:
     with transaction(engine) as connection:
         cap = _load(connection, cap_id)
         _check_visible(connection, principal, cap)
-    return cap
+        return _with_overlaps(connection, cap)
 
 
 def list_caps(
@@ -214,25 +224,54 @@ def list_caps(
         return [_cap(r) for r in connection.execute(query).all()]
 
 
-def cap_covering(connection: Connection, account: Account, day: dt.date) -> Cap:
-    """The approved cap governing `day`, or ConflictError saying how to get one."""
-    row = connection.execute(
+def caps_covering(connection: Connection, account: Account, day: dt.date) -> list[Cap]:
+    """Every approved cap covering `day` that no approved cap replaces (newest decision first);
+    all of them apply."""
+    replacing = caps.alias("replacing")
+    replaced = (
+        select(replacing.c.replaces)
+        .where(replacing.c.status == "approved", replacing.c.replaces.is_not(None))
+        .scalar_subquery()
+    )
+    rows = connection.execute(
         _select()
         .where(
             caps.c.account_id == account.id,
             caps.c.status == "approved",
             caps.c.period_start <= day,
             caps.c.period_end >= day,
+            caps.c.id.not_in(replaced),
         )
         .order_by(caps.c.decided_at.desc(), caps.c.id.desc())
-        .limit(1)
+    ).all()
+    return [_cap(row) for row in rows]
+
+
+def _check_replaceable(connection: Connection, account: Account, cap_id: int) -> None:
+    row = connection.execute(
+        select(caps.c.account_id, caps.c.status).where(caps.c.id == cap_id)
     ).one_or_none()
-    if row is None:
-        raise ConflictError(
-            f"no approved spend cap covers {day.isoformat()} for account '{account.name}'; "
-            "propose one (POST /v1/accounts/{account}/caps) and have finance approve it"
+    if row is None or int(row.account_id) != account.id or row.status != "approved":
+        raise InvalidInputError(
+            f"cap {cap_id} is not an approved cap of account '{account.name}', so it cannot be "
+            "replaced"
         )
-    return _cap(row)
+
+
+def _with_overlaps(connection: Connection, cap: Cap) -> Cap:
+    """`cap` with the ids of the other approved caps of its account over any of its days."""
+    rows = connection.execute(
+        select(caps.c.id)
+        .where(
+            caps.c.account_id == _account_id(connection, cap.account),
+            caps.c.status == "approved",
+            caps.c.id != cap.id,
+            caps.c.period_start <= cap.period_end,
+            caps.c.period_end >= cap.period_start,
+        )
+        .order_by(caps.c.id)
+    ).all()
+    return replace(cap, overlaps=tuple(int(r.id) for r in rows))
 
 
 def cap_by_id(connection: Connection, cap_id: int) -> Cap:
@@ -303,6 +342,7 @@ def _cap(row: object) -> Cap:
         decided_by=r["decided_by"],
         decided_at=_utc(r["decided_at"]),
         decision_note=r["decision_note"],
+        replaces=None if r["replaces"] is None else int(r["replaces"]),
     )
 
 

@@ -89,6 +89,7 @@ class JobRun:
     curve_set_version: int | None = None
     recommendation_id: int | None = None
     error: str | None = None
+    notes: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: datetimes as ISO 8601 strings in UTC."""
@@ -298,7 +299,8 @@ def _pipeline(
     progress.counts.update(curves_refit=outcome.refitted, curve_set_version=outcome.stored.version)
     progress.step = "publish"
     published = attempt(lambda: recommendations.publish(engine, principal, account.name, day))
-    progress.counts.update(recommendation_id=published.id)
+    said = [f"{n['kind']}: {n['text']}" for n in published.notes if n["kind"] != "policy"]
+    progress.counts.update(recommendation_id=published.id, notes="\n".join(said) or None)
 
 
 def _retrying(
@@ -452,6 +454,7 @@ def _run(row: Any) -> JobRun:
         curve_set_version=None if r["curve_set_version"] is None else int(r["curve_set_version"]),
         recommendation_id=None if r["recommendation_id"] is None else int(r["recommendation_id"]),
         error=r["error"],
+        notes=r["notes"],
     )
 
 

@@ -11,14 +11,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
+from optimizer.money import floor_to_minor_unit, format_money
 from optimizer.planning import DayPlan, plan_day, plan_frontier
+from optimizer.schema import MICROS
 from optimizer.solver import AllocationRequest, Frontier
 from optimizer.store.curves import StoredCurveSet, load_curve_set
 from optimizer.store.engine import transaction
 from optimizer.store.tables import performance
 from optimizer.usecases.accounts import Account, find_account
+from optimizer.usecases.cap_pacing import cap_budget
+from optimizer.usecases.caps import caps_covering
+from optimizer.usecases.policy import policy_for, under_policy
 
 __all__ = ["AccountPlan", "frontier", "plan", "tomorrow"]
 
@@ -46,15 +52,31 @@ def plan(
     day: dt.date | None = None,
     monthly_cap_micros: int | None = None,
 ) -> AccountPlan:
-    """Allocate the account's budget for `day` (default: tomorrow in its time zone)."""
+    """Allocate the account's budget for `day` (default: tomorrow in its time zone) under its plan
+    policy. Without a budget or a monthly cap, a conversions or value plan takes the approved
+    caps' pace for the day (as publish would), or current spend when no cap covers it, and its
+    `basis` says which."""
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         stored = load_curve_set(connection, account.id)
         target = day if day is not None else tomorrow(account)
+        table = stored.curve_set.table(target)
+        _, policy = policy_for(connection, account.id)
+        request = under_policy(
+            dataclasses.replace(request, currency=account.currency),
+            policy.request(account.currency, table),
+        )
         spent = (
             _month_to_date(connection, account.id, target) if monthly_cap_micros is not None else 0
         )
-    request = dataclasses.replace(request, currency=account.currency)
+        basis = ""
+        if (
+            monthly_cap_micros is None
+            and request.budget_micros is None
+            and request.objective in ("conversions", "value")
+        ):
+            budget, basis = _default_budget(connection, account, stored, target, table, request)
+            request = dataclasses.replace(request, budget_micros=budget)
     day_plan = plan_day(
         stored.curve_set,
         request,
@@ -62,7 +84,31 @@ def plan(
         monthly_cap_micros=monthly_cap_micros,
         month_to_date_micros=spent,
     )
-    return AccountPlan(account, stored, day_plan)
+    return AccountPlan(account, stored, dataclasses.replace(day_plan, basis=basis))
+
+
+def _default_budget(
+    connection: Connection,
+    account: Account,
+    stored: StoredCurveSet,
+    day: dt.date,
+    table: pd.DataFrame,
+    request: AllocationRequest,
+) -> tuple[int, str]:
+    current = floor_to_minor_unit(
+        round(float(table["current_spend"].sum()) * MICROS), account.currency
+    )
+    if caps_covering(connection, account, day):
+        budgeted = cap_budget(connection, account, day, stored.curve_set, request, current)
+        said = "; ".join((budgeted.explanation, *budgeted.notes))
+        return (
+            budgeted.budget_micros,
+            f"no budget given: planned at the approved cap's pace ({said})",
+        )
+    return current, (
+        f"no budget given and no approved cap covers {day.isoformat()}: planned at current "
+        f"spend {format_money(current, account.currency)}"
+    )
 
 
 def frontier(

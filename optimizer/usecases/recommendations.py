@@ -2,7 +2,9 @@
 
 Publishing is one INSERT (with its audit entry) in one transaction: a failed or killed run leaves
 the previous recommendation live and never a half-written one. The sum of a published plan is
-checked against its budget and the cap before it is written; a plan that breaks it is refused.
+checked against its budget before it is written; a plan that breaks it is refused. The plan carries
+notes: soft constraints relaxed to fit the cap, days counted as estimates, a spent cap (its rows'
+bound says `cap_reached`, which the ad script turns into a pause), stale data, the policy used.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from optimizer.money import micros_to_decimal
 from optimizer.planning import DayPlan, plan_day
 from optimizer.report import RECOMMENDATION_COLUMNS, Level, recommendation_table
 from optimizer.schema import MICROS
+from optimizer.settings import get_settings
 from optimizer.solver import AllocationRequest
-from optimizer.store.curves import StoredCurveSet, load_curve_set
+from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
 from optimizer.store.tables import performance, recommendations
-from optimizer.usecases.accounts import Account, find_account
+from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
-from optimizer.usecases.caps import Cap, cap_by_id, cap_covering
+from optimizer.usecases.cap_pacing import CapBudget, cap_budget
+from optimizer.usecases.caps import Cap, cap_by_id
+from optimizer.usecases.policy import policy_for, under_policy
 
 __all__ = [
     "Recommendation",
@@ -61,6 +66,7 @@ class Recommendation:
     etag: str
     pacing: str
     payload: dict[str, list[dict[str, Any]]]
+    notes: tuple[dict[str, str], ...] = ()
 
     def table(self, level: Level) -> pd.DataFrame:
         """Rows in `RECOMMENDATION_COLUMNS`, money as exact decimal strings in minor units."""
@@ -82,25 +88,46 @@ def publish(
     day: dt.date,
     request: AllocationRequest | None = None,
 ) -> Recommendation:
-    """Plan `day` under the approved cap covering it (paced over the cap's period) and publish."""
+    """Plan `day` under every approved cap covering it and the account's plan policy; publish.
+
+    A request's options override the policy's; its budget may only lower the paced one."""
     require(principal, Action.RECOMMENDATION_PUBLISH)
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         require_account(principal, account.id, account.name)
-        cap = cap_covering(connection, account, day)
         stored = load_curve_set(connection, account.id)
-        spent = spend_between(connection, account.id, cap.period_start, day)
-    day_plan = _plan(stored, account, cap, day, spent, request)
-    budget = day_plan.allocation.budget_micros
+        table = stored.curve_set.table(day)
+        current = round(float(table["current_spend"].sum()) * MICROS)
+        version, policy = policy_for(connection, account.id)
+        base = under_policy(
+            dataclasses.replace(request, currency=account.currency)
+            if request is not None
+            else AllocationRequest(currency=account.currency),
+            policy.request(account.currency, table),
+        )
+        budgeted = cap_budget(connection, account, day, stored.curve_set, base, current)
+    budget = budgeted.budget_micros
+    if base.budget_micros is not None:
+        budget = min(budget, base.budget_micros)
+    day_plan = plan_day(stored.curve_set, dataclasses.replace(base, budget_micros=budget), day)
+    day_plan = DayPlan(day, day_plan.allocation, budgeted.pacing)
+    cap = budgeted.cap
     total = day_plan.allocation.total_micros
-    if budget is None or total > budget or total > cap.amount_micros - min(spent, 0) or total < 0:
+    if total > budget or total < 0:
         raise SolverError(
             f"refused to publish: the plan spends {total} micros against a budget of {budget}"
         )
-    payload = {level: _rows(day_plan, level) for level in ("keyword", "campaign")}
+    notes = _notes(day_plan, budgeted, version, len(budgeted.estimated))
+    payload = {
+        level: _rows(day_plan, level, cap_reached=budgeted.cap_reached)
+        for level in ("keyword", "campaign")
+    }
     text = json.dumps(payload, sort_keys=True, allow_nan=False, default=_json_default)
-    etag = hashlib.sha256(f"{account.id}:{day}:{cap.id}:{text}".encode()).hexdigest()[:32]
-    pacing = day_plan.pacing.explanation if day_plan.pacing is not None else _daily_text(cap)
+    notes_text = json.dumps(notes, sort_keys=True)
+    etag = hashlib.sha256(f"{account.id}:{day}:{cap.id}:{text}:{notes_text}".encode()).hexdigest()[
+        :32
+    ]
+    pacing = budgeted.explanation
     now = dt.datetime.now(dt.UTC)
     with transaction(engine) as connection:
         rec_id = connection.execute(
@@ -117,6 +144,7 @@ def publish(
                 etag=etag,
                 pacing=pacing,
                 payload=text,
+                notes=notes_text,
             )
             .returning(recommendations.c.id)
         ).scalar_one()
@@ -133,6 +161,8 @@ def publish(
                 "budget": str(micros_to_decimal(budget, account.currency)),
                 "total": str(micros_to_decimal(total, account.currency)),
                 "curve_set_version": stored.version,
+                "policy_version": version,
+                "notes": notes,
             },
         )
     return Recommendation(
@@ -149,7 +179,36 @@ def publish(
         etag=etag,
         pacing=pacing,
         payload=json.loads(text),
+        notes=tuple(notes),
     )
+
+
+def _notes(
+    day_plan: DayPlan, budgeted: CapBudget, policy_version: int, unreported: int
+) -> list[dict[str, str]]:
+    """What the plan must say beside its numbers: relaxed constraints, caps, estimates, policy."""
+    notes = [{"kind": "relaxed", "text": r.text} for r in day_plan.allocation.relaxations]
+    if budgeted.cap_reached:
+        notes.append(
+            {
+                "kind": "cap_reached",
+                "text": "the cap is spent: every campaign gets 0 and the ad script pauses it "
+                "(label 'ppcopt: cap') until a plan funds it again",
+            }
+        )
+    notes.extend({"kind": "pacing", "text": text} for text in budgeted.notes)
+    stale = get_settings().stale_data_days
+    if unreported > stale:
+        notes.append(
+            {
+                "kind": "stale_data",
+                "text": f"the newest reported day is {unreported + 1} days before "
+                f"{day_plan.day:%d %B %Y} (more than {stale}): upload the latest export",
+            }
+        )
+    shown = "the default policy" if policy_version == 0 else f"plan policy v{policy_version}"
+    notes.append({"kind": "policy", "text": f"planned under {shown}"})
+    return notes
 
 
 def latest(engine: Engine, principal: Principal, account_name: str) -> Recommendation:
@@ -186,49 +245,10 @@ def spend_between(connection: Connection, account_id: int, start: dt.date, end: 
     return int(total)
 
 
-def _plan(
-    stored: StoredCurveSet,
-    account: Account,
-    cap: Cap,
-    day: dt.date,
-    spent: int,
-    request: AllocationRequest | None,
-) -> DayPlan:
-    base = (
-        dataclasses.replace(request, currency=account.currency)
-        if request is not None
-        else AllocationRequest(currency=account.currency)
-    )
-    if cap.days == 1:
-        limit = cap.amount_micros
-        wanted = base.budget_micros
-        budget = limit if wanted is None else min(wanted, limit)
-        return plan_day(stored.curve_set, dataclasses.replace(base, budget_micros=budget), day)
-    paced = plan_day(
-        stored.curve_set,
-        dataclasses.replace(base, budget_micros=None),
-        day,
-        monthly_cap_micros=cap.amount_micros,
-        month_to_date_micros=spent,
-        period_end=cap.period_end,
-    )
-    if base.budget_micros is None or paced.allocation.budget_micros is None:
-        return paced
-    if base.budget_micros >= paced.allocation.budget_micros:
-        return paced
-    narrower = plan_day(stored.curve_set, base, day)
-    return DayPlan(day, narrower.allocation, paced.pacing)
-
-
-def _daily_text(cap: Cap) -> str:
-    return (
-        f"cap {cap.id} is a one-day cap of {cap.amount} {cap.currency} for "
-        f"{cap.period_start.isoformat()}: the day's budget is at most that amount"
-    )
-
-
-def _rows(day_plan: DayPlan, level: Level) -> list[dict[str, Any]]:
+def _rows(day_plan: DayPlan, level: Level, *, cap_reached: bool) -> list[dict[str, Any]]:
     table = recommendation_table(day_plan.allocation, day_plan.day, level)
+    if cap_reached:
+        table["bound"] = "cap_reached"
     micros = _recommended_micros(day_plan, level)
     rows = []
     for values, m in zip(table.to_dict(orient="records"), micros, strict=True):
@@ -301,6 +321,7 @@ def _select(
                 etag=r.etag,
                 pacing=r.pacing,
                 payload=json.loads(r.payload),
+                notes=tuple(json.loads(r.notes)),
             )
         )
     return result

@@ -25,6 +25,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/accounts"): frozenset({A}),
     ("GET", "/v1/accounts/{account}"): ALL,
     ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
+    ("GET", "/v1/accounts/{account}/policy"): frozenset({A, M, F}),
+    ("PUT", "/v1/accounts/{account}/policy"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
     ("POST", "/v1/performance"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/fits"): frozenset({A, M}),
@@ -98,6 +100,8 @@ def _body(method: str, path: str, day: dt.date, role: str) -> dict[str, Any]:
         }
     if path.endswith("/locale"):
         return {"json": {"locale": "en_US"}}
+    if path.endswith("/policy"):
+        return {"json": {}}
     if path.endswith("/performance"):
         text = "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
         text += f"{day.isoformat()},Matrix,1.00,1,10,0,0\n"

@@ -90,6 +90,42 @@ const PLANS = {
     total_recommended: '0.30',
     rows: [row('A', '0.09', '0.10'), row('B', '0.18', '0.20')],
   }),
+  // Cap stops: the cap is spent for Brand and Generic (0, and the bound names cap_reached among
+  // other tokens); Display gets 0 for another reason; Shopping DE, PMax Sale and Hand Paused are
+  // funded (in the stub account they are paused: the first two by ppcopt, the last by hand).
+  stops: plan({
+    account: 'stops',
+    budget: '300.00',
+    total_recommended: '230.00',
+    rows: [
+      { ...row('Brand', '100.00', '0.00'), bound: 'cap_reached' },
+      { ...row('Generic', '200.00', '0.00'), bound: 'max_spend; cap_reached' },
+      { ...row('Display', '50.00', '0.00'), bound: 'max_change' },
+      row('Shopping DE', '80.00', '80.00'),
+      { ...row('PMax Sale', '100.00', '110.00'), campaign_id: '9001' },
+      row('Hand Paused', '40.00', '40.00'),
+    ],
+  }),
+  // The first plan of the next cap period funds the campaigns paused in the previous one.
+  'stops-january': plan({
+    account: 'stops-january',
+    id: 31,
+    date: '2027-01-01',
+    cap: {
+      id: 4,
+      period_start: '2027-01-01',
+      period_end: '2027-01-31',
+      amount: '31000.00',
+      currency: 'EUR',
+      status: 'approved',
+    },
+    budget: '1000.00',
+    total_recommended: '190.00',
+    rows: [
+      { ...row('Shopping DE', '80.00', '80.00'), date: '2027-01-01' },
+      { ...row('PMax Sale', '100.00', '110.00'), date: '2027-01-01', campaign_id: '9001' },
+    ],
+  }),
 };
 const KEYS = { [KEY]: '*', [OTHER_KEY]: ['other'] };
 
@@ -156,9 +192,40 @@ function budget(amount, shared) {
   };
 }
 
-/** campaigns: [{id, name, budget, kind: 'search' | 'shopping' | 'pmax', status}] */
+/**
+ * campaigns: [{id, name, budget, kind: 'search' | 'shopping' | 'pmax',
+ *              status: 'ENABLED' (default) | 'PAUSED' | 'REMOVED', labels: [label names],
+ *              failPause / failEnable: error message thrown by pause() / enable()}]
+ * opts.labels: the label names that exist in the account.
+ * Every mutation of a campaign or label is recorded in `ops`, in order.
+ */
 function makeAdsApp(campaigns, opts) {
   const conditions = [];
+  const ops = [];
+  const accountLabels = (opts.labels || []).slice();
+  /** A LabelSelector over the names `names()` returns (AdsApp.labels(), campaign.labels()). */
+  const labelSelector = (names) => {
+    let wanted = null;
+    const sel = {
+      withCondition(cond) {
+        conditions.push(cond);
+        const m = /^label\.name = "((?:[^"\\]|\\.)*)"$/.exec(cond);
+        if (!m) throw new Error('stub does not understand label condition: ' + cond);
+        wanted = m[1].replace(/\\(.)/g, '$1');
+        return sel;
+      },
+      get() {
+        const items = names().filter((n) => wanted === null || n === wanted);
+        let i = 0;
+        return {
+          hasNext: () => i < items.length,
+          next: () => ({ getName: () => items[i++] }),
+          totalNumEntities: () => items.length,
+        };
+      },
+    };
+    return sel;
+  };
   const selector = (kind) => {
     let items = campaigns.filter((c) => (c.kind || 'search') === kind);
     const sel = {
@@ -191,13 +258,46 @@ function makeAdsApp(campaigns, opts) {
     };
     return sel;
   };
+  const status = (c) => c.status || 'ENABLED';
   const wrap = (c) => ({
     getName: () => c.name,
     getId: () => c.id,
     getBudget: () => c.budget,
+    isEnabled: () => status(c) === 'ENABLED',
+    isPaused: () => status(c) === 'PAUSED',
+    isRemoved: () => status(c) === 'REMOVED',
+    pause() {
+      ops.push('pause ' + c.name);
+      if (c.failPause) throw new Error(c.failPause);
+      c.status = 'PAUSED';
+    },
+    enable() {
+      ops.push('enable ' + c.name);
+      if (c.failEnable) throw new Error(c.failEnable);
+      c.status = 'ENABLED';
+    },
+    labels: () => labelSelector(() => c.labels || []),
+    applyLabel(name) {
+      ops.push('applyLabel ' + c.name + ': ' + name);
+      if (!accountLabels.includes(name)) throw new Error('no label named ' + name);
+      c.labels = c.labels || [];
+      if (!c.labels.includes(name)) c.labels.push(name);
+    },
+    removeLabel(name) {
+      ops.push('removeLabel ' + c.name + ': ' + name);
+      c.labels = (c.labels || []).filter((n) => n !== name);
+    },
   });
   return {
     conditions: conditions,
+    ops: ops,
+    accountLabels: accountLabels,
+    labels: () => labelSelector(() => accountLabels),
+    createLabel(name, description, backgroundColor) {
+      ops.push('createLabel ' + name);
+      if (accountLabels.includes(name)) throw new Error('label already exists: ' + name);
+      accountLabels.push(name);
+    },
     currentAccount: () => ({
       getTimeZone: () => opts.timeZone,
       getCurrencyCode: () => opts.currency,
@@ -641,5 +741,298 @@ describe('fake server', () => {
     assert.equal(summary.outcome, 'error');
     assert.deepEqual(allSets(campaigns), []);
     assert.match(lines.join('\n'), /in EUR but this Google Ads account uses USD/);
+  });
+});
+
+// ---------------------------------------------------------------- cap stops (pause / resume)
+
+describe('cap stops (fake server)', () => {
+  const CAP = script.CAP_LABEL;
+  const NOW = new Date('2026-12-01T20:00:00Z'); // 21:00 in Berlin: the 2026-12-02 plan is tomorrow
+  let fake = null;
+  let target = null;
+
+  before(async () => {
+    fake = await startFakeServer();
+    target = { base: fake.base, key: KEY, account: 'stops' };
+  });
+  after(() => fake.server.close());
+
+  /** The account behind the "stops" plan; `c` indexes the campaigns by name for mutation. */
+  function stopsAccount() {
+    const campaigns = [
+      { id: 11, name: 'Brand', budget: budget(100), status: 'ENABLED' },
+      { id: 12, name: 'Generic', budget: budget(200), status: 'ENABLED' },
+      { id: 13, name: 'Display', budget: budget(50), status: 'ENABLED' },
+      {
+        id: 14,
+        name: 'Shopping DE',
+        budget: budget(80),
+        kind: 'shopping',
+        status: 'PAUSED',
+        labels: [CAP],
+      },
+      {
+        id: 9001,
+        name: 'PMax Sale',
+        budget: budget(100),
+        kind: 'pmax',
+        status: 'PAUSED',
+        labels: [CAP],
+      },
+      { id: 16, name: 'Hand Paused', budget: budget(40), status: 'PAUSED', labels: ['seasonal'] },
+    ];
+    const c = Object.fromEntries(campaigns.map((x) => [x.name, x]));
+    const makeAds = (labels) =>
+      makeAdsApp(campaigns, {
+        timeZone: 'Europe/Berlin',
+        currency: 'EUR',
+        labels: labels || ['seasonal', CAP],
+      });
+    return { campaigns: campaigns, c: c, makeAds: makeAds };
+  }
+
+  const byName = (list) => list.map((e) => e.campaign).sort();
+  const opsOf = (ads, name) => ads.ops.filter((o) => o.includes(' ' + name));
+
+  it('cap_reached: pauses the campaign and labels it "ppcopt: cap" (label created)', async () => {
+    const { c, makeAds } = stopsAccount();
+    ['Shopping DE', 'PMax Sale'].forEach((n) => {
+      Object.assign(c[n], { status: 'ENABLED', labels: [] });
+    });
+    const ads = makeAds(['seasonal']); // the label does not exist yet
+    const { summary, lines } = await runScript(target, ads, { now: NOW, apply: true });
+    assert.equal(summary.outcome, 'applied');
+    assert.deepEqual(
+      ads.ops.filter((o) => !/PMax Sale|Shopping DE/.test(o)),
+      [
+        'createLabel ' + CAP,
+        'applyLabel Brand: ' + CAP,
+        'pause Brand',
+        'applyLabel Generic: ' + CAP,
+        'pause Generic',
+      ],
+    );
+    assert.deepEqual(ads.accountLabels, ['seasonal', CAP]);
+    for (const name of ['Brand', 'Generic']) {
+      assert.equal(c[name].status, 'PAUSED', name);
+      assert.deepEqual(c[name].labels, [CAP], name);
+      assert.deepEqual(c[name].budget.sets, [], name + ': a pause leaves the budget alone');
+    }
+    assert.deepEqual(byName(summary.paused), ['Brand', 'Generic']);
+    assert.deepEqual(summary.paused[0], {
+      campaign: 'Brand',
+      campaignId: '11',
+      current: '100.00',
+      recommended: '0.00',
+      changePct: -100,
+      reason: 'cap reached',
+    });
+    assert.deepEqual(summary.resumed, []);
+    assert.ok(
+      lines.includes('Brand: current 100.00, recommended 0.00 (-100.00%) -> PAUSE: cap reached, ' +
+        'label "ppcopt: cap"'),
+    );
+    // Paused campaigns spend 0: 530 before, 50 (Display) + 80 + 110 after.
+    assert.deepEqual(byName(summary.applied), ['PMax Sale']);
+    assert.equal(summary.totalBefore, '530.00');
+    assert.equal(summary.totalAfter, '240.00');
+    assert.match(
+      lines[lines.length - 1],
+      /^Applied 1 of 1 changes, .*Paused 2, resumed 0 campaign/,
+    );
+  });
+
+  it('preview logs every pause and resume it would do and changes nothing', async () => {
+    const { campaigns, makeAds } = stopsAccount();
+    const before = JSON.stringify(campaigns);
+    const ads = makeAds();
+    const { summary, lines } = await runScript(target, ads, { now: NOW });
+    assert.equal(summary.outcome, 'preview');
+    assert.deepEqual(ads.ops, []);
+    assert.deepEqual(allSets(campaigns), []);
+    assert.equal(JSON.stringify(campaigns), before);
+    assert.deepEqual(summary.applied, []);
+    assert.deepEqual(byName(summary.paused), ['Brand', 'Generic']);
+    assert.deepEqual(byName(summary.resumed), ['PMax Sale', 'Shopping DE']);
+    const how = 'paused by ppcopt (label "ppcopt: cap") and funded again';
+    assert.ok(lines.includes('Generic: current 200.00, recommended 0.00 (-100.00%) -> ' +
+      'PREVIEW (would pause): cap reached, label "ppcopt: cap"'));
+    assert.ok(lines.includes('PMax Sale: current 100.00, recommended 110.00 (+10.00%) -> ' +
+      'PREVIEW (would resume and apply): ' + how));
+    assert.ok(lines.includes('Shopping DE: current 80.00, recommended 80.00 (0.00%) -> ' +
+      'PREVIEW (would resume): ' + how + '; budget SKIPPED: already at the recommended amount'));
+    assert.match(lines[lines.length - 1], /^Preview: .*Would pause 2, resume 2 campaign/);
+  });
+
+  it('resumes a paused campaign labelled "ppcopt: cap" when the plan funds it', async () => {
+    const { c, makeAds } = stopsAccount();
+    const ads = makeAds();
+    c['PMax Sale'].budget.setAmount = function (x) {
+      ads.ops.push('setAmount PMax Sale ' + x);
+      this.sets.push(x);
+      this.amount = x;
+    };
+    const { summary } = await runScript(target, ads, { now: NOW, apply: true });
+    assert.deepEqual(opsOf(ads, 'PMax Sale'), [
+      'setAmount PMax Sale 110',
+      'enable PMax Sale',
+      'removeLabel PMax Sale: ' + CAP,
+    ]);
+    assert.deepEqual(opsOf(ads, 'Shopping DE'), [
+      'enable Shopping DE',
+      'removeLabel Shopping DE: ' + CAP,
+    ]);
+    for (const name of ['PMax Sale', 'Shopping DE']) {
+      assert.equal(c[name].status, 'ENABLED', name);
+      assert.deepEqual(c[name].labels, [], name);
+    }
+    assert.deepEqual(c['PMax Sale'].budget.sets, [110]);
+    assert.deepEqual(c['Shopping DE'].budget.sets, []);
+    assert.deepEqual(byName(summary.resumed), ['PMax Sale', 'Shopping DE']);
+    assert.ok(summary.resumed.every((e) => /^paused by ppcopt .* funded again$/.test(e.reason)));
+    assert.deepEqual(byName(summary.applied), ['PMax Sale']);
+    assert.ok(!ads.ops.some((o) => o.startsWith('createLabel')), 'the label exists already');
+    // 350 running before (paused campaigns count 0); after: 50 + 80 + 110.
+    assert.equal(summary.totalBefore, '350.00');
+    assert.equal(summary.totalAfter, '240.00');
+  });
+
+  it('resumes with the current budget when the budget change is refused', async () => {
+    const { c, makeAds } = stopsAccount();
+    c['PMax Sale'].budget.amount = 50; // 50 -> 110 is beyond MAX_CHANGE_FRACTION
+    const ads = makeAds();
+    const { summary, lines } = await runScript(target, ads, { now: NOW, apply: true });
+    assert.equal(c['PMax Sale'].status, 'ENABLED');
+    assert.deepEqual(c['PMax Sale'].labels, []);
+    assert.deepEqual(c['PMax Sale'].budget.sets, []);
+    assert.ok(byName(summary.resumed).includes('PMax Sale'));
+    const refused = summary.refused.find((e) => e.campaign === 'PMax Sale');
+    assert.match(refused.reason, /^change larger than 30%/);
+    const line = lines.find((l) => l.startsWith('PMax Sale: '));
+    assert.match(line, /-> RESUME: .*; budget REFUSED: change larger than 30%/);
+    // Counted at the budget it runs with: 50 (Display) + 80 + 50.
+    assert.equal(summary.totalAfter, '180.00');
+  });
+
+  it('resumes a labelled campaign in a new cap period the same way', async () => {
+    const { c, makeAds } = stopsAccount();
+    const ads = makeAds();
+    const { summary } = await runScript({ ...target, account: 'stops-january' }, ads, {
+      now: new Date('2026-12-31T20:00:00Z'),
+      apply: true,
+    });
+    assert.equal(summary.outcome, 'applied');
+    assert.deepEqual(byName(summary.resumed), ['PMax Sale', 'Shopping DE']);
+    assert.equal(c['PMax Sale'].status, 'ENABLED');
+    assert.deepEqual(c['PMax Sale'].labels, []);
+    assert.deepEqual(c['PMax Sale'].budget.sets, [110]);
+    assert.equal(c['Shopping DE'].status, 'ENABLED');
+  });
+
+  it('never resumes a campaign paused by hand (no "ppcopt: cap" label)', async () => {
+    const { c, makeAds } = stopsAccount();
+    const ads = makeAds();
+    const { summary, lines } = await runScript(target, ads, { now: NOW, apply: true });
+    const reason = 'paused by hand; ppcopt only resumes campaigns it paused';
+    assert.equal(c['Hand Paused'].status, 'PAUSED');
+    assert.deepEqual(c['Hand Paused'].labels, ['seasonal']);
+    assert.deepEqual(c['Hand Paused'].budget.sets, []);
+    assert.deepEqual(opsOf(ads, 'Hand Paused'), []);
+    const skipped = summary.skipped.filter((e) => e.campaign === 'Hand Paused');
+    assert.deepEqual(skipped.map((e) => e.reason), [reason]);
+    assert.ok(!byName(summary.resumed).includes('Hand Paused'));
+    assert.ok(lines.some((l) => l.startsWith('Hand Paused: ') && l.endsWith('SKIPPED: ' + reason)));
+  });
+
+  it('a recommendation of 0 without cap_reached is still skipped, not paused', async () => {
+    const { c, makeAds } = stopsAccount();
+    const ads = makeAds();
+    const { summary } = await runScript(target, ads, { now: NOW, apply: true });
+    assert.equal(c.Display.status, 'ENABLED');
+    assert.equal(c.Display.labels, undefined);
+    assert.deepEqual(opsOf(ads, 'Display'), []);
+    assert.deepEqual(c.Display.budget.sets, []);
+    const display = summary.skipped.find((e) => e.campaign === 'Display');
+    assert.equal(display.reason, 'recommended 0; pause the campaign by hand if intended');
+    assert.ok(!byName(summary.paused).includes('Display'));
+  });
+
+  it('a campaign already paused when the cap is reached is not touched nor labelled', async () => {
+    const { c, campaigns, makeAds } = stopsAccount();
+    c.Brand.status = 'PAUSED'; // by hand: no label
+    Object.assign(c.Generic, { status: 'PAUSED', labels: [CAP] }); // by ppcopt on an earlier day
+    const ads = makeAds();
+    const { summary } = await runScript(target, ads, { now: NOW, apply: true });
+    assert.deepEqual(opsOf(ads, 'Brand'), []);
+    assert.deepEqual(opsOf(ads, 'Generic'), []);
+    assert.equal(c.Brand.labels, undefined);
+    assert.deepEqual(c.Generic.labels, [CAP]);
+    assert.deepEqual(summary.paused, []);
+    const reasons = Object.fromEntries(summary.skipped.map((e) => [e.campaign, e.reason]));
+    assert.equal(reasons.Brand, 'cap reached; already paused (not by ppcopt), left as it is');
+    assert.equal(reasons.Generic, 'cap reached; already paused by ppcopt');
+    // So a later plan that funds Brand again leaves it paused.
+    const later = makeAdsApp(campaigns, {
+      timeZone: 'Europe/Berlin',
+      currency: 'EUR',
+      labels: [CAP],
+    });
+    const next = await runScript({ ...target, account: 'acme' }, later, { now: NOW, apply: true });
+    assert.equal(c.Brand.status, 'PAUSED');
+    assert.deepEqual(c.Brand.budget.sets, []);
+    assert.equal(
+      next.summary.skipped.find((e) => e.campaign === 'Brand').reason,
+      'paused by hand; ppcopt only resumes campaigns it paused',
+    );
+  });
+
+  it('total guard: paused campaigns count 0; a resume that does not fit stays paused', async () => {
+    const { c, makeAds } = stopsAccount();
+    c.Display.budget.amount = 150; // stays running at 150 (its 0 is skipped)
+    const ads = makeAds();
+    const { summary } = await runScript(target, ads, { now: NOW, apply: true });
+    // 450 running before; after the pauses 150; Shopping DE +80 -> 230; PMax Sale +110 -> 340.
+    assert.equal(summary.totalBefore, '450.00');
+    assert.equal(summary.totalAfter, '230.00');
+    assert.deepEqual(byName(summary.resumed), ['Shopping DE']);
+    const pmax = summary.refused.find((e) => e.campaign === 'PMax Sale');
+    assert.equal(
+      pmax.reason,
+      'stays paused: resuming would take the total above the published budget 300.00',
+    );
+    assert.equal(c['PMax Sale'].status, 'PAUSED');
+    assert.deepEqual(c['PMax Sale'].labels, [CAP]);
+    assert.deepEqual(c['PMax Sale'].budget.sets, []);
+  });
+
+  it('a failed pause takes the label off again and holds back increases and resumes', async () => {
+    const { c, makeAds } = stopsAccount();
+    c.Brand.failPause = 'campaign is being edited';
+    const ads = makeAds();
+    const { summary, lines } = await runScript(target, ads, { now: NOW, apply: true });
+    assert.equal(c.Brand.status, 'ENABLED');
+    assert.deepEqual(c.Brand.labels, []);
+    assert.equal(c.Generic.status, 'PAUSED');
+    assert.deepEqual(byName(summary.paused), ['Generic']);
+    assert.deepEqual(summary.resumed, []);
+    for (const name of ['PMax Sale', 'Shopping DE']) {
+      assert.equal(c[name].status, 'PAUSED', name);
+      assert.deepEqual(c[name].labels, [CAP], name);
+    }
+    assert.deepEqual(c['PMax Sale'].budget.sets, []);
+    assert.ok(lines.includes('Brand: not paused: campaign is being edited'));
+    assert.ok(lines.includes('PMax Sale: not resumed: held back: 1 pause(s) failed'));
+  });
+
+  it('capReached_ matches the cap_reached token, not a substring or the whole string', () => {
+    const yes = ['cap_reached', 'max_spend, cap_reached', 'cap_reached;min_spend', ' cap_reached '];
+    for (const bound of yes) {
+      assert.equal(script.capReached_(bound), true, bound);
+    }
+    const no = ['none', '', null, undefined, 'cap_reached_soon', 'no_cap_reached', 'cap reached'];
+    for (const bound of no) {
+      assert.equal(script.capReached_(bound), false, String(bound));
+    }
   });
 });

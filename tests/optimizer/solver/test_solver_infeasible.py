@@ -57,12 +57,30 @@ def test_locked_spend_above_the_cap(table) -> None:
 
 def test_contradictory_entity_bounds(table) -> None:
     entity = table["entity_id"][3]
-    error = _refused(
-        table, max_change=0.1, entity_bounds={entity: Bounds(minimum_micros=to_micros(1000.0))}
-    )
+    new = table.assign(current_spend=table["current_spend"].where(table["entity_id"] != entity, 0))
+    error = _refused(new, entity_bounds={entity: Bounds(minimum_micros=to_micros(1000.0))})
     assert error.message.startswith("1 entity has contradictory bounds: ")
-    assert "its minimum (1,000.00) is above the max-change limit" in error.message
+    assert "its minimum (1,000.00) is above the zero budget of an entity without" in error.message
     assert error.conflicts == (f"entity:{entity}",)
+
+
+def test_max_change_yields_to_a_bound_a_person_set(table) -> None:
+    """The person's minimum is hard, the max-change limit soft: the plan keeps the minimum and
+    names the limit that gave way."""
+    entity = table["entity_id"][3]
+    request = AllocationRequest(
+        currency="EUR",
+        budget_micros=to_micros(float(table["current_spend"].sum()) + 1000.0),
+        max_change=0.1,
+        entity_bounds={entity: Bounds(minimum_micros=to_micros(1000.0))},
+    )
+    allocation = allocate(table, request)
+    row = allocation.entities.set_index("entity_id").loc[entity]
+    assert row["recommended_micros"] >= to_micros(1000.0)
+    assert [(r.constraint, r.entities, r.reason) for r in allocation.relaxations] == [
+        ("max_change", 1, "entity_bounds")
+    ]
+    assert "yield to the bounds a person set" in allocation.relaxations[0].text
 
 
 def test_campaign_minimum_beyond_its_entities(table) -> None:
