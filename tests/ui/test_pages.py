@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -11,9 +12,9 @@ from api.app import create_app
 from api.ui.render import money
 from optimizer.access import Role
 from optimizer.usecases.authorized import curves_as
-from optimizer.usecases.caps import get_cap, list_caps
+from optimizer.usecases.caps import decide_cap, get_cap, list_caps, propose_cap
 from optimizer.usecases.keys import create_key, revoke_key
-from optimizer.usecases.recommendations import latest
+from optimizer.usecases.recommendations import latest, publish
 from tests.api.harness import ADMIN
 from tests.ui.conftest import RTL_ACCOUNT, Seeded, csrf_of, sign_in
 
@@ -309,3 +310,18 @@ def test_the_stylesheet_is_responsive_and_printable(client) -> None:
 )
 def test_money_is_formatted_exactly_in_the_currency(amount, currency: str, shown: str) -> None:
     assert money(amount, currency) == shown
+
+
+def test_the_overview_names_what_gave_way_to_the_cap(client, seeded: Seeded) -> None:
+    """A one-euro cap leaves no room for the trust-region floors: the published plan says so, and
+    the account page shows it beside the figures."""
+    day = dt.date.today() + dt.timedelta(days=90)
+    cap = propose_cap(seeded.engine, seeded.principal("manager"), "acme", period_start=day,
+                      period_end=day, amount="1.00", currency="EUR")  # fmt: skip
+    decide_cap(seeded.engine, seeded.principal("finance"), cap.id, approve=True)
+    rec = publish(seeded.engine, seeded.principal("manager"), "acme", day)
+    relaxed = [n["text"] for n in rec.notes if n["kind"] == "relaxed"]
+    assert relaxed and relaxed[0].endswith("to fit the cap of 1.00 EUR")
+    sign_in(client, seeded.keys["finance"])
+    overview = client.get("/ui/accounts/acme").text
+    assert relaxed[0] in overview
