@@ -16,6 +16,7 @@ from api.ingest_pool import IngestPool
 from api.metrics import MetricsMiddleware
 from api.routes import (
     accounts,
+    accuracy,
     audit,
     caps,
     curves,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         recommendations,
         policy,
+        accuracy,
         audit,
         keys,
         jobs,

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 __all__ = [
     "AccountIn",
     "AccountOut",
+    "AccuracyOut",
     "AllocationOut",
     "AuditOut",
     "CapDecisionIn",
@@ -32,6 +33,8 @@ __all__ = [
     "OptimizationIn",
     "PerformanceRowIn",
     "PerformanceRowsIn",
+    "PolicyIn",
+    "PolicyOut",
     "RecommendationIn",
     "RecommendationOut",
     "SolverOptions",
@@ -175,6 +178,25 @@ class SolverOptions(BaseModel):
     target_roas: float | None = Field(default=None, gt=0, le=1e6)
     conservative: bool = False
     allow_new: bool = False
+
+
+class AccuracyOut(BaseModel):
+    """The ledger's scores (see `optimizer.accuracy.Accuracy`); null where undefined."""
+
+    account: str
+    start: dt.date
+    end: dt.date
+    published_days: int
+    days: int
+    entities: int
+    predicted: float
+    actual: float
+    total_error: float | None
+    median_abs_error: float | None
+    median_abs_pct_error: float | None
+    coverage_80: float
+    daily_bias: float | None
+    campaigns: list[dict[str, Any]]
 
 
 class PolicyIn(BaseModel):

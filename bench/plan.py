@@ -351,6 +351,19 @@ def _quality() -> list[BenchItem]:
     return [
         BenchItem(
             "quality",
+            "80% predictive band of entity weeks out of sample: as fitted and calibrated on a "
+            "backtest's first 6 held-out weeks, scored on the next 6 (8 x 12 x 180 days, 5 seeds)",
+            "band_calibration",
+            {"seeds": 5, **size, "weeks": 12},
+            {**quick, "weeks": 4},
+            repeats=1,
+            targets=(("calibrated_gap_from_80", "<=", 0.05, "calibrated within 75-85%"),),
+            note="The band holds an entity's week of conversions between the 10% Poisson "
+            "quantile of its low curve and the 90% quantile of its high curve "
+            "(optimizer/accuracy.py).",
+        ),
+        BenchItem(
+            "quality",
             "fitted vs true expected conversions (8 campaigns x 12 keywords x 180 days, 5 seeds)",
             "fit_accuracy",
             {"seeds": 5, **size},

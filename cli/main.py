@@ -10,6 +10,7 @@ import typer
 
 from cli import (
     accounts,
+    accuracy,
     caps,
     events,
     fit,
@@ -59,6 +60,8 @@ app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)
 app.command("fit")(fit.fit_command)
 app.command("optimize")(optimize.optimize_command)
+app.command("accuracy")(accuracy.accuracy_command)
+app.command("backtest")(accuracy.backtest_command)
 app.command("frontier")(optimize.frontier_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(jobs.app, name="jobs")

@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.registry import case
 
-__all__ = ["fit_accuracy", "uplift"]
+__all__ = ["band_calibration", "fit_accuracy", "uplift"]
 
 _MULTIPLES = np.array([0.5, 1.0, 1.5])
 _LOW, _HIGH = 0.5, 1.5
@@ -114,3 +114,50 @@ def _conversions(truth: Any, spend: np.ndarray, weekday: int, day_index: int) ->
     from optimizer.simulate import expected_conversions
 
     return math.fsum(expected_conversions(truth, spend, weekday=weekday, day_index=day_index))
+
+
+@case("band_calibration")
+def band_calibration(
+    *, seeds: int, campaigns: int, keywords: int, days: int, weeks: int, workdir: str = ""
+) -> Any:
+    """Out-of-sample coverage of the 80% predictive band of entity weeks: calibrated on the first
+    half of a backtest's held-out weeks, scored on the second half (issue 19)."""
+
+    from optimizer.backtest import backtest, calibrate
+    from optimizer.models import fit_account
+    from optimizer.simulate import simulate
+
+    before: list[float] = []
+    after: list[float] = []
+    scales: list[float] = []
+    for seed in range(1, seeds + 1):
+        sim = simulate(campaigns=campaigns, keywords_per_campaign=keywords, days=days, seed=seed)
+        result = backtest(sim.history, weeks=weeks, fit=fit_account)
+        starts = sorted(result.pairs["week"].unique())
+        half = len(starts) // 2
+        early = result.pairs[result.pairs["week"].isin(starts[:half])]
+        late = result.pairs[result.pairs["week"].isin(starts[half:])]
+        scale = calibrate(early).scale
+        scales.append(scale)
+        before.append(_week_coverage(late, 1.0))
+        after.append(_week_coverage(late, scale))
+    return {
+        "seeds": seeds,
+        "held_out_weeks": weeks,
+        "coverage_80_as_fitted": float(np.mean(before)),
+        "coverage_80_calibrated": float(np.mean(after)),
+        "calibrated_gap_from_80": abs(float(np.mean(after)) - 0.80),
+        "median_scale": float(np.median(scales)),
+    }
+
+
+def _week_coverage(pairs: Any, scale: float) -> float:
+    import pandas as pd
+
+    from optimizer.accuracy import window_band_hits
+    from optimizer.bands import scaled_band
+
+    low, high = scaled_band(pairs["predicted"], pairs["low"], pairs["high"], scale)
+    scaled = pairs.assign(low=low, high=high)
+    hits = [window_band_hits(week) for _, week in scaled.groupby("week")]
+    return float(pd.concat(hits, ignore_index=True)["inside"].mean())

@@ -41,7 +41,9 @@ class CurveSet:
 
     `grain` is how far apart the history's rows were ('day', 'week', 'month'; the curves are per
     day either way), `lag` the conversion lag profile the fit discounted recent days by (None:
-    conversions taken as final), `proposed_events` the runs of days the fit could not explain.
+    conversions taken as final), `proposed_events` the runs of days the fit could not explain,
+    `band_scale` the account's calibration of the predictive band the ledger scores
+    (`optimizer.accuracy`; 1: as fitted).
     """
 
     curves: tuple[EntityCurve, ...]
@@ -53,6 +55,7 @@ class CurveSet:
     grain: str = "day"
     lag: LagProfile | None = None
     proposed_events: tuple[ProposedEvent, ...] = ()
+    band_scale: float = 1.0
 
     def __len__(self) -> int:
         return len(self.curves)

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from optimizer.bands import scaled_band
 from optimizer.errors import InfeasibleError
 from optimizer.schema import MICROS, NAME_COLUMNS
 from optimizer.solver.backends import LpSolution, open_session
@@ -142,8 +143,12 @@ def _answer(prepared: Prepared, solution: LpSolution) -> Allocation:
     recommended = micros / MICROS
     fitted = EntityCurves.from_table(table)
     conversions = fitted.value(recommended)
-    low = EntityCurves.from_table(table, "low").value(recommended)
-    high = EntityCurves.from_table(table, "high").value(recommended)
+    low, high = scaled_band(
+        conversions,
+        EntityCurves.from_table(table, "low").value(recommended),
+        EntityCurves.from_table(table, "high").value(recommended),
+        1.0,
+    )
     current = table["current_spend"].to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.where(current > 0, (recommended - current) / current * 100.0, np.nan)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -11,9 +12,21 @@ from optimizer.errors import NotFoundError
 from optimizer.models import CurveSet, EntityCurve, SkippedEntity
 from optimizer.models.curveset import context_fields
 from optimizer.schema import NAME_COLUMNS, EntityKey
-from optimizer.store.tables import curve_sets, curves, fit_contexts, performance
+from optimizer.store.tables import (
+    band_calibrations,
+    curve_sets,
+    curves,
+    fit_contexts,
+    performance,
+)
 
-__all__ = ["StoredCurveSet", "data_fingerprint", "load_curve_set", "save_curve_set"]
+__all__ = [
+    "StoredCurveSet",
+    "data_fingerprint",
+    "load_curve_set",
+    "load_curve_set_by_id",
+    "save_curve_set",
+]
 
 _INSERT_BATCH = 5_000
 
@@ -107,6 +120,18 @@ def load_curve_set(
     if header is None:
         wanted = "no fitted curves" if version is None else f"no curve set version {version}"
         raise NotFoundError(f"{wanted} for this account; run a fit first (`ppcopt fit`)")
+    return _loaded(connection, header)
+
+
+def load_curve_set_by_id(connection: Connection, curve_set_id: int) -> StoredCurveSet:
+    """The curve set a published plan used (its id is in the plan and the ledger)."""
+    header = connection.execute(select(curve_sets).where(curve_sets.c.id == curve_set_id)).first()
+    if header is None:
+        raise NotFoundError(f"no curve set with id {curve_set_id}")
+    return _loaded(connection, header)
+
+
+def _loaded(connection: Connection, header: Any) -> StoredCurveSet:
     payloads = connection.execute(
         select(curves.c.payload)
         .where(curves.c.curve_set_id == header.id)
@@ -119,6 +144,15 @@ def load_curve_set(
     context = connection.execute(
         select(fit_contexts.c.payload).where(fit_contexts.c.curve_set_id == header.id)
     ).scalar_one_or_none()
+    scale = connection.execute(
+        select(band_calibrations.c.scale)
+        .where(
+            band_calibrations.c.account_id == header.account_id,
+            band_calibrations.c.curve_set_id <= header.id,
+        )
+        .order_by(band_calibrations.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     curve_set = CurveSet(
         curves=fitted,
         window_start=header.window_start,
@@ -127,5 +161,8 @@ def load_curve_set(
         skipped=skipped,
         version=header.format_version,
         **context_fields(json.loads(context) if context else {}),
+        band_scale=1.0 if scale is None else float(scale),
     )
-    return StoredCurveSet(header.id, account_id, header.version, header.data_fingerprint, curve_set)
+    return StoredCurveSet(
+        header.id, int(header.account_id), header.version, header.data_fingerprint, curve_set
+    )

@@ -37,6 +37,7 @@ __all__ = [
     "api_key_accounts",
     "api_keys",
     "audit_log",
+    "band_calibrations",
     "caps",
     "conversion_snapshots",
     "curve_sets",
@@ -51,6 +52,7 @@ __all__ = [
     "metadata",
     "performance",
     "plan_policies",
+    "predictions",
     "recommendations",
     "scheduler_jobs",
 ]
@@ -329,6 +331,43 @@ job_runs = Table(
     Index(None, "started_at"),
 )
 """One nightly (or manual) pipeline run; the unique run key lets only one scheduler run a night."""
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column(
+        "recommendation_id",
+        _Id,
+        ForeignKey("recommendations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("entity_id", String(32), primary_key=True),
+    Column("account_id", _Id, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("curve_set_id", _Id, nullable=False),
+    Column("recommended_micros", BigInteger, nullable=False),
+    Column("expected_conversions", Float, nullable=False),
+    Column("conversions_low", Float, nullable=False),
+    Column("conversions_high", Float, nullable=False),
+    Column("expected_value", Float, nullable=False),
+    Index(None, "account_id", "date"),
+)
+"""The ledger: what a published plan predicted per entity for its day (written with the plan)."""
+
+band_calibrations = Table(
+    "band_calibrations",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("curve_set_id", _Id, ForeignKey("curve_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("scale", Float, nullable=False),
+    Column("coverage_before", Float, nullable=False),
+    Column("coverage_after", Float, nullable=False),
+    Column("weeks", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+"""An account's band scale from a backtest; it applies to the curve set it was made on and later."""
 
 plan_policies = Table(
     "plan_policies",

@@ -30,7 +30,7 @@ from optimizer.settings import get_settings
 from optimizer.solver import AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
-from optimizer.store.tables import performance, recommendations
+from optimizer.store.tables import performance, predictions, recommendations
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
@@ -148,6 +148,7 @@ def publish(
             )
             .returning(recommendations.c.id)
         ).scalar_one()
+        _write_predictions(connection, int(rec_id), account.id, stored.id, day_plan)
         record(
             connection,
             principal,
@@ -181,6 +182,34 @@ def publish(
         payload=json.loads(text),
         notes=tuple(notes),
     )
+
+
+def _write_predictions(
+    connection: Connection, rec_id: int, account_id: int, curve_set_id: int, day_plan: DayPlan
+) -> None:
+    """The ledger's rows: what this plan predicts per entity, kept beside the plan."""
+    entities = day_plan.allocation.entities
+    columns = ("entity_id", "recommended_micros", "expected_conversions", "conversions_low",
+               "conversions_high", "expected_value")  # fmt: skip
+    rows = [
+        {
+            "recommendation_id": rec_id,
+            "entity_id": str(entity),
+            "account_id": account_id,
+            "date": day_plan.day,
+            "curve_set_id": curve_set_id,
+            "recommended_micros": int(micros),
+            "expected_conversions": float(expected),
+            "conversions_low": float(low),
+            "conversions_high": float(high),
+            "expected_value": float(value),
+        }
+        for entity, micros, expected, low, high, value in zip(
+            *(entities[c].to_numpy() for c in columns), strict=True
+        )
+    ]
+    if rows:
+        connection.execute(insert(predictions), rows)
 
 
 def _notes(

@@ -26,6 +26,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/accounts/{account}"): ALL,
     ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
     ("GET", "/v1/accounts/{account}/policy"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/accuracy"): frozenset({A, M, F}),
     ("PUT", "/v1/accounts/{account}/policy"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
     ("POST", "/v1/performance"): frozenset({A, M}),
