@@ -46,13 +46,14 @@ pytest: $(VENV)/.installed-dev
 	@rc=0; $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-# The dashboard's browser test drives Debian's Chromium (no browser download); install it when missing.
+# The dashboard's and the report's browser tests drive Debian's Chromium (no browser download), and
+# the report's PDF is checked with poppler's pdftoppm; install them when missing.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian's chromium for the browser test"; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftoppm ]; then \
+		echo "installing Debian's chromium and poppler-utils for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null \
-			|| { echo "could not install chromium: the browser test will skip (fail under PPCOPT_REQUIRE_BROWSER=1)" >&2; }; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core poppler-utils >/dev/null \
+			|| { echo "could not install chromium / poppler-utils: the browser tests will skip (fail under PPCOPT_REQUIRE_BROWSER=1)" >&2; }; \
 	fi
 
 test: lint typecheck browser pytest

@@ -20,6 +20,7 @@ from cli import (
     optimize,
     plot,
     policy,
+    report,
     scheduler,
     serve,
     simulate,
@@ -62,6 +63,7 @@ app.command("fit")(fit.fit_command)
 app.command("optimize")(optimize.optimize_command)
 app.command("accuracy")(accuracy.accuracy_command)
 app.command("backtest")(accuracy.backtest_command)
+app.command("report")(report.report_command)
 app.command("frontier")(optimize.frontier_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(jobs.app, name="jobs")

@@ -54,6 +54,7 @@ class Accuracy:
     coverage: share of entities whose window conversions lie in their 80% predictive band.
     daily_bias: median over days of predicted / actual - 1 for the account's day totals.
     by_campaign: campaign, predicted, actual, total_error, coverage.
+    by_day: date, predicted, actual (the account's day totals).
     """
 
     days: int
@@ -66,6 +67,7 @@ class Accuracy:
     coverage: float
     daily_bias: float
     by_campaign: pd.DataFrame
+    by_day: pd.DataFrame
 
 
 def predict_at(
@@ -160,8 +162,8 @@ def score(pairs: pd.DataFrame) -> Accuracy:
     gaps = (entities["predicted"] - entities["actual"]).abs()
     sizable = entities[entities["actual"] >= 5]
     pct = (sizable["predicted"] / sizable["actual"] - 1).abs()
-    daily = pairs.groupby("date")[["predicted", "actual"]].sum()
-    daily = daily[daily["actual"] > 0]
+    by_day = pairs.groupby("date", sort=True)[["predicted", "actual"]].sum()
+    daily = by_day[by_day["actual"] > 0]
     campaigns = entities.groupby("campaign", sort=True).agg(
         predicted=("predicted", "sum"), actual=("actual", "sum"), coverage=("inside", "mean")
     )
@@ -183,4 +185,5 @@ def score(pairs: pd.DataFrame) -> Accuracy:
         by_campaign=campaigns.reset_index().loc[
             :, ["campaign", "predicted", "actual", "total_error", "coverage"]
         ],
+        by_day=by_day.reset_index(),
     )

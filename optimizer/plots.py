@@ -21,6 +21,7 @@ from optimizer.schema import entity_label
 from optimizer.solver import Allocation, Frontier
 
 __all__ = [
+    "accuracy_figure",
     "allocation_figure",
     "curve_figure",
     "figure_bytes",
@@ -192,6 +193,20 @@ def spend_bars_figure(campaigns: pd.DataFrame, currency: str) -> Figure:
     ax.set_xlabel(f"daily spend ({currency})")
     ax.legend(fontsize=8)
     ax.set_title("Current vs recommended spend by campaign", fontsize=10)
+    return fig
+
+
+def accuracy_figure(by_day: pd.DataFrame) -> Figure:
+    """The ledger: predicted (at the spend made) and actual conversions per day."""
+    fig = Figure(figsize=(7.5, 3.0))
+    ax = fig.subplots()
+    ax.plot(by_day["date"], by_day["actual"], color="C0", label="actual")
+    ax.plot(by_day["date"], by_day["predicted"], color="C1", linestyle="--", label="predicted")
+    ax.set_ylabel("conversions per day")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
     return fig
 
 

@@ -1,16 +1,19 @@
-"""How well the published plans predicted (the ledger), per account and campaign."""
+"""Proof for finance: how well the published plans predicted (the ledger), and the month's
+report."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentPrincipal, StoreEngine
 from api.routes.plans import records
 from api.schemas import AccuracyOut
+from api.ui.views import report_html
 from optimizer.usecases.accuracy import DEFAULT_MATURE_DAYS, ledger_accuracy
 
 __all__ = ["router"]
@@ -53,3 +56,16 @@ def accuracy(
         daily_bias=_finite(scores.daily_bias),
         campaigns=records(scores.by_campaign),
     )
+
+
+@router.get("/accounts/{account}/reports/{period}", response_class=HTMLResponse)
+def report(
+    account: str,
+    period: str,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
+    lang: Annotated[Literal["en", "fa"] | None, Query()] = None,
+) -> HTMLResponse:
+    """The month's report (`period` like 2026-11) as one self-contained HTML page, in English or
+    Persian (default: the account's locale's language); `ppcopt report --pdf` prints it."""
+    return HTMLResponse(report_html(engine, principal, account, period, lang))

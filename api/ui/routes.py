@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -167,6 +167,36 @@ def frontier_page(request: Request, engine: StoreEngine, account: str) -> HTMLRe
         rec=rec,
         current_total=current,
     )
+
+
+@router.get("/accounts/{account}/accuracy", response_class=HTMLResponse)
+def accuracy_page(request: Request, engine: StoreEngine, account: str) -> HTMLResponse:
+    session, principal = _signed_in(request, engine)
+    acct, result, chart, reason = views.accuracy_view(engine, principal, account)
+    return page(
+        request,
+        session,
+        "accuracy.html",
+        me=principal,
+        account=acct,
+        result=result,
+        chart=chart,
+        reason=reason,
+        month=dt.date.today().replace(day=1).strftime("%Y-%m"),
+    )
+
+
+@router.get("/accounts/{account}/reports/{period}", response_class=HTMLResponse)
+def report_page(
+    request: Request,
+    engine: StoreEngine,
+    account: str,
+    period: str,
+    lang: Annotated[Literal["en", "fa"] | None, Query()] = None,
+) -> HTMLResponse:
+    """The month's report, as `GET /v1/accounts/{account}/reports/{period}` gives it."""
+    _, principal = _signed_in(request, engine)
+    return HTMLResponse(views.report_html(engine, principal, account, period, lang))
 
 
 @router.get("/accounts/{account}/caps", response_class=HTMLResponse)

@@ -16,16 +16,25 @@ from sqlalchemy import Engine
 
 from api.ui.render import inline_svg, money
 from optimizer.access import Action, Principal, can
-from optimizer.errors import NotFoundError
+from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models.curves import EntityCurve
-from optimizer.plots import curve_figure, frontier_figure, per_day, spend_bars_figure
+from optimizer.monthly_report import render_html
+from optimizer.plots import (
+    accuracy_figure,
+    curve_figure,
+    frontier_figure,
+    per_day,
+    spend_bars_figure,
+)
 from optimizer.schema import MICROS, NAME_COLUMNS
 from optimizer.solver import AllocationRequest
 from optimizer.usecases import recommendations
 from optimizer.usecases.accounts import Account
+from optimizer.usecases.accuracy import LedgerAccuracy, ledger_accuracy
 from optimizer.usecases.authorized import account_as, curves_as, frontier_as, history_as
 from optimizer.usecases.caps import Cap, list_caps
 from optimizer.usecases.events import StoredEvent, list_events
+from optimizer.usecases.monthly import month_report
 from optimizer.usecases.nightly import JobRun, list_runs
 from optimizer.usecases.optimize import tomorrow
 
@@ -214,3 +223,26 @@ def frontier_view(
 
 def _cpa(value: object, currency: str) -> str:
     return "-" if value is None else money(float(str(value)), currency)
+
+
+def accuracy_view(
+    engine: Engine, principal: Principal, name: str
+) -> tuple[Account, LedgerAccuracy | None, Markup | None, str]:
+    """The ledger's scores and a chart of predicted against actual conversions per day (None when
+    no published day has mature performance yet, with the reason)."""
+    account = account_as(engine, principal, name)
+    try:
+        result = ledger_accuracy(engine, principal, account.name)
+    except InvalidInputError as error:
+        return account, None, None, error.message
+    return account, result, inline_svg(accuracy_figure(result.accuracy.by_day)), ""
+
+
+def report_html(
+    engine: Engine, principal: Principal, name: str, period: str, lang: str | None
+) -> str:
+    """The month's report page, in `lang` or the account's locale's language."""
+    gathered = month_report(engine, principal, name, period[:7])
+    return render_html(
+        gathered, lang or ("fa" if (gathered.locale or "").startswith("fa") else "en")
+    )

@@ -27,6 +27,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
     ("GET", "/v1/accounts/{account}/policy"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/accuracy"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/reports/{period}"): frozenset({A, M, F}),
     ("PUT", "/v1/accounts/{account}/policy"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
     ("POST", "/v1/performance"): frozenset({A, M}),
@@ -221,6 +222,7 @@ def test_route_role_matrix(
         .replace("{cap_id}", str(target["caps"][cap_index]))
         .replace("{entity_id}", target["entity_id"])
         .replace("{key_id}", "999999")
+        .replace("{period}", "2026-11")
     )
     if "{event_id}" in path:
         concrete = concrete.replace("{event_id}", str(_new_event(server, account)))

@@ -325,3 +325,16 @@ def test_the_overview_names_what_gave_way_to_the_cap(client, seeded: Seeded) -> 
     sign_in(client, seeded.keys["finance"])
     overview = client.get("/ui/accounts/acme").text
     assert relaxed[0] in overview
+
+
+def test_the_accuracy_page_and_the_months_report(client, seeded: Seeded) -> None:
+    sign_in(client, seeded.keys["finance"])
+    accuracy = client.get("/ui/accounts/acme/accuracy")
+    assert accuracy.status_code == 200, accuracy.text[:500]
+    assert "How well the plans predicted" in accuracy.text
+    month = dt.date.today().strftime("%Y-%m")
+    english = client.get(f"/ui/accounts/acme/reports/{month}", params={"lang": "en"})
+    persian = client.get(f"/ui/accounts/acme/reports/{month}", params={"lang": "fa"})
+    assert english.status_code == persian.status_code == 200
+    assert "Spend against the cap" in english.text and 'dir="rtl"' in persian.text
+    assert client.get("/ui/accounts/acme/reports/2026-13").status_code == 422

@@ -16,6 +16,7 @@ from optimizer.backtest import backtest
 from optimizer.errors import InvalidInputError
 from optimizer.io import write_canonical_csv
 from optimizer.models import fit_account
+from optimizer.monthly_report import render_html
 from optimizer.schema import NAME_COLUMNS, EntityKey
 from optimizer.settings import Settings
 from optimizer.simulate import ConversionLag, Scenario, expected_conversions, simulate
@@ -25,6 +26,7 @@ from optimizer.usecases.accounts import create_account, find_account
 from optimizer.usecases.accuracy import account_backtest, calibrate_account, ledger_accuracy
 from optimizer.usecases.caps import decide_cap, propose_cap
 from optimizer.usecases.ingest import ingest
+from optimizer.usecases.monthly import month_report
 from optimizer.usecases.nightly import run_nightly
 
 MANAGER = system_principal("cli:manager", Role.MANAGER)
@@ -134,3 +136,21 @@ def test_a_stored_calibration_is_what_the_ledger_scores_with(month) -> None:
         assert calibrated.accuracy.coverage < uncalibrated.accuracy.coverage
     else:
         assert calibrated.accuracy.coverage > uncalibrated.accuracy.coverage
+
+
+def test_the_months_report_gathers_caps_results_notes_and_accuracy(month) -> None:
+    engine, sim, first_night = month
+    period = f"{first_night + dt.timedelta(days=10):%Y-%m}"
+    report = month_report(engine, MANAGER, "shop", period)
+    reported = report.daily[report.daily["spend"].notna()]
+    dates = pd.to_datetime(sim.history["date"]).dt.date
+    truth = sim.history.loc[dates.isin(set(reported["date"])), "spend"].sum()
+    assert len(reported) == report.figures.reported_days <= report.figures.days
+    assert report.figures.spend == pytest.approx(float(truth), rel=1e-6)
+    assert report.caps and report.caps[0].amount_micros == 1_000_000 * 1_000_000
+    assert report.daily["planned_spend"].notna().sum() >= 5
+    assert len(report.opportunities) == 3
+    english, persian = render_html(report, "en"), render_html(report, "fa")
+    assert 'dir="ltr"' in english and "Spend against the cap" in english and "<svg" in english
+    assert 'dir="rtl"' in persian and "هزینه در برابر سقف بودجه" in persian
+    assert "\u06f1" in persian and "Spend against the cap" not in persian  # a Persian digit

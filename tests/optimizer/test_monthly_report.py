@@ -1,0 +1,51 @@
+"""The month's report as a document: every word has its Persian translation, Persian pages run
+right to left with Persian digits and separators, periods are read strictly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from optimizer.errors import InvalidInputError
+from optimizer.monthly_report import parse_period, render_html
+from tests.ui.test_report_browser import _report
+
+ROOT = Path(__file__).parent.parent.parent / "optimizer"
+_MSGID = re.compile(r'_\("((?:[^"\\]|\\.)*)"')
+
+
+def _used_words() -> set[str]:
+    sources = [ROOT / "templates" / "monthly_report.html", ROOT / "monthly_report.py"]
+    return {m for path in sources for m in _MSGID.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_word_of_the_report_has_a_persian_translation() -> None:
+    text = (ROOT / "locale" / "fa" / "LC_MESSAGES" / "report.po").read_text(encoding="utf-8")
+    translated = set(re.findall(r'^msgid "(.+)"$', text, flags=re.MULTILINE))
+    missing = sorted(_used_words() - translated)
+    assert len(_used_words()) > 20 and missing == []
+
+
+def test_a_persian_page_reads_right_to_left_in_persian_digits() -> None:
+    page = render_html(_report(), "fa")
+    assert '<html lang="fa" dir="rtl">' in page
+    assert "\u06f2\u06f5\u066c\u06f3\u06f2\u06f1\u066b\u06f5\u06f0" in page  # 25,321.50
+    assert "\u0646\u0648\u0627\u0645\u0628\u0631" in page  # November
+    hidden = r'<svg.*?</svg>|<style>.*?</style>|<span dir="ltr">.*?</span>|<[^>]+>'
+    body = re.sub(hidden, " ", page, flags=re.DOTALL).replace("ppc-budget-optimizer", "")
+    assert re.findall(r"[0-9]+", body) == []
+
+
+def test_an_english_page_uses_cldr_money_and_dates() -> None:
+    page = render_html(_report(), "en")
+    assert '<html lang="en" dir="ltr">' in page
+    assert "€25,321.50" in page and "November 1, 2026" in page and "+5.1%" in page
+
+
+@pytest.mark.parametrize("text", ["2026-13", "26-11", "2026/11", "November", ""],
+                         ids=["month-13", "short-year", "slash", "word", "empty"])  # fmt: skip
+def test_a_period_is_a_month_written_as_year_dash_month(text: str) -> None:
+    with pytest.raises(InvalidInputError, match="write it as 2026-11"):
+        parse_period(text)
