@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from optimizer.access import LOCAL_OPERATOR, Principal
+from optimizer.access import LOCAL_OPERATOR, Principal, no_such_account
 from optimizer.errors import ConflictError, InvalidInputError, NotFoundError
 from optimizer.locales import decimal_comma_for, validate_locale
 from optimizer.money import validate_currency
@@ -147,7 +147,8 @@ def find_account(connection: Connection, name: str) -> Account:
 
 
 def unknown_account(name: str) -> NotFoundError:
-    return NotFoundError(f"no account named '{name}'; create it with `ppcopt accounts create`")
+    """Worded as an account outside a key's scope is (`access.no_such_account`)."""
+    return no_such_account(name)
 
 
 def list_accounts(engine: Engine) -> list[Account]:
