@@ -18,4 +18,3 @@ def test_an_admin_key_for_some_accounts_is_refused_not_widened(engine: Engine) -
     with pytest.raises(InvalidInputError, match="admin key covers every account"):
         create_key(engine, ADMIN, role=Role.ADMIN, label="scoped admin", account_names=["shop"])
     assert list_keys(engine, ADMIN) == []
-
