@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from api.schemas import ErrorOut
 from optimizer.errors import (
@@ -28,7 +29,7 @@ from optimizer.errors import (
     StoreUnavailableError,
 )
 
-__all__ = ["DOCUMENTED", "STATUS", "error_body", "install_error_handlers"]
+__all__ = ["CLIENT_CLOSED", "DOCUMENTED", "STATUS", "error_body", "install_error_handlers"]
 
 _log = logging.getLogger("ppcopt.api")
 
@@ -142,11 +143,28 @@ def _http(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    """A 500 that says `Connection: close`: uvicorn drops the connection after an unhandled
+    error, and a client told so opens a new one instead of failing its next request on it."""
     _log.exception("unhandled error", exc_info=exc)
     body = error_body(
         "internal_error", "an unexpected error occurred", "this is a bug in ppcopt; report it"
     )
-    return JSONResponse(body, 500)
+    return JSONResponse(body, 500, headers={"Connection": "close"})
+
+
+CLIENT_CLOSED = 499
+"""The status logged and counted for a request whose client went away before the answer (nginx's
+convention): not an error of ours, so neither a 500 nor a traceback."""
+
+
+def _client_gone(request: Request, _exc: Exception) -> Response:
+    _log.warning(
+        "%d client closed the connection during %s %s; nothing was stored",
+        CLIENT_CLOSED,
+        request.method,
+        request.url.path,
+    )
+    return Response(status_code=CLIENT_CLOSED)
 
 
 def _document_errors(schema: dict[str, Any]) -> None:
@@ -185,4 +203,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OptimizerError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

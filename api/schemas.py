@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from optimizer.io.dates import EARLIEST_DATE
+
 __all__ = [
     "AccountIn",
     "AccountOut",
@@ -17,6 +19,7 @@ __all__ = [
     "CapIn",
     "CapOut",
     "CurveOut",
+    "Day",
     "ErrorOut",
     "EventIn",
     "EventOut",
@@ -41,6 +44,19 @@ __all__ = [
 ]
 
 _Strict = ConfigDict(extra="forbid")
+
+LAST_DAY = dt.date(2099, 12, 31)
+
+Day = Annotated[
+    dt.date,
+    Field(
+        ge=EARLIEST_DATE,
+        le=LAST_DAY,
+        description=f"A day from {EARLIEST_DATE} to {LAST_DAY}.",
+    ),
+]
+"""A day a request may name: the range the data can have (uploads refuse days before 2000) and
+plans can reach, so a year 1 or 9999 is a 422 here instead of an overflow deeper in."""
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -237,13 +253,13 @@ class PolicyOut(BaseModel):
 
 
 class OptimizationIn(SolverOptions):
-    date: dt.date | None = None
+    date: Day | None = None
     monthly_cap: str | None = Field(default=None, max_length=40)
     level: Literal["keyword", "campaign"] = "keyword"
 
 
 class FrontierIn(SolverOptions):
-    date: dt.date | None = None
+    date: Day | None = None
     budgets: list[str] | None = Field(default=None, max_length=200)
 
 
@@ -276,8 +292,8 @@ class FrontierOut(BaseModel):
 
 class CapIn(BaseModel):
     model_config = _Strict
-    period_start: dt.date
-    period_end: dt.date
+    period_start: Day
+    period_end: Day
     amount: str = Field(max_length=40, examples=["30000.00"])
     currency: str = Field(min_length=3, max_length=3)
     note: str = Field(default="", max_length=2000)
@@ -300,8 +316,8 @@ class EventIn(BaseModel):
     included)."""
 
     model_config = _Strict
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
     kind: Literal["promo", "outage", "exclude"]
     note: str = Field(default="", max_length=2000)
 
@@ -348,7 +364,7 @@ class CapOut(BaseModel):
 
 
 class RecommendationIn(SolverOptions):
-    date: dt.date
+    date: Day
 
 
 class RecommendationOut(BaseModel):

@@ -8,8 +8,9 @@ from typing import Any
 import typer
 
 from optimizer.errors import InvalidInputError
+from optimizer.settings import get_settings
 
-__all__ = ["serve_command"]
+__all__ = ["proxy_options", "serve_command"]
 
 
 def serve_command(
@@ -48,6 +49,7 @@ def serve_command(
         scheduler = start_background()
         _outlive_uvicorn_signals()
     options: dict[str, Any] = {"factory": True, "log_level": log_level, "access_log": False}
+    options.update(proxy_options(get_settings().trusted_proxies))
     try:
         if shared is not None:
             uvicorn.Server(uvicorn.Config("api.app:create_app", **options)).run(sockets=[shared])
@@ -56,6 +58,17 @@ def serve_command(
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+
+
+def proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """Uvicorn's proxy options: forwarded headers only from the listed proxies, none by default.
+
+    Uvicorn otherwise believes X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS), so any
+    local process could pick the address the failed-authentication limit counts against.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted_proxies}
 
 
 def _shared_port(host: str, port: int) -> socket.socket:

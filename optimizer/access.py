@@ -19,6 +19,7 @@ __all__ = [
     "Principal",
     "Role",
     "can",
+    "no_such_account",
     "parse_role",
     "require",
     "require_account",
@@ -128,7 +129,18 @@ def require(principal: Principal, action: Action) -> None:
         )
 
 
+def no_such_account(name: str) -> NotFoundError:
+    """The one answer for an account that does not exist and one outside the caller's scope: the
+    same words either way, so a scoped key cannot learn which other accounts exist."""
+    return NotFoundError(
+        f"no account named '{name}' that you can see; list yours with GET /v1/accounts or "
+        "`ppcopt accounts list`, create one with `ppcopt accounts create`"
+    )
+
+
 def require_account(principal: Principal, account_id: int, account_name: str) -> None:
-    """NotFoundError (not 403) for an account outside the key's scope: its existence is private."""
+    """NotFoundError (not 403) for an account outside the key's scope: its existence is private.
+
+    Callers check the role (`require`) first, so a key whose role may not act learns nothing."""
     if principal.account_ids is not None and account_id not in principal.account_ids:
-        raise NotFoundError(f"no account named '{account_name}' is visible to this key")
+        raise no_such_account(account_name)

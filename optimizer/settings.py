@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_database_url", "get_settings"]
@@ -46,6 +47,28 @@ class Settings(BaseSettings):
         description="A plan made on data more than this many days old says so (plan and run).",
     )
     session_secret: str | None = None
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (10.0.0.1, 10.0.0.0/8) of the reverse "
+        "proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: none, so the "
+        "client address (rate limit, audit) is always the connection's.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        """Each entry an IP address or network: a typo must not silently trust nobody (or, as
+        uvicorn's `*` would, everybody, which lets any client pick the address it is limited by)."""
+        entries = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"PPCOPT_TRUSTED_PROXIES: '{entry}' is not an IP address or network "
+                    "(e.g. 10.0.0.1 or 10.0.0.0/8)"
+                ) from None
+        return ",".join(entries)
 
 
 @lru_cache(maxsize=1)

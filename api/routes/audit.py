@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentPrincipal, StoreEngine
 from api.schemas import AuditOut
 from optimizer.usecases.audit import list_audit
-from optimizer.usecases.authorized import account_as
 
 __all__ = ["router"]
 
@@ -25,8 +24,7 @@ def audit(
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> list[AuditOut]:
     """Every write: who, what, when, before and after; page with `before_id`."""
-    account_id = None if account is None else account_as(engine, principal, account).id
-    entries = list_audit(engine, principal, account_id=account_id, limit=limit, before_id=before_id)
+    entries = list_audit(engine, principal, account=account, limit=limit, before_id=before_id)
     return [
         AuditOut(
             id=e.id,

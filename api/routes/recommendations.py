@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CurrentPrincipal, StoreEngine, checked_with_key
 from api.routes.caps import cap_out
 from api.routes.plans import records, solver_request
-from api.schemas import RecommendationIn, RecommendationOut
+from api.schemas import Day, RecommendationIn, RecommendationOut
 from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal
 from optimizer.report import to_safe_csv
@@ -185,7 +184,7 @@ def history_(
     account: str,
     engine: StoreEngine,
     principal: CurrentPrincipal,
-    date: dt.date | None = None,
+    date: Day | None = None,
     level: Level = "campaign",
 ) -> list[RecommendationOut]:
     """Published recommendations, newest first (those for `date` when given; at most 100)."""

@@ -17,13 +17,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import RowId, StoreEngine
 from api.ui import views
 from api.ui.render import UiRoute, page
-from api.ui.session import Session, csrf_matches, load_session, new_session, store_session
+from api.ui.session import (
+    Session,
+    csrf_matches,
+    expires_at,
+    load_session,
+    new_session,
+    store_session,
+)
 from optimizer.access import Action, Principal, Role, can
 from optimizer.errors import AuthenticationError, PermissionDeniedError
 from optimizer.usecases.authorized import account_as, visible_accounts
 from optimizer.usecases.caps import decide_cap, get_cap, list_caps, propose_cap
 from optimizer.usecases.keys import authenticate, principal_for_key_id
 from optimizer.usecases.nightly import list_runs
+from optimizer.usecases.sessions import end_session, session_ended
 
 __all__ = ["router"]
 
@@ -36,9 +44,9 @@ _Csrf = Annotated[str, Form(max_length=200)]
 
 def _signed_in(request: Request, engine: StoreEngine) -> tuple[Session, Principal]:
     """The session and its key's principal now; AuthenticationError (the sign-in page, 401)
-    without a session or when its key was revoked since."""
+    without a session, after it was signed out, or when its key was revoked since."""
     session = load_session(request)
-    if session.key_id is None:
+    if session.key_id is None or session_ended(engine, session.sid):
         raise AuthenticationError("Sign in with your API key to continue.")
     return session, principal_for_key_id(engine, session.key_id)
 
@@ -109,8 +117,12 @@ def signin(
 
 
 @router.post("/signout", response_class=HTMLResponse)
-def signout(request: Request, csrf: _Csrf) -> Response:
-    _require_csrf(load_session(request), csrf)
+def signout(request: Request, engine: StoreEngine, csrf: _Csrf) -> Response:
+    """Ends the session in the store too, so a copy of its cookie is refused from now on."""
+    session = load_session(request)
+    _require_csrf(session, csrf)
+    if session.key_id is not None:
+        end_session(engine, session.sid, expires_at(session))
     response = _redirect("/ui/signin?signedout=true")
     store_session(request, response, new_session())
     return response

@@ -1,17 +1,21 @@
-"""Dashboard sessions: a signed cookie holding only a key id and a CSRF token, never the key.
+"""Dashboard sessions: a signed cookie holding a key id, a session id and a CSRF token, never the
+key.
 
 The cookie is `base64(json).base64(HMAC-SHA256)`, signed with `PPCOPT_SESSION_SECRET`, or, when
 that is unset, with a random secret made once per process (sessions then end on restart and do not
 cross workers; set the secret when running several). The key id is checked against the store on
 every request (`principal_for_key_id`), so revoking a key ends its sessions at once. Every visitor
 gets a session (anonymous until sign-in) so the sign-in form has a CSRF token too; signing in
-issues a new token, so a token seen before sign-in is worthless after it.
+issues a new token, so a token seen before sign-in is worthless after it. Signing out records the
+session id as ended in the store (`optimizer.usecases.sessions`), so a copy of the cookie taken
+before sign-out stops working then, not when it expires.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -27,6 +31,7 @@ __all__ = [
     "MAX_AGE_SECONDS",
     "Session",
     "csrf_matches",
+    "expires_at",
     "load_session",
     "new_session",
     "store_session",
@@ -44,13 +49,23 @@ class Session:
     key_id: int | None
     csrf: str
     issued: int
+    sid: str
     changed: bool = field(default=False, compare=False)
 
 
 def new_session(key_id: int | None = None) -> Session:
     return Session(
-        key_id=key_id, csrf=secrets.token_urlsafe(32), issued=int(time.time()), changed=True
+        key_id=key_id,
+        csrf=secrets.token_urlsafe(32),
+        issued=int(time.time()),
+        sid=secrets.token_urlsafe(32),
+        changed=True,
     )
+
+
+def expires_at(session: Session) -> dt.datetime:
+    """When the session's cookie stops being accepted anyway."""
+    return dt.datetime.fromtimestamp(session.issued + MAX_AGE_SECONDS, dt.UTC)
 
 
 def load_session(request: Request) -> Session:
@@ -107,7 +122,7 @@ def _sign(body: str, secret: bytes) -> str:
 
 
 def _encode(session: Session, secret: bytes) -> str:
-    payload = {"k": session.key_id, "c": session.csrf, "t": session.issued}
+    payload = {"k": session.key_id, "c": session.csrf, "t": session.issued, "s": session.sid}
     body = _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
     return f"{body}.{_sign(body, secret)}"
 
@@ -120,11 +135,11 @@ def _decode(raw: str, secret: bytes) -> Session | None:
         return None
     try:
         payload = json.loads(_unb64(body))
-        key_id, csrf, issued = payload["k"], payload["c"], payload["t"]
+        key_id, csrf, issued, sid = payload["k"], payload["c"], payload["t"], payload["s"]
     except (binascii.Error, ValueError, KeyError, TypeError):
         return None
     if not (key_id is None or isinstance(key_id, int)) or not isinstance(csrf, str):
         return None
-    if not isinstance(issued, int):
+    if not isinstance(issued, int) or not isinstance(sid, str) or not 32 <= len(sid) <= 64:
         return None
-    return Session(key_id=key_id, csrf=csrf, issued=issued)
+    return Session(key_id=key_id, csrf=csrf, issued=issued, sid=sid)

@@ -117,7 +117,7 @@ _DIGITS = {0x06F0 + i: ord("0") + i for i in range(10)} | {
     0x0660 + i: ord("0") + i for i in range(10)
 }
 _BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\ufeff"))
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_TIME = r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?)?"
 _YMD = re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}")
 _YEAR_LAST = re.compile(rf"(\d{{1,2}})([/-])(\d{{1,2}})\2(\d{{4}}){_TIME}")
 _DMY_DOTTED = re.compile(rf"(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}){_TIME}")
@@ -127,7 +127,11 @@ _Parts = tuple[int, int, int]
 
 
 def _numeric(text: str, order: DateOrder | None) -> _Parts | DateStatus | None:
-    """(year, month, day) of a numeric date; PENDING when it reads two ways and `order` is None."""
+    """(year, month, day) of a numeric date; PENDING when it reads two ways and `order` is None,
+    NOT_REAL when its time of day does not exist."""
+    for pattern in (_YMD, _DMY_DOTTED, _YEAR_LAST):
+        if (match := pattern.fullmatch(text)) and not _real_time(match):
+            return DateStatus.NOT_REAL
     if match := _YMD.fullmatch(text):
         return int(match[1]), int(match[3]), int(match[4])
     if match := _DMY_DOTTED.fullmatch(text):
@@ -140,6 +144,15 @@ def _numeric(text: str, order: DateOrder | None) -> _Parts | DateStatus | None:
             order = "DMY" if first > 12 else "MDY"
         return (year, second, first) if order == "DMY" else (year, first, second)
     return None
+
+
+def _real_time(match: re.Match[str]) -> bool:
+    """A time part, if any, within 00:00:00-23:59:59: a leap second (23:59:60) or 24:00 is not
+    silently read as the date it is written on (Python's datetime has no leap seconds either)."""
+    hour, minute, second = match["hour"], match["minute"], match["second"]
+    if hour is None:
+        return True
+    return int(hour) <= 23 and int(minute) <= 59 and (second is None or int(second) <= 59)
 
 
 def _worded(text: str) -> _Parts | None:

@@ -242,6 +242,7 @@ def build_layout(
             if _key(alias) in positions:
                 columns[field] = positions[_key(alias)]
                 break
+    _refuse_repeated(header.cells, columns, header_line)
     if "spend" not in columns and "spend_micros" in columns:
         columns["spend"] = columns.pop("spend_micros")
         micros_spend = True
@@ -266,6 +267,20 @@ def build_layout(
         spend_in_micros=micros_spend,
         title_lines=tuple(title_lines),
     )
+
+
+def _refuse_repeated(cells: Sequence[str], columns: dict[str, int], header_line: int) -> None:
+    """A column we read that the header names twice is refused: which of two `spend` columns is
+    the spend is a guess, and reading the first silently could store the wrong figures."""
+    for index in sorted(columns.values()):
+        key = _key(cells[index])
+        where = [n + 1 for n, cell in enumerate(cells) if _key(cell) == key]
+        if len(where) > 1:
+            places = ", ".join(str(n) for n in where)
+            raise InvalidInputError(
+                f"the header on line {header_line} has the column '{cells[index]}' "
+                f"{len(where)} times (columns {places}); keep one, so it is clear which to read"
+            )
 
 
 def _language(fmt: str, cells: Sequence[str]) -> str:

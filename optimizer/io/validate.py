@@ -101,6 +101,11 @@ def _date_message(
     if status == DateStatus.EMPTY:
         return "date is empty"
     if status == DateStatus.NOT_REAL:
+        if ":" in text:
+            return (
+                f"{text} has a time of day that does not exist (00:00:00 to 23:59:59; a leap "
+                "second is refused, not read as its date)"
+            )
         if order is not None and ("/" in text or "-" in text):
             way = "day first (D/M/YYYY)" if order == "DMY" else "month first (M/D/YYYY)"
             return f"{text} is not a real date (this file's dates are read {way})"

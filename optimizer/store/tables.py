@@ -42,6 +42,7 @@ __all__ = [
     "conversion_snapshots",
     "curve_sets",
     "curves",
+    "ended_sessions",
     "entities",
     "fit_contexts",
     "ingests",
@@ -453,3 +454,13 @@ fit_contexts = Table(
     Column("payload", Text, nullable=False),
 )
 """A curve set's facts beyond its curves (grain, lag profile, proposed events) as JSON."""
+
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("session_sha256", CHAR(64), primary_key=True),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+"""Dashboard sessions signed out before their cookie expires (the SHA-256 of the session id, not
+the id): a copy of the cookie is refused from sign-out on. Rows past `expires_at` are dropped."""

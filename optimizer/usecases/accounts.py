@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from optimizer.access import LOCAL_OPERATOR, Principal
+from optimizer.access import LOCAL_OPERATOR, Principal, no_such_account
 from optimizer.errors import ConflictError, InvalidInputError, NotFoundError
 from optimizer.locales import decimal_comma_for, validate_locale
 from optimizer.money import validate_currency
@@ -22,6 +23,7 @@ from optimizer.store.tables import account_links, accounts
 from optimizer.usecases.audit import record
 
 __all__ = [
+    "NAME_PUNCTUATION",
     "Account",
     "Owner",
     "account_owners",
@@ -77,6 +79,7 @@ def create_account(
     clean_locale = None if locale is None else validate_locale(locale)
     try:
         with transaction(engine) as connection:
+            _refuse_lookalike(connection, clean_name)
             account_id = connection.execute(
                 insert(accounts)
                 .values(
@@ -147,7 +150,8 @@ def find_account(connection: Connection, name: str) -> Account:
 
 
 def unknown_account(name: str) -> NotFoundError:
-    return NotFoundError(f"no account named '{name}'; create it with `ppcopt accounts create`")
+    """Worded as an account outside a key's scope is (`access.no_such_account`)."""
+    return no_such_account(name)
 
 
 def list_accounts(engine: Engine) -> list[Account]:
@@ -166,17 +170,53 @@ def _account(row: Sequence[Any]) -> Account:
     )
 
 
+NAME_PUNCTUATION = " -_.&'(),"
+"""Besides letters, combining marks and digits (of any script), the characters an account name may
+hold. Nothing that a URL path, a query string or a shell treats specially (`/`, `?`, `#`, `%`,
+`\\`), and no control, format (zero-width, bidi override) or other invisible characters, so every
+account can be named in `/v1/accounts/{account}` and looks like what it is."""
+
+
 def _validate_name(name: str) -> str:
-    clean = name.strip()
+    """NFKC-normalised and trimmed, then checked against the safe set: starts with a letter or a
+    digit (no `.` or `..` path segments), then letters, marks, digits and NAME_PUNCTUATION."""
+    clean = unicodedata.normalize("NFKC", name).strip()
     if not clean:
         raise InvalidInputError("an account name cannot be empty")
     if len(clean) > _MAX_NAME_LENGTH:
         raise InvalidInputError(
             f"an account name can have at most {_MAX_NAME_LENGTH} characters, not {len(clean)}"
         )
-    if not clean.isprintable():
-        raise InvalidInputError(f"account name '{clean}' contains control characters")
+    shown = clean.encode("ascii", "backslashreplace").decode("ascii")
+    if not _word_character(clean[0]):
+        raise InvalidInputError(f"account name '{shown}' must start with a letter or a digit")
+    bad = sorted({c for c in clean if not (_word_character(c) or c in NAME_PUNCTUATION)})
+    if bad:
+        listed = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in bad)
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in bad):
+            raise InvalidInputError(
+                f"account name '{shown}' contains control characters or invisible ones ({listed})"
+            )
+        raise InvalidInputError(
+            f"account name '{shown}' has characters an account name cannot hold ({listed}); use "
+            f"letters, digits, spaces and {NAME_PUNCTUATION.strip()}"
+        )
     return clean
+
+
+def _word_character(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM" or unicodedata.category(char) == "Nd"
+
+
+def _refuse_lookalike(connection: Connection, name: str) -> None:
+    """'Shop' next to 'shop' reads as one account on every screen: refused as a duplicate."""
+    folded = name.casefold()
+    for (existing,) in connection.execute(select(accounts.c.name)):
+        if unicodedata.normalize("NFKC", existing).casefold() == folded:
+            raise ConflictError(
+                f"an account named '{existing}' already exists (names differing only in case "
+                "are one name)"
+            )
 
 
 def _validate_timezone(timezone: str) -> str:

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from optimizer.access import Action, Principal, require
+from optimizer.access import Action, Principal, no_such_account, require, require_account
 from optimizer.errors import InvalidInputError
 from optimizer.store.engine import transaction
-from optimizer.store.tables import audit_log
+from optimizer.store.tables import accounts, audit_log
 
 __all__ = ["AuditEntry", "list_audit", "record"]
 
@@ -56,26 +56,43 @@ def record(
     )
 
 
+def _visible_id(connection: Connection, principal: Principal, name: str) -> int:
+    """The id of the named account if the principal may see it (one answer for missing and
+    hidden); looked up here, not through `accounts`, which records through this module."""
+    found = connection.execute(
+        select(accounts.c.id).where(accounts.c.name == name.strip())
+    ).scalar_one_or_none()
+    if found is None:
+        raise no_such_account(name.strip())
+    require_account(principal, int(found), name.strip())
+    return int(found)
+
+
 def list_audit(
     engine: Engine,
     principal: Principal,
     *,
-    account_id: int | None = None,
+    account: str | None = None,
     limit: int = 100,
     before_id: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest first; a scoped key sees only its accounts' entries."""
+    """Newest first; a scoped key sees only its accounts' entries.
+
+    The role is checked before the account is looked up, so a key that may not read the audit
+    cannot use `account` to learn which accounts exist."""
     require(principal, Action.AUDIT_READ)
     if not 1 <= limit <= 1000:
         raise InvalidInputError("limit must be between 1 and 1000")
     query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-    if account_id is not None:
-        query = query.where(audit_log.c.account_id == account_id)
     if principal.account_ids is not None:
         query = query.where(audit_log.c.account_id.in_(sorted(principal.account_ids)))
     if before_id is not None:
         query = query.where(audit_log.c.id < before_id)
     with transaction(engine) as connection:
+        if account is not None:
+            query = query.where(
+                audit_log.c.account_id == _visible_id(connection, principal, account)
+            )
         rows = connection.execute(query).all()
     return [
         AuditEntry(

@@ -179,7 +179,15 @@ def ingest_accounts(
     reports = []
     with transaction(engine) as connection:
         owners = account_owners(connection, frame)
-        unknown = sorted({owner.label for owner in owners if owner.account_id is None})
+        # An account outside the key's scope is named like one that does not exist.
+        scope = principal.account_ids
+        unknown = sorted(
+            {
+                owner.label
+                for owner in owners
+                if owner.account_id is None or (scope is not None and owner.account_id not in scope)
+            }
+        )
         if not owners or unknown or (frame[["customer_id", "account"]] == "").all(axis=1).any():
             raise InvalidInputError(
                 "every row of a manager report must name its account (a customer ID linked with "

@@ -65,6 +65,14 @@ def create_key(
     if not clean_label or len(clean_label) > 200:
         raise InvalidInputError("a key needs a label of 1 to 200 characters (who or what uses it)")
     if role is Role.ADMIN:
+        if account_names:
+            # Refused, not widened: creating accounts and keys cannot be limited to accounts,
+            # so a scope on an admin key would promise a limit that does not hold.
+            raise InvalidInputError(
+                "an admin key covers every account (it creates accounts and manages keys, which "
+                "no account scope limits); create it without accounts, or make a manager or "
+                "finance key for these accounts"
+            )
         all_accounts = True
     if not all_accounts and not account_names:
         raise InvalidInputError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -105,3 +106,57 @@ def test_repeated_wrong_keys_are_throttled(strict_server: Server) -> None:
         assert admin.get("/v1/accounts").status_code == 429  # the address, not the key, waits
     with strict_server.client(None) as anonymous:
         assert anonymous.get("/healthz").status_code == 200
+
+
+def _guesses_from_rotating_addresses(server: Server, count: int) -> list[int]:
+    """`count` wrong keys, each claiming another client address in X-Forwarded-For."""
+    wrong = _wrong_keys(server.keys["admin"])["wrong-secret"]
+    statuses = []
+    with server.client(None, Authorization=f"Bearer {wrong}") as guesser:
+        for i in range(count):
+            forwarded = {"X-Forwarded-For": f"198.51.100.{i % 250 + 1}"}
+            statuses.append(guesser.get("/v1/accounts", headers=forwarded).status_code)
+    return statuses
+
+
+@contextmanager
+def _server(tmp_path: Path, **settings: str) -> Iterator[Server]:
+    """A server of its own (the limit is per client address) with `PPCOPT_*` settings."""
+    with store("sqlite", tmp_path, POSTGRES_URL) as (engine, env):
+        _, admin = create_key(engine, ADMIN, role=Role.ADMIN, label="admin")
+        env = {**env, **{f"PPCOPT_{k.upper()}": v for k, v in settings.items()}}
+        with running_server(env, tmp_path) as base:
+            yield Server(base, {"admin": admin}, engine, history_end=None, env=env)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "trusted",
+    [
+        pytest.param(None, id="no-proxy-by-default"),
+        pytest.param("192.0.2.1", id="another-proxy-listed"),
+    ],
+)
+def test_a_forged_forwarded_for_does_not_dodge_the_limit(
+    tmp_path: Path, trusted: str | None
+) -> None:
+    """Unless 127.0.0.1 is a listed proxy, guesses from it count against it whatever address
+    they claim, so the 21st of 60 is refused."""
+    settings = {} if trusted is None else {"trusted_proxies": trusted}
+    with _server(tmp_path, **settings) as server:
+        statuses = _guesses_from_rotating_addresses(server, 60)
+    assert statuses[:20] == [401] * 20
+    assert set(statuses[20:]) == {429}
+
+
+def test_a_listed_proxy_is_believed(tmp_path: Path) -> None:
+    """Behind a listed proxy each forwarded client has its own count, and one of them locked
+    out does not lock out the others."""
+    with _server(tmp_path, trusted_proxies="127.0.0.1") as server:
+        assert set(_guesses_from_rotating_addresses(server, 60)) == {401}
+        wrong = _wrong_keys(server.keys["admin"])["wrong-secret"]
+        locked = {"X-Forwarded-For": "203.0.113.9"}
+        with server.client(None, Authorization=f"Bearer {wrong}", **locked) as guesser:
+            statuses = [guesser.get("/v1/accounts").status_code for _ in range(21)]
+        assert statuses[-1] == 429
+        with server.client("admin", **{"X-Forwarded-For": "203.0.113.10"}) as other:
+            assert other.get("/v1/accounts").status_code == 200

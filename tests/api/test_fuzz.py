@@ -10,6 +10,7 @@ The normal suite runs a few derandomized examples per operation; `PPCOPT_FUZZ_EX
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from functools import cache
@@ -51,9 +52,58 @@ _SLOW = {"POST /v1/accounts/{account}/fits", "POST /v1/accounts/{account}/jobs/n
 """Operations that refit (seconds each): fewer examples in the quick run."""
 
 
+AMOUNT_FIELDS = frozenset({"amount", "budget", "budgets", "monthly_cap", "target_cpa"})
+"""Request fields that carry an amount as text: fuzzed with `_amounts` as well as any string."""
+
+_AMOUNT_FORMAT = "ppcopt-amount"
+
+_EDGE_AMOUNTS = (
+    *("1e400", "1E+400", "-1e400", "1e30", "1e18", "999999999999.99", "1000000000000.000001"),
+    *("9" * 40, "1e-400", "1e-9", "0.0000001", "-0", "-0.0", "+0", "0e0", "-0e-0"),
+    *("1_000", "1__0", "_1", "1_", "1e1_0", "Infinity", "-inf", "NaN", "sNaN", "0x10", "1e"),
+    *("1,000.00", "1.000,00", "1 000", "\u0661\u066c\u0660\u0660\u0660", "\uff11\uff10"),
+    *("€5", "5 EUR", " 7 ", ""),
+)
+"""Numbers that broke or nearly broke a parser somewhere: huge, tiny, signed zeros, exponents,
+underscores, non-finite, other digits and separators."""
+
+_amounts = st.one_of(
+    st.sampled_from(_EDGE_AMOUNTS),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.floats().map(repr),
+    st.integers().map(lambda i: f"{i:_}"),
+    st.builds(lambda m, e: f"{m}e{e}", st.integers(-(10**6), 10**6), st.integers(-999, 999)),
+).map(lambda text: text[:40])
+
+
+def _tag_amounts(node: Any, field: str | None = None) -> None:
+    """Mark every string schema under an amount field with the amount format (in the copy of the
+    schema the fuzzer reads; the served schema is unchanged)."""
+    if isinstance(node, dict):
+        if field in AMOUNT_FIELDS and node.get("type") == "string" and "format" not in node:
+            node["format"] = _AMOUNT_FORMAT
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    _tag_amounts(sub, name)
+            elif key in ("anyOf", "oneOf", "allOf", "items"):
+                _tag_amounts(value, field)
+            else:
+                _tag_amounts(value, None)
+    elif isinstance(node, list):
+        for item in node:
+            _tag_amounts(item, field)
+
+
 @cache
 def _schema() -> Any:
-    return schemathesis.openapi.from_dict(create_app(Settings(database_url="sqlite://")).openapi())
+    raw = create_app(Settings(database_url="sqlite://")).openapi()
+    schemathesis.openapi.format(_AMOUNT_FORMAT, _amounts)
+    tagged = copy.deepcopy(raw)
+    for name, component in tagged["components"]["schemas"].items():
+        if not name.endswith("Out"):
+            _tag_amounts(component)
+    return schemathesis.openapi.from_dict(tagged)
 
 
 @cache
@@ -122,6 +172,21 @@ def _aim(case: Any, server: Server, account: str | None, protected: frozenset[in
     for name in list(case.headers or {}):
         if name.lower() in ("authorization", "x-api-key"):
             del case.headers[name]
+
+
+def test_amount_fields_are_fuzzed_with_edge_numbers() -> None:
+    """Every amount field of a request body carries the amount format, so the fuzzer sends it
+    1e400, -0, 1_000 and friends, not only random text."""
+    schemas = _schema().raw_schema["components"]["schemas"]
+    tagged = {
+        (name, field)
+        for name, schema in schemas.items()
+        for field, sub in schema.get("properties", {}).items()
+        if _AMOUNT_FORMAT in str(sub)
+    }
+    assert {("CapIn", "amount"), ("OptimizationIn", "monthly_cap")} <= tagged
+    assert {("FrontierIn", "budgets"), ("RecommendationIn", "budget")} <= tagged
+    assert not any(name.endswith("Out") for name, _ in tagged)
 
 
 @pytest.mark.parametrize(("label", "mode"), _cases(), ids=[f"{o}-{m}" for o, m in _cases()])

@@ -39,7 +39,7 @@ def test_a_policy_that_does_not_read_is_refused_whole(server: Server) -> None:
         for body, words in (
             ({"groups": ["brand"]}, "group"),
             ({"objective": "clicks"}, "objective"),
-            ({"target_cpa": "5.000"}, "reads two ways"),
+            ({"target_cpa": "five euros"}, "target CPA"),
             ({"max_increase": -1}, "max_increase"),
         ):
             refused = manager.put(_URL, json=body)

@@ -185,11 +185,11 @@ def _cases() -> list[Any]:
     return cases
 
 
-def _new_event(server: Server, account: str) -> int:
+def _new_event(server: Server, account: str, key: str = "manager") -> int:
     """A fresh event of the account for one call (deleting or deciding uses one up)."""
     day = server.history_end + dt.timedelta(days=10)
     body = {"start": day.isoformat(), "end": day.isoformat(), "kind": "exclude"}
-    with server.client("manager") as client:
+    with server.client(key) as client:
         response = client.post(f"/v1/accounts/{account}/events", json=body)
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
@@ -245,3 +245,77 @@ def test_route_role_matrix(
     else:
         assert status not in (401, 403, 404), response.text
     assert "detail" in response.json() if status >= 400 else True
+
+
+_QUERIED: dict[tuple[str, str], str] = {
+    ("GET", "/v1/audit"): "query",
+    ("GET", "/v1/jobs/runs"): "query",
+    ("POST", "/v1/performance"): "report",
+}
+"""Routes that name an account outside their path: in a query parameter or in the file."""
+
+
+def _hiding_cases() -> list[Any]:
+    cases = []
+    for (method, path), allowed in sorted(RULES.items()):
+        if not any(p in path for p in ("{account}", "{cap_id}")) and (method, path) not in _QUERIED:
+            continue
+        for role in (M, F, S):
+            cases.append(pytest.param(method, path, role, allowed, id=f"{method} {path} {role}"))
+    return cases
+
+
+def _named(
+    server: Server, targets: dict[str, dict[str, Any]], method: str, path: str, name: str
+) -> tuple[str, dict[str, Any], str]:
+    """The request naming account `name` (globex, or a name no account has), and the id it puts
+    in the path for a cap (a globex cap, or an id no cap has)."""
+    target = targets["globex"]
+    cap_index = {"approve": 0, "reject": 1}.get(path.rsplit("/", 1)[-1], 2)
+    cap_id = str(target["caps"][cap_index]) if name == "globex" else str(2**62 - 7)
+    concrete = (
+        path.replace("{account}", name)
+        .replace("{cap_id}", cap_id)
+        .replace("{entity_id}", target["entity_id"])
+    )
+    if "{event_id}" in path:
+        concrete = concrete.replace("{event_id}", str(_new_event(server, "globex", "manager_b")))
+    day = server.history_end + dt.timedelta(days=300)
+    kwargs = _body(method, path, day, "hiding")
+    if "json" in kwargs and kwargs["json"].get("currency") == "{currency}":
+        kwargs["json"]["currency"] = target["currency"]
+    kind = _QUERIED.get((method, path))
+    if kind == "query":
+        kwargs["params"] = {"account": name}
+    elif kind == "report":
+        past = server.history_end
+        text = f"Account,Day,Campaign,Cost,Clicks,Impr.,Conversions\n{name},{past},X,1.00,1,10,0\n"
+        kwargs = {"content": text.encode(), "headers": {"Content-Type": "text/csv"}}
+    return concrete, kwargs, cap_id
+
+
+@pytest.mark.parametrize(("method", "path", "role", "allowed"), _hiding_cases())
+def test_another_accounts_things_answer_as_if_they_did_not_exist(
+    server: Server,
+    targets: dict[str, dict[str, Any]],
+    method: str,
+    path: str,
+    role: str,
+    allowed: frozenset[str],
+) -> None:
+    """An acme key asking for globex's account (or cap) gets the status and words a name (or id)
+    that nothing has gets; a role that may not call the route gets 403 either way, before any
+    account is looked up."""
+    answers = []
+    for name in ("globex", "nosuch"):
+        concrete, kwargs, cap_id = _named(server, targets, method, path, name)
+        with server.client(_KEY[role]) as client:
+            response = client.request(method, concrete, **kwargs)
+        assert response.status_code != 500, response.text
+        text = response.text.replace(name, "<account>")
+        if "{cap_id}" in path:
+            text = text.replace(cap_id, "<id>")
+        answers.append((response.status_code, text))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == (403 if role not in allowed else answers[0][0])
+    assert answers[0][0] in (403, 404, 422), answers[0]

@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from bench.suites._procs import tcp_sockets
+from cli.serve import proxy_options
+from optimizer.settings import Settings
 from optimizer.store.engine import make_engine, upgrade
 from tests.api.harness import free_port
 
@@ -104,3 +106,19 @@ def test_a_port_held_without_reuse_port_is_a_clear_error(store_url: str) -> None
     assert done.returncode == 1
     assert f"cannot serve on 127.0.0.1:{port}" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("value", "options"),
+    [
+        pytest.param("", {"proxy_headers": False}, id="none-by-default"),
+        pytest.param(
+            " 10.0.0.1, 10.1.0.0/16 ",
+            {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.1,10.1.0.0/16"},
+            id="listed",
+        ),
+    ],
+)
+def test_trusted_proxies_reach_uvicorn(value: str, options: dict[str, object]) -> None:
+    settings = Settings(database_url="sqlite://", trusted_proxies=value)
+    assert proxy_options(settings.trusted_proxies) == options

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ui.render import money
+from api.ui.session import COOKIE
 from optimizer.access import Role
 from optimizer.usecases.authorized import curves_as
 from optimizer.usecases.caps import decide_cap, get_cap, list_caps, propose_cap
@@ -254,6 +255,21 @@ def test_sign_out_ends_the_session(client, seeded: Seeded) -> None:
     answer = client.post("/ui/signout", data={"csrf": token}, follow_redirects=False)
     assert answer.status_code == 303
     assert client.get("/ui/accounts").status_code == 401
+
+
+def test_a_cookie_copied_before_sign_out_stops_working(seeded: Seeded) -> None:
+    """Sign-out ends the session in the store, not only in the browser that signed out."""
+    with TestClient(create_app(seeded.settings)) as browser:
+        sign_in(browser, seeded.keys["finance"])
+        copied = browser.cookies.get(COOKIE)
+        assert copied is not None
+        with TestClient(create_app(seeded.settings)) as thief:
+            thief.cookies.set(COOKIE, copied)
+            assert thief.get("/ui/accounts/acme").status_code == 200
+            token = csrf_of(browser.get("/ui/accounts").text)
+            assert browser.post("/ui/signout", data={"csrf": token}).status_code == 200
+            answer = thief.get("/ui/accounts/acme")
+    assert answer.status_code == 401 and "Sign in" in answer.text
 
 
 def test_a_right_to_left_name_is_shown_with_dir_auto(client, seeded: Seeded) -> None:

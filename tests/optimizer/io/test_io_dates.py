@@ -132,6 +132,15 @@ def test_rejected(cell, status):
     assert parse_date(cell, TODAY) == (None, status)
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ["2026-06-30 23:59:60", "30.06.2026 24:00", "06/30/2026 12:60:00", "2026-06-30T07:99"],
+    ids=["leap-second", "hour-24", "minute-60", "minute-99"],
+)
+def test_a_time_that_does_not_exist_is_not_read_as_its_date(cell):
+    assert parse_date(cell, TODAY) == (None, DateStatus.NOT_REAL)
+
+
 def test_parse_dates_broadcasts_per_distinct_value():
     column = pd.Series(["2026-11-01", "Nov 2, 2026", "2026-11-01", "2026-02-30"], dtype=str)
 

@@ -87,6 +87,21 @@ def test_missing_required_columns():
 
 
 @pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("date,campaign,spend,clicks,conversions,spend", id="same-name"),
+        pytest.param("date,campaign,Spend,clicks,conversions,SPEND ", id="same-key"),
+    ],
+)
+def test_a_column_we_read_named_twice_is_refused(line: str) -> None:
+    header = match_header(line)
+    assert header is not None
+
+    with pytest.raises(InvalidInputError, match=r"(?i)'spend' 2 times \(columns 3, 6\)"):
+        build_layout(header, header_line=1, title_lines=[], format=None)
+
+
+@pytest.mark.parametrize(
     ("head", "codec"),
     [
         (b"\xef\xbb\xbfdate", "utf-8-sig"),

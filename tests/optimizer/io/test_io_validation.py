@@ -175,3 +175,11 @@ def test_long_duplicate_lists_are_shortened():
     assert result.errors[-1].message.endswith(
         "(also on lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 2 more)"
     )
+
+
+def test_a_leap_second_is_a_row_error_naming_the_time() -> None:
+    data = b"date,campaign,spend,clicks,conversions\n2026-06-30 23:59:60,Brand,1,1,0\n"
+    result = read_performance(data, today=TODAY)
+    assert result.frame.empty
+    assert [(e.line, e.column) for e in result.errors] == [(2, "date")]
+    assert "time of day that does not exist" in result.errors[0].message

@@ -67,6 +67,45 @@ def test_bad_account_settings_are_invalid_and_store_nothing(
     assert list_accounts(engine) == []
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("shop/de", id="slash"),
+        pytest.param("shop\\de", id="backslash"),
+        pytest.param("shop?de", id="question-mark"),
+        pytest.param("shop#de", id="hash"),
+        pytest.param("shop%2Fde", id="percent"),
+        pytest.param(".", id="dot"),
+        pytest.param("..", id="dot-dot"),
+        pytest.param("-shop", id="leading-dash"),
+        pytest.param("shop<de>", id="angle-brackets"),
+    ],
+)
+def test_an_account_name_outside_the_safe_set_is_refused(engine: Engine, name: str) -> None:
+    with pytest.raises(InvalidInputError, match="account name"):
+        create_account(engine, name, currency="EUR", timezone="UTC")
+    assert list_accounts(engine) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        pytest.param("\uff53\uff48\uff4f\uff50 \uff12", "shop 2", id="fullwidth"),
+        pytest.param("Cafe\u0301", "Caf\u00e9", id="decomposed-accent"),
+        pytest.param("\ufb01ne shop", "fine shop", id="ligature"),
+    ],
+)
+def test_an_account_name_is_stored_nfkc_normalised(engine: Engine, name: str, stored: str) -> None:
+    assert create_account(engine, name, currency="EUR", timezone="UTC").name == stored
+    assert get_account(engine, stored).name == stored
+
+
+def test_names_differing_only_in_case_are_one_name(engine: Engine) -> None:
+    create_account(engine, "Shop", currency="EUR", timezone="UTC")
+    with pytest.raises(ConflictError, match="'Shop' already exists"):
+        create_account(engine, "shop", currency="EUR", timezone="UTC")
+
+
 def test_unknown_account_says_how_to_create_it(engine: Engine) -> None:
     with pytest.raises(NotFoundError) as raised:
         get_account(engine, "nobody")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from optimizer.access import Principal, Role
-from optimizer.errors import InvalidInputError, NotFoundError
+from optimizer.errors import InvalidInputError
 from optimizer.store.engine import transaction
 from optimizer.store.tables import entities
 from optimizer.usecases.accounts import create_account, link_account
@@ -126,10 +126,11 @@ def test_a_manager_report_naming_an_unknown_account_stores_nothing(
 
 
 def test_a_manager_report_outside_the_keys_scope_is_refused(engine: Engine, tmp_path: Path) -> None:
+    """Refused as if the account did not exist, so the key learns nothing about it."""
     germany = create_account(engine, "Shop DE", currency="EUR", timezone="UTC")
     create_account(engine, "Shop FR", currency="EUR", timezone="UTC")
     scoped = Principal(role=Role.MANAGER, label="de only", account_ids=frozenset({germany.id}))
-    with pytest.raises(NotFoundError):
+    with pytest.raises(InvalidInputError, match="unknown: Shop FR"):
         ingest_accounts(engine, _manager_report(tmp_path), principal=scoped, today=TODAY)
     assert load_history(engine, "Shop DE").empty
 
