@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from optimizer.io.dates import EARLIEST_DATE
 
 __all__ = [
+    "LAST_DAY",
     "AccountIn",
     "AccountOut",
     "AccuracyOut",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import RowId, StoreEngine
+from api.schemas import LAST_DAY
 from api.ui import views
 from api.ui.render import UiRoute, page
 from api.ui.session import (
@@ -27,6 +28,7 @@ from api.ui.session import (
 )
 from optimizer.access import Action, Principal, Role, can
 from optimizer.errors import AuthenticationError, PermissionDeniedError
+from optimizer.io.dates import EARLIEST_DATE
 from optimizer.usecases.authorized import account_as, visible_accounts
 from optimizer.usecases.caps import decide_cap, get_cap, list_caps, propose_cap
 from optimizer.usecases.keys import authenticate, principal_for_key_id
@@ -234,8 +236,8 @@ def propose(
     engine: StoreEngine,
     account: str,
     csrf: _Csrf,
-    period_start: Annotated[dt.date, Form()],
-    period_end: Annotated[dt.date, Form()],
+    period_start: Annotated[dt.date, Form(ge=EARLIEST_DATE, le=LAST_DAY)],
+    period_end: Annotated[dt.date, Form(ge=EARLIEST_DATE, le=LAST_DAY)],
     amount: Annotated[str, Form(max_length=40)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:

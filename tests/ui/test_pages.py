@@ -237,6 +237,16 @@ def test_bad_form_input_is_a_friendly_page_not_a_500(
     assert "Back to your accounts" in answer.text
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"], ids=["year-1", "year-9999"])
+def test_a_cap_form_with_a_day_out_of_range_is_refused(client, seeded: Seeded, day: str) -> None:
+    sign_in(client, seeded.keys["manager"])
+    token = csrf_of(client.get("/ui/accounts/acme/caps").text)
+    form = {"period_start": day, "period_end": day, "amount": "10", "csrf": token}
+    answer = client.post("/ui/accounts/acme/caps", data=form, follow_redirects=False)
+    assert answer.status_code == 422
+    assert "Back to your accounts" in answer.text
+
+
 def test_a_revoked_keys_session_ends_at_once(client, seeded: Seeded) -> None:
     record, plaintext = create_key(
         seeded.engine, ADMIN, role=Role.FINANCE, label="soon revoked", account_names=["acme"]
