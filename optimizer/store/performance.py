@@ -53,6 +53,7 @@ __all__ = [
     "UpsertCounts",
     "history_layout",
     "select_stored",
+    "spend_between",
     "upsert_performance",
     "upsert_rows",
 ]
@@ -239,6 +240,18 @@ def _cut(rows_per_campaign: pd.Series, max_rows: int) -> tuple[tuple[str, ...], 
     if current:
         slices.append(tuple(current))
     return tuple(slices)
+
+
+def spend_between(connection: Connection, account_id: int, start: dt.date, end: dt.date) -> int:
+    """Spend booked from `start` up to, not including, `end`, in micros."""
+    total = connection.execute(
+        select(func.coalesce(func.sum(performance.c.spend_micros), 0)).where(
+            performance.c.account_id == account_id,
+            performance.c.date >= start,
+            performance.c.date < end,
+        )
+    ).scalar_one()
+    return int(total)
 
 
 def select_stored(

@@ -25,6 +25,7 @@ from optimizer.models import CurveSet
 from optimizer.money import floor_to_minor_unit, format_money
 from optimizer.planning import paced
 from optimizer.solver import OVERDELIVERY_FACTOR, AllocationRequest, PacingPlan
+from optimizer.store.performance import spend_between
 from optimizer.store.tables import performance, recommendations
 from optimizer.usecases.accounts import Account
 from optimizer.usecases.caps import Cap, caps_covering
@@ -104,15 +105,9 @@ def cap_spend(
     unreported: Sequence[UnreportedDay],
 ) -> CapSpend:
     """Reported spend of `cap`'s period before `day`, and its unreported days."""
-    reported = connection.execute(
-        select(func.coalesce(func.sum(performance.c.spend_micros), 0)).where(
-            performance.c.account_id == account_id,
-            performance.c.date >= cap.period_start,
-            performance.c.date < day,
-        )
-    ).scalar_one()
+    reported = spend_between(connection, account_id, cap.period_start, day)
     inside = tuple(u for u in unreported if cap.period_start <= u.day <= cap.period_end)
-    return CapSpend(cap, int(reported), inside)
+    return CapSpend(cap, reported, inside)
 
 
 def cap_budget(

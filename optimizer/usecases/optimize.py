@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from optimizer.money import floor_to_minor_unit, format_money
 from optimizer.planning import DayPlan, plan_day, plan_frontier
@@ -20,7 +20,7 @@ from optimizer.schema import MICROS
 from optimizer.solver import AllocationRequest, Frontier
 from optimizer.store.curves import StoredCurveSet, load_curve_set
 from optimizer.store.engine import transaction
-from optimizer.store.tables import performance
+from optimizer.store.performance import spend_between
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.cap_pacing import cap_budget
 from optimizer.usecases.caps import caps_covering
@@ -67,7 +67,9 @@ def plan(
             policy.request(account.currency, table),
         )
         spent = (
-            _month_to_date(connection, account.id, target) if monthly_cap_micros is not None else 0
+            spend_between(connection, account.id, target.replace(day=1), target)
+            if monthly_cap_micros is not None
+            else 0
         )
         basis = ""
         if (
@@ -126,14 +128,3 @@ def frontier(
     target = day if day is not None else tomorrow(account)
     request = dataclasses.replace(request, currency=account.currency)
     return plan_frontier(stored.curve_set, request, target, budgets_micros)
-
-
-def _month_to_date(connection: Connection, account_id: int, day: dt.date) -> int:
-    total = connection.execute(
-        select(func.coalesce(func.sum(performance.c.spend_micros), 0)).where(
-            performance.c.account_id == account_id,
-            performance.c.date >= day.replace(day=1),
-            performance.c.date < day,
-        )
-    ).scalar_one()
-    return int(total)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import NotFoundError, SolverError
@@ -30,7 +30,7 @@ from optimizer.settings import get_settings
 from optimizer.solver import AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
-from optimizer.store.tables import performance, predictions, recommendations
+from optimizer.store.tables import predictions, recommendations
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
@@ -43,7 +43,6 @@ __all__ = [
     "latest",
     "nothing_published",
     "publish",
-    "spend_between",
 ]
 
 _MONEY = ("current_spend", "recommended_spend")
@@ -260,18 +259,6 @@ def history(
 ) -> list[Recommendation]:
     """Published recommendations, newest first (only those for `day` when given)."""
     return _select(engine, principal, account_name, day=day, limit=100)
-
-
-def spend_between(connection: Connection, account_id: int, start: dt.date, end: dt.date) -> int:
-    """Spend booked from `start` up to, not including, `end`, in micros."""
-    total = connection.execute(
-        select(func.coalesce(func.sum(performance.c.spend_micros), 0)).where(
-            performance.c.account_id == account_id,
-            performance.c.date >= start,
-            performance.c.date < end,
-        )
-    ).scalar_one()
-    return int(total)
 
 
 def _rows(day_plan: DayPlan, level: Level, *, cap_reached: bool) -> list[dict[str, Any]]:

@@ -21,13 +21,14 @@ from optimizer.access import Role, system_principal
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
 from optimizer.store.engine import make_engine, transaction, upgrade
+from optimizer.store.performance import spend_between
 from optimizer.usecases.accounts import create_account, find_account
 from optimizer.usecases.caps import Cap, decide_cap, propose_cap
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.nightly import run_nightly
 from optimizer.usecases.policy import PlanPolicy, get_policy, set_policy
-from optimizer.usecases.recommendations import Recommendation, latest, publish, spend_between
+from optimizer.usecases.recommendations import Recommendation, latest, publish
 
 PROPOSER = system_principal("cli:finance-1", Role.FINANCE)
 APPROVER = system_principal("cli:finance-2", Role.FINANCE)
