@@ -321,6 +321,13 @@ class EventIn(BaseModel):
     end: Day
     kind: Literal["promo", "outage", "exclude"]
     note: str = Field(default="", max_length=2000)
+    lift: float | None = Field(
+        default=None,
+        gt=0,
+        le=10,
+        description="A promotion's expected conversions per unit of spend against an ordinary "
+        "day (1.4 = 40% more); period plans weigh its days by it.",
+    )
 
 
 class EventOut(BaseModel):
@@ -335,6 +342,7 @@ class EventOut(BaseModel):
     created_at: Instant
     decided_by: str | None
     decided_at: Instant | None
+    lift: float | None = None
 
 
 class CapDecisionIn(BaseModel):

@@ -442,10 +442,12 @@ account_events = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("decided_by", Text, nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("lift", Float, nullable=True),
     Index(None, "account_id", "first_day"),
 )
 """A promotion, outage or excluded stretch of an account's days: confirmed (the fit uses it),
-proposed by the fit (a person confirms or dismisses it) or dismissed."""
+proposed by the fit (a person confirms or dismisses it) or dismissed. `lift`: a promotion's stated
+factor on conversions per unit of spend, which period plans weigh its days by (none: ordinary)."""
 
 fit_contexts = Table(
     "fit_contexts",

@@ -24,6 +24,7 @@ from optimizer.store.performance import spend_between
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.cap_pacing import cap_budget
 from optimizer.usecases.caps import caps_covering
+from optimizer.usecases.events import confirmed_events
 from optimizer.usecases.policy import policy_for, under_policy
 
 __all__ = ["AccountPlan", "frontier", "plan", "tomorrow"]
@@ -71,6 +72,7 @@ def plan(
             if monthly_cap_micros is not None
             else 0
         )
+        events = confirmed_events(connection, account.id)
         basis = ""
         if (
             monthly_cap_micros is None
@@ -85,6 +87,7 @@ def plan(
         target,
         monthly_cap_micros=monthly_cap_micros,
         month_to_date_micros=spent,
+        events=events,
     )
     return AccountPlan(account, stored, dataclasses.replace(day_plan, basis=basis))
 

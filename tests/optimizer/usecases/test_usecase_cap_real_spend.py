@@ -24,6 +24,7 @@ from optimizer.store.engine import make_engine, transaction, upgrade
 from optimizer.store.performance import spend_between
 from optimizer.usecases.accounts import create_account, find_account
 from optimizer.usecases.caps import Cap, decide_cap, propose_cap
+from optimizer.usecases.events import add_event, remove_event
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.nightly import run_nightly
@@ -245,3 +246,29 @@ def test_simulated_actual_spend_never_exceeds_the_cap(store, days, cap_share, se
         )  # fmt: skip
         pending.append((day + dt.timedelta(days=int(rng.integers(1, 5))), frame))
     assert actual * 10_000 <= cap.amount_micros
+
+
+def test_a_stated_promotion_moves_the_published_budget_and_says_so(store) -> None:
+    """A promotion at 2x over the next five days: tomorrow's paced budget rises, the plan names
+    the promotion; the same promotion without a stated lift changes nothing."""
+    engine, _ = store
+    account, mean = _account(store)
+    day = HISTORY_END + dt.timedelta(days=1)
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+    reported = _spent(HISTORY_END, start, store, account)
+    _cap(engine, account, start, end, reported + 0.7 * mean * ((end - day).days + 1))
+    plain = publish(engine, MANAGER, account, day)
+    assert not any("promotion" in n["text"] for n in plain.notes)
+    unstated = add_event(engine, MANAGER, account, start=day, end=day + dt.timedelta(days=4),
+                         kind="promo")  # fmt: skip
+    assert publish(engine, MANAGER, account, day).budget_micros == plain.budget_micros
+    remove_event(engine, MANAGER, account, unstated.id)
+    add_event(engine, MANAGER, account, start=day, end=day + dt.timedelta(days=4), kind="promo",
+              lift=2.0)  # fmt: skip
+    promoted = publish(engine, MANAGER, account, day)
+    assert promoted.budget_micros > plain.budget_micros
+    said = [n["text"] for n in promoted.notes if "promotion" in n["text"]]
+    assert said == [
+        f"promotion {day:%d %b} - {day + dt.timedelta(days=4):%d %b} planned at 2x conversions "
+        "per unit of spend: the period plan weighs those days by it"
+    ]
