@@ -31,7 +31,8 @@ _DAY = ["%Y-%m-%d"]
 def _line(event: StoredEvent) -> str:
     return (
         f"{event.id}\t{event.start}..{event.end}\t{event.kind}\t{event.status}\t"
-        f"{event.created_by}\t{event.note}" + ("" if event.lift is None else f"\tlift {event.lift:g}")
+        f"{event.created_by}\t{event.note}"
+        + ("" if event.lift is None else f"\tlift {event.lift:g}")
     )
 
 

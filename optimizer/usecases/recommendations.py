@@ -22,12 +22,12 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import NotFoundError, SolverError
-from optimizer.money import micros_to_decimal
+from optimizer.money import format_money, micros_to_decimal
 from optimizer.planning import DayPlan, plan_day
 from optimizer.report import RECOMMENDATION_COLUMNS, Level, recommendation_table
 from optimizer.schema import MICROS
 from optimizer.settings import get_settings
-from optimizer.solver import AllocationRequest
+from optimizer.solver import Allocation, AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
 from optimizer.store.tables import predictions, recommendations
@@ -234,6 +234,9 @@ def _notes(
                 f"{day_plan.day:%d %B %Y} (more than {stale}): upload the latest export",
             }
         )
+    marginal = _marginal_note(day_plan.allocation)
+    if marginal is not None and not budgeted.cap_reached:
+        notes.append(marginal)
     shown = "the default policy" if policy_version == 0 else f"plan policy v{policy_version}"
     notes.append({"kind": "policy", "text": f"planned under {shown}"})
     return notes
@@ -259,6 +262,29 @@ def history(
 ) -> list[Recommendation]:
     """Published recommendations, newest first (only those for `day` when given)."""
     return _select(engine, principal, account_name, day=day, limit=100)
+
+
+def _marginal_note(allocation: Allocation) -> dict[str, str] | None:
+    """What one more unit of the cap would buy, and what holds each entity where it is: the
+    figures a controller asks for before raising or cutting a cap (kept for the month's report)."""
+    price = allocation.cap_shadow_price
+    if price is None or not math.isfinite(price):
+        return None
+    counts = allocation.entities["binding"].value_counts(sort=False).sort_index()
+    held = ", ".join(f"{name} {count}" for name, count in counts.items() if name != "none")
+    cpa = (
+        f" (a marginal CPA of {format_money(round(MICROS / price), allocation.currency)})"
+        if price > 0 and allocation.objective == "conversions"
+        else ""
+    )
+    return {
+        "kind": "marginal",
+        "text": f"{allocation.shadow_price_text()}{cpa}; what holds the entities: "
+        f"{held or 'nothing'}",
+        "shadow_price": f"{price:.6g}",
+        "objective": allocation.objective,
+        "binding": ",".join(f"{name}:{count}" for name, count in counts.items()),
+    }
 
 
 def _rows(day_plan: DayPlan, level: Level, *, cap_reached: bool) -> list[dict[str, Any]]:

@@ -150,6 +150,11 @@ def test_the_months_report_gathers_caps_results_notes_and_accuracy(month) -> Non
     assert report.caps and report.caps[0].amount_micros == 1_000_000 * 1_000_000
     assert report.daily["planned_spend"].notna().sum() >= 5
     assert len(report.opportunities) == 3
+    planned = report.daily.loc[report.daily["planned_spend"].notna(), "date"].tolist()
+    assert [m.day for m in report.marginal] == planned
+    held = {sum(n for _, n in m.binding) for m in report.marginal}
+    assert all(m.shadow_price >= 0 for m in report.marginal)
+    assert held == {13}, held  # 12 keywords and one campaign-level row
     english, persian = render_html(report, "en"), render_html(report, "fa")
     assert 'dir="ltr"' in english and "Spend against the cap" in english and "<svg" in english
     assert 'dir="rtl"' in persian and "هزینه در برابر سقف بودجه" in persian
