@@ -274,6 +274,11 @@ class AllocationOut(BaseModel):
     expected_conversions: float
     expected_conversions_low: float
     expected_conversions_high: float
+    likely_conversions_low: float = Field(
+        description="The 80% range of the conversions that will be counted (calibrated curve "
+        "band plus count noise); expected_conversions_low/high bound the expected value."
+    )
+    likely_conversions_high: float
     expected_value: float
     cap_shadow_price: float | None
     solver: str

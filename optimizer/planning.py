@@ -44,13 +44,15 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class DayPlan:
-    """The allocation for `day`, the pacing that set its budget when a monthly cap was given, and
-    (`basis`) where the budget came from when the caller gave none."""
+    """The allocation for `day`, the pacing that set its budget when a monthly cap was given,
+    (`basis`) where the budget came from when the caller gave none, and the curve set's band
+    calibration (`band_scale`), which the plan's likely ranges use."""
 
     day: dt.date
     allocation: Allocation
     pacing: PacingPlan | None
     basis: str = ""
+    band_scale: float = 1.0
 
 
 def pacing_weights(curve_set: CurveSet) -> tuple[float, ...]:
@@ -153,7 +155,8 @@ def plan_day(
             events=events,
         )
         request = dataclasses.replace(request, budget_micros=pacing.daily_budget_micros)
-    return DayPlan(day, allocate(curve_set.table(day), request), pacing)
+    allocation = allocate(curve_set.table(day), request)
+    return DayPlan(day, allocation, pacing, band_scale=curve_set.band_scale)
 
 
 def plan_frontier(

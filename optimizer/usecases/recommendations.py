@@ -109,7 +109,7 @@ def publish(
     if base.budget_micros is not None:
         budget = min(budget, base.budget_micros)
     day_plan = plan_day(stored.curve_set, dataclasses.replace(base, budget_micros=budget), day)
-    day_plan = DayPlan(day, day_plan.allocation, budgeted.pacing)
+    day_plan = dataclasses.replace(day_plan, pacing=budgeted.pacing)
     cap = budgeted.cap
     total = day_plan.allocation.total_micros
     if total > budget or total < 0:
@@ -288,7 +288,9 @@ def _marginal_note(allocation: Allocation) -> dict[str, str] | None:
 
 
 def _rows(day_plan: DayPlan, level: Level, *, cap_reached: bool) -> list[dict[str, Any]]:
-    table = recommendation_table(day_plan.allocation, day_plan.day, level)
+    table = recommendation_table(
+        day_plan.allocation, day_plan.day, level, band_scale=day_plan.band_scale
+    )
     if cap_reached:
         table["bound"] = "cap_reached"
     micros = _recommended_micros(day_plan, level)

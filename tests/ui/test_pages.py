@@ -49,6 +49,8 @@ def test_every_page_renders_for_a_dashboard_role(client, seeded: Seeded, role: s
         assert answer.headers["content-type"].startswith("text/html")
         assert expected in answer.text, path
         assert '<meta name="viewport"' in answer.text
+    curve = client.get(f"/ui/accounts/acme/curves/{_entity(seeded)}").text
+    assert re.search(r'data-figure="likely_conversions">\d+-\d+<', curve)
     overview = client.get("/ui/accounts/acme").text
     assert "<svg" in overview and "Current vs recommended by campaign" in overview
     assert 'class="big status-succeeded"' in overview  # the last nightly run
