@@ -213,6 +213,10 @@ class AccuracyOut(BaseModel):
     median_abs_pct_error: float | None
     coverage_80: float
     daily_bias: float | None
+    band_scale: float = Field(
+        description="The account's band calibration the scores use (1: as fitted; set by "
+        "`ppcopt backtest --calibrate`); plans' likely ranges use it too."
+    )
     campaigns: list[dict[str, Any]]
 
 

@@ -61,6 +61,12 @@ def accuracy_command(
     )
     what = f"{result.account} {result.start.isoformat()}..{result.end.isoformat()}"
     typer.echo(_summary(result.accuracy, f"{what}, {result.plans} published day(s)"), err=True)
+    typer.echo(
+        "bands as fitted (no calibration stored)"
+        if result.band_scale == 1
+        else f"bands calibrated to {result.band_scale:.2f}x their fitted width",
+        err=True,
+    )
     typer.echo(to_safe_csv(result.accuracy.by_campaign.round(4)), nl=False)
 
 

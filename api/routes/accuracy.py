@@ -54,6 +54,7 @@ def accuracy(
         median_abs_pct_error=_finite(scores.median_abs_pct_error),
         coverage_80=scores.coverage,
         daily_bias=_finite(scores.daily_bias),
+        band_scale=result.band_scale,
         campaigns=records(scores.by_campaign),
     )
 

@@ -39,13 +39,15 @@ DEFAULT_MATURE_DAYS = 7
 
 @dataclass(frozen=True, eq=False)
 class LedgerAccuracy:
-    """The ledger's scores over [start, end] and how many published days they cover."""
+    """The ledger's scores over [start, end], how many published days they cover, and the band
+    calibration they were scored with (1: the curves' bands as fitted)."""
 
     account: str
     start: dt.date
     end: dt.date
     plans: int
     accuracy: Accuracy
+    band_scale: float = 1.0
 
 
 def ledger_accuracy(
@@ -104,7 +106,7 @@ def ledger_accuracy(
         for cid, days in day_curves.items()
     ]
     return LedgerAccuracy(
-        account.name, first, end, len(chosen), score(pd.concat(pairs, ignore_index=True))
+        account.name, first, end, len(chosen), score(pd.concat(pairs, ignore_index=True)), scale
     )
 
 

@@ -20,6 +20,7 @@ from optimizer.monthly_report import render_html
 from optimizer.schema import NAME_COLUMNS, EntityKey
 from optimizer.settings import Settings
 from optimizer.simulate import ConversionLag, Scenario, expected_conversions, simulate
+from optimizer.solver import AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import make_engine, transaction, upgrade
 from optimizer.usecases.accounts import create_account, find_account
@@ -28,6 +29,7 @@ from optimizer.usecases.caps import decide_cap, propose_cap
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.monthly import month_report
 from optimizer.usecases.nightly import run_nightly
+from optimizer.usecases.optimize import plan
 
 MANAGER = system_principal("cli:manager", Role.MANAGER)
 HISTORY_DAYS, MONTH = 84, 30
@@ -130,6 +132,10 @@ def test_a_stored_calibration_is_what_the_ledger_scores_with(month) -> None:
         stored = load_curve_set(connection, find_account(connection, "shop").id)
     assert stored.curve_set.band_scale == pytest.approx(fitted.scale)
     calibrated = ledger_accuracy(engine, MANAGER, "shop")
+    assert uncalibrated.band_scale == 1.0
+    assert calibrated.band_scale == pytest.approx(fitted.scale)
+    what_if = plan(engine, "shop", AllocationRequest(currency="EUR", budget_micros=100_000_000))
+    assert what_if.plan.band_scale == pytest.approx(fitted.scale)
     assert calibrated.accuracy.predicted == pytest.approx(uncalibrated.accuracy.predicted)
     assert fitted.scale != pytest.approx(1.0)
     if fitted.scale < 1:
