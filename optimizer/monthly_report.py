@@ -1,5 +1,6 @@
 """The month's report as one self-contained HTML document (inline SVG, no external file), in the
-account's language: English, or Persian (right to left, Persian digits, CLDR month names).
+account's language: English, or Persian (right to left, Persian digits, CLDR month names), with
+dates in the Gregorian or, as an option, the Jalali (Persian solar) calendar through jdatetime.
 
 Words come from a gettext catalogue (`optimizer/locale/<lang>/LC_MESSAGES/report.po`, read with
 babel), numbers and dates from CLDR through babel. The PDF is this HTML printed by Chromium
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import jdatetime
 import numpy as np
 import pandas as pd
 from babel.dates import format_date
@@ -33,6 +35,7 @@ from optimizer.money import floor_to_minor_unit, micros_to_decimal
 from optimizer.schema import MICROS
 
 __all__ = [
+    "CALENDARS",
     "CONSTRAINT_WORDS",
     "LANGUAGES",
     "OBJECTIVE_WORDS",
@@ -47,6 +50,7 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "fa")
+CALENDARS = ("gregorian", "jalali")
 _RTL = {"fa"}
 _HERE = Path(__file__).parent
 _ENV = Environment(
@@ -169,10 +173,14 @@ def _catalog(lang: str) -> Catalog | None:
 class _Words:
     """The report's language: words from the catalogue, numbers and dates from CLDR."""
 
-    def __init__(self, lang: str, currency: str) -> None:
+    def __init__(self, lang: str, currency: str, calendar: str = "gregorian") -> None:
         if lang not in LANGUAGES:
             raise InvalidInputError(f"the report is written in {', '.join(LANGUAGES)}, not {lang}")
-        self.lang, self.currency = lang, currency
+        if calendar not in CALENDARS:
+            raise InvalidInputError(
+                f"the report's dates are in the {' or '.join(CALENDARS)} calendar, not {calendar}"
+            )
+        self.lang, self.currency, self.calendar = lang, currency, calendar
         self.rtl = lang in _RTL
         self.catalog = _catalog(lang)
         self.system = _NUMBERING.get(lang, "latn")
@@ -221,6 +229,11 @@ class _Words:
         return sign + self.percent(now / before - 1)
 
     def date(self, day: dt.date) -> str:
+        if self.calendar == "jalali":
+            solar = jdatetime.date.fromgregorian(
+                date=day, locale="fa_IR" if self.lang == "fa" else "en_US"
+            )
+            return self.digits(f"{solar.day} {solar.strftime('%B')} {solar.year}")
         return self.digits(format_date(day, format="long", locale=self.lang))
 
 
@@ -261,9 +274,10 @@ def _held(line: MarginalLine, words: _Words) -> str:
     return words.separator().join(parts) if parts else words("nothing")
 
 
-def render_html(report: MonthReport, lang: str = "en") -> str:
-    """The report as one HTML document (UTF-8, inline SVG charts, print-ready)."""
-    words = _Words(lang, report.currency)
+def render_html(report: MonthReport, lang: str = "en", calendar: str = "gregorian") -> str:
+    """The report as one HTML document (UTF-8, inline SVG charts, print-ready), its dates in the
+    Gregorian or the Jalali calendar."""
+    words = _Words(lang, report.currency, calendar)
     spend_chart = Markup(_svg(_spend_figure(report, words)))
     return _ENV.get_template("monthly_report.html").render(
         r=report,

@@ -63,3 +63,21 @@ def test_the_plans_shadow_prices_and_binding_constraints_are_shown_in_words() ->
         "\u0627\u0639\u062a\u0645\u0627\u062f"
     )
     assert f"{ceiling} (\u06f6)" in persian  # the trust region's ceiling (6)
+
+
+@pytest.mark.parametrize(
+    ("lang", "first_day"),
+    [
+        pytest.param("en", "10 Aban 1405", id="english"),
+        pytest.param(
+            "fa", "\u06f1\u06f0 \u0622\u0628\u0627\u0646 \u06f1\u06f4\u06f0\u06f5", id="persian"
+        ),
+    ],
+)
+def test_jalali_dates_are_an_option(lang: str, first_day: str) -> None:
+    """1 November 2026 is 10 Aban 1405 in the Persian solar calendar."""
+    page = render_html(_report(), lang, "jalali")
+    assert first_day in page
+    assert "November" not in page and "\u0646\u0648\u0627\u0645\u0628\u0631" not in page
+    with pytest.raises(InvalidInputError, match="calendar"):
+        render_html(_report(), lang, "hijri")

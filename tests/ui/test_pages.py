@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from babel.dates import format_date
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -366,3 +367,11 @@ def test_the_accuracy_page_and_the_months_report(client, seeded: Seeded) -> None
     assert english.status_code == persian.status_code == 200
     assert "Spend against the cap" in english.text and 'dir="rtl"' in persian.text
     assert client.get("/ui/accounts/acme/reports/2026-13").status_code == 422
+    solar = client.get(
+        f"/ui/accounts/acme/reports/{month}", params={"lang": "fa", "calendar": "jalali"}
+    )
+    assert solar.status_code == 200 and "calendar=jalali" in accuracy.text
+    gregorian = format_date(dt.date.today(), "MMMM", locale="fa")
+    assert gregorian in persian.text and gregorian not in solar.text
+    unknown = client.get(f"/ui/accounts/acme/reports/{month}", params={"calendar": "hijri"})
+    assert unknown.status_code == 422
