@@ -77,6 +77,12 @@ def backtest_command(
     store_calibration: bool = typer.Option(
         False, "--calibrate", help="Store the band scale for the account's plans (with --account)."
     ),
+    mature_days: int = typer.Option(
+        7,
+        "--mature-days",
+        help="End the newest held-out week this many days before the last day (conversions "
+        "still arriving); 0 for a file without conversion lag.",
+    ),
     actor: str | None = _AS,
 ) -> None:
     """Fit on the data before each of the last weeks, predict the week, score it (CSV per week)."""
@@ -92,19 +98,24 @@ def backtest_command(
     if store_calibration and account is None:
         raise InvalidInputError("--calibrate stores the scale on an account: give --account")
     if data is not None:
-        result = backtest(read_history_file(data), weeks=weeks, fit=fit_account)
+        result = backtest(
+            read_history_file(data), weeks=weeks, fit=fit_account, mature_days=mature_days
+        )
         fitted = calibrate(result.pairs)
     elif store_calibration:
         from optimizer.usecases.accuracy import calibrate_account
 
         assert account is not None
         who = operator(actor, Role.MANAGER)
-        result, fitted = calibrate_account(open_store(), who, account, weeks=weeks)
+        result, fitted = calibrate_account(
+            open_store(), who, account, weeks=weeks, mature_days=mature_days
+        )
     else:
         from optimizer.usecases.accuracy import account_backtest
 
         assert account is not None
-        result = account_backtest(open_store(), operator(actor, Role.MANAGER), account, weeks=weeks)
+        who = operator(actor, Role.MANAGER)
+        result = account_backtest(open_store(), who, account, weeks=weeks, mature_days=mature_days)
         fitted = calibrate(result.pairs)
     rows = [
         {

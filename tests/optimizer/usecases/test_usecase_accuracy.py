@@ -109,6 +109,8 @@ def test_young_days_wait_until_their_conversions_arrive(month) -> None:
 def test_the_backtest_scores_past_weeks_like_the_ledger(month) -> None:
     engine, _, _ = month
     result = account_backtest(engine, MANAGER, "shop", weeks=4)
+    immature = account_backtest(engine, MANAGER, "shop", weeks=4, mature_days=0)
+    assert result.weeks[-1].end == immature.weeks[-1].end - dt.timedelta(days=7)
     assert len(result.weeks) == 4
     for week in result.weeks:
         assert (week.end - week.start).days == 6 and week.trained_to < week.start
