@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from jobs.metrics import job_metrics
 from optimizer.access import Role, system_principal
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
@@ -93,6 +94,9 @@ def test_an_exhausted_cap_publishes_zeros_that_say_why(store) -> None:
                       now=dt.datetime(2026, 12, 2, 23, 0, tzinfo=dt.UTC))  # fmt: skip
     assert run.status == "succeeded", run.error
     assert run.notes is not None and "stale_data: " in run.notes and "cap_reached: " in run.notes
+    health = job_metrics(engine, now=dt.datetime(2026, 12, 2, 23, 0, tzinfo=dt.UTC))
+    assert health["accounts"][account]["last_run_stale_data"] is True
+    assert health["accounts"][account]["data_age_days"] == 7  # 25 Nov -> 2 Dec
     rec = latest(engine, MANAGER, account)
     assert rec.id == run.recommendation_id and rec.date == dt.date(2026, 12, 3)
     assert rec.cap.id == cap.id and rec.total_micros == 0
