@@ -385,6 +385,11 @@ class RecommendationIn(SolverOptions):
     date: Day
 
 
+class ForecastDayOut(BaseModel):
+    date: dt.date
+    budget: str
+
+
 class RecommendationOut(BaseModel):
     id: int
     account: str
@@ -402,6 +407,11 @@ class RecommendationOut(BaseModel):
         description="What the plan must say beside its numbers: relaxed constraints "
         "(`relaxed`), a spent cap (`cap_reached`), estimated days (`pacing`), stale data "
         "(`stale_data`), the policy used (`policy`).",
+    )
+    forecast: list[ForecastDayOut] = Field(
+        default_factory=list,
+        description="The period plan's budget for each remaining day of the cap's period, "
+        "tomorrow first (empty for a one-day cap).",
     )
     rows: list[dict[str, Any]]
 

@@ -304,9 +304,11 @@ recommendations = Table(
     Column("pacing", Text, nullable=False),
     Column("payload", Text, nullable=False),
     Column("notes", Text, nullable=False, server_default="[]"),
+    Column("forecast", Text, nullable=False, server_default="[]"),
     Index(None, "account_id", "date"),
 )
-"""A published day plan (keyword rows as JSON, money in micros); the newest per account is live."""
+"""A published day plan (keyword rows as JSON, money in micros); the newest per account is live.
+`forecast`: the period plan's path as JSON [[day, budget micros], ...], tomorrow first."""
 
 job_runs = Table(
     "job_runs",

@@ -66,6 +66,8 @@ class Recommendation:
     pacing: str
     payload: dict[str, list[dict[str, Any]]]
     notes: tuple[dict[str, str], ...] = ()
+    forecast: tuple[tuple[dt.date, int], ...] = ()
+    """The period plan's budget for each remaining day of the cap's period, tomorrow first."""
 
     def table(self, level: Level) -> pd.DataFrame:
         """Rows in `RECOMMENDATION_COLUMNS`, money as exact decimal strings in minor units."""
@@ -127,6 +129,8 @@ def publish(
         :32
     ]
     pacing = budgeted.explanation
+    forecast = () if budgeted.pacing is None else budgeted.pacing.forecast
+    forecast_text = json.dumps([[d.isoformat(), int(m)] for d, m in forecast])
     now = dt.datetime.now(dt.UTC)
     with transaction(engine) as connection:
         rec_id = connection.execute(
@@ -144,6 +148,7 @@ def publish(
                 pacing=pacing,
                 payload=text,
                 notes=notes_text,
+                forecast=forecast_text,
             )
             .returning(recommendations.c.id)
         ).scalar_one()
@@ -180,6 +185,7 @@ def publish(
         pacing=pacing,
         payload=json.loads(text),
         notes=tuple(notes),
+        forecast=tuple(forecast),
     )
 
 
@@ -366,6 +372,9 @@ def _select(
                 pacing=r.pacing,
                 payload=json.loads(r.payload),
                 notes=tuple(json.loads(r.notes)),
+                forecast=tuple(
+                    (dt.date.fromisoformat(d), int(m)) for d, m in json.loads(r.forecast)
+                ),
             )
         )
     return result

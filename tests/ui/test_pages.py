@@ -54,6 +54,11 @@ def test_every_page_renders_for_a_dashboard_role(client, seeded: Seeded, role: s
     assert re.search(r'data-figure="likely_conversions">\d+-\d+<', curve)
     overview = client.get("/ui/accounts/acme").text
     assert "<svg" in overview and "Current vs recommended by campaign" in overview
+    first, _ = published.forecast[0]
+    assert f"Forecast path to {published.forecast[-1][0].isoformat()}" in overview
+    assert (
+        f'data-forecast="{first.isoformat()}">{money(published.forecast[0][1], "EUR")}' in overview
+    )
     assert 'class="big status-succeeded"' in overview  # the last nightly run
 
 

@@ -276,3 +276,19 @@ def test_a_stated_promotion_moves_the_published_budget_and_says_so(store) -> Non
         f"promotion {day:%d %b} - {day + dt.timedelta(days=4):%d %b} planned at 2x conversions "
         "per unit of spend: the period plan weighs those days by it"
     ]
+
+
+def test_the_published_plan_carries_its_forecast_path_to_the_periods_end(store) -> None:
+    engine, _ = store
+    account, mean = _account(store)
+    day = HISTORY_END + dt.timedelta(days=1)
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+    reported = _spent(HISTORY_END, start, store, account)
+    cap = _cap(engine, account, start, end, reported + 0.9 * mean * ((end - day).days + 1))
+    published = publish(engine, MANAGER, account, day)
+    days = [d for d, _ in published.forecast]
+    assert days == [day + dt.timedelta(days=i) for i in range((end - day).days + 1)]
+    left = cap.amount_micros - round(reported * 1e6)
+    assert sum(m for _, m in published.forecast) <= left
+    assert published.forecast[0][1] >= published.budget_micros
+    assert latest(engine, MANAGER, account).forecast == published.forecast

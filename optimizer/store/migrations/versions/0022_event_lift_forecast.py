@@ -1,4 +1,5 @@
-"""A promotion's stated lift (issue 17): period plans weigh a planned promotion's days by it.
+"""A promotion's stated lift (issue 17): period plans weigh a planned promotion's days by it; and
+a published plan keeps its period plan's forecast path (each remaining day's planned budget).
 
 Revision ID: 0022
 Revises: 0014
@@ -19,8 +20,12 @@ depends_on: str | None = None
 def upgrade() -> None:
     with op.batch_alter_table("account_events") as batch:
         batch.add_column(sa.Column("lift", sa.Float(), nullable=True))
+    with op.batch_alter_table("recommendations") as batch:
+        batch.add_column(sa.Column("forecast", sa.Text(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("recommendations") as batch:
+        batch.drop_column("forecast")
     with op.batch_alter_table("account_events") as batch:
         batch.drop_column("lift")
