@@ -265,13 +265,15 @@ function planRow_(row, config, summary) {
   if (entry.recommendedMicros === entry.currentMicros) {
     return settle_(entry, 'skipped', 'already at the recommended amount');
   }
-  const delta = Math.abs(entry.recommendedMicros - entry.currentMicros);
-  // Half a micro of slack: a change of exactly MAX_CHANGE_FRACTION passes despite float error.
-  if (entry.currentMicros <= 0 || delta > config.maxChangeFraction * entry.currentMicros + 0.5) {
+  // Only raises are guarded: a cut never spends more, and finance must be able to cut to the cap.
+  const raise = entry.recommendedMicros - entry.currentMicros;
+  // Half a micro of slack: a raise of exactly MAX_CHANGE_FRACTION passes despite float error.
+  if (raise > 0 && (entry.currentMicros <= 0 ||
+      raise > config.maxChangeFraction * entry.currentMicros + 0.5)) {
     return settle_(
       entry,
       'refused',
-      'change larger than ' + Math.round(config.maxChangeFraction * 100) +
+      'raise larger than ' + Math.round(config.maxChangeFraction * 100) +
         '% (MAX_CHANGE_FRACTION)',
     );
   }

@@ -68,3 +68,27 @@ def test_a_promotion_without_a_cap_changes_no_daily_budget(small_fit) -> None:
     plain = plan_day(curves, request, start)
     promoted = plan_day(curves, request, start, events=(event,))
     assert promoted.allocation.total_micros == plain.allocation.total_micros
+
+
+@pytest.mark.parametrize("limit", [0.3, 0.1], ids=["up-30-percent", "up-10-percent"])
+def test_after_a_planned_dip_the_forecast_ramps_up_no_faster_than_the_policy(
+    small_fit, limit
+) -> None:
+    """A stock-out on days 4-6 cuts those days; the days after climb back at most `limit` a day
+    (day totals; each applied day's entities are held to it by the nightly bounds)."""
+    curves, _ = small_fit
+    start, end, cap = _period(curves)
+    stock_out = Event(start + dt.timedelta(days=3), start + dt.timedelta(days=5), "promo", 0.1)
+
+    def path(request: AllocationRequest) -> list[int]:
+        plan = paced(curves, request, start, cap_micros=cap, spent_micros=0, period_end=end,
+                     events=(stock_out,))  # fmt: skip
+        return [micros for _, micros in plan.forecast]
+
+    free = path(AllocationRequest(currency="EUR"))
+    assert max(b / a for a, b in zip(free, free[1:], strict=False) if a > 0) > 1 + limit
+    held = path(AllocationRequest(currency="EUR", max_increase=limit))
+    cent = 10_000
+    assert all(b <= (1 + limit) * a + cent for a, b in zip(held, held[1:], strict=False))
+    current = round(float(curves.table(start)["current_spend"].sum()) * 1_000_000)
+    assert held[0] <= (1 + limit) * current + cent
