@@ -48,7 +48,13 @@ def _out(rec: Recommendation, level: Level) -> RecommendationOut:
         total_recommended=str(micros_to_decimal(rec.total_micros, rec.currency)),
         pacing=rec.pacing,
         notes=list(rec.notes),
-        rows=records(rec.table(level)),
+        rows=[
+            {**row, **extra}
+            for row, extra in zip(
+                records(rec.table(level)), rec.structure_columns(level), strict=True
+            )
+        ],
+        budgets=rec.budgets(),
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from optimizer.errors import InvalidInputError
 
 __all__ = [
+    "DEFAULT_BID_CHANGE",
     "FALLBACK_ELASTICITY",
     "MIN_FIT_DAYS",
     "CpcResponse",
@@ -34,6 +35,10 @@ __all__ = [
 FALLBACK_ELASTICITY = 0.5
 """CPC ~ sqrt(spend) when a keyword's own history cannot show the slope: a middle value between a
 flat CPC (e = 0, clicks linear in spend) and a CPC that doubles with spend (e = 1)."""
+
+DEFAULT_BID_CHANGE = 0.2
+"""A published keyword bid moves at most 20% from the current one per plan (the script's own
+MAX_CHANGE_FRACTION guard applies on top)."""
 
 MIN_FIT_DAYS = 7
 _MIN_LOG_SPREAD = 0.1

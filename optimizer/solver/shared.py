@@ -45,8 +45,9 @@ def holdable_shared_budgets(
         for c in present:
             low, high = float(lower[c]), float(upper[c])
             if c in limits:
-                low = max(low, limits[c][0] / MICROS)
-                high = high if limits[c][1] is None else min(high, limits[c][1] / MICROS)
+                least, most = limits[c]
+                low = max(low, least / MICROS)
+                high = high if most is None else min(high, most / MICROS)
             share = budget.shares[c]
             if share <= 0:
                 floor = np.inf if low > _SLACK else floor
