@@ -145,8 +145,15 @@ class PlatformStructure:
         }
 
 
+_INPUT_NAMES = {
+    "lost_is_budget": "search_budget_lost_impression_share",
+    "lost_is_rank": "search_rank_lost_impression_share",
+}
+
+
 def _fields(item: CampaignStructure | KeywordStructure) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in item.__slots__}
+    """The item under the names `parse_structure` reads, so a stored structure reads back."""
+    return {_INPUT_NAMES.get(name, name): getattr(item, name) for name in item.__slots__}
 
 
 def parse_structure(data: Mapping[str, Any]) -> PlatformStructure:
