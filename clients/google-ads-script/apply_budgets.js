@@ -112,7 +112,11 @@ function run_(config, summary) {
   const budgetMicros = parseMicros_(rec.budget, 'budget');
 
   const sharedIds = sharedBudgetIds_(rec);
-  const entries = rec.rows.map((row) => planRow_(row, config, summary, sharedIds));
+  const entries = rec.rows.map((row, i) => {
+    const e = planRow_(row, config, summary, sharedIds);
+    e.order = i;
+    return e;
+  });
   markDuplicates_(entries);
   entries.push.apply(entries, planSharedBudgets_(rec, entries, config, summary));
   guardTotal_(entries, budgetMicros, summary);
@@ -408,7 +412,7 @@ function guardTotal_(entries, budgetMicros, summary) {
   const before = own.reduce((sum, e) => sum + (e.paused ? 0 : e.currentMicros), 0);
   let total = own.reduce((sum, e) => sum + keptMicros_(e), 0);
   const above = 'would take the total above the published budget ' + formatMicros_(budgetMicros);
-  own
+  inPlanOrder_(own)
     .filter((e) => e.resume || isIncrease_(e))
     .forEach((e) => {
       const raise = e.resume ? targetMicros_(e) : e.recommendedMicros - e.currentMicros;
@@ -427,6 +431,14 @@ function guardTotal_(entries, budgetMicros, summary) {
 }
 
 /** What a campaign spends after this run before any increase or resume is counted. */
+/** Plan order; a shared budget's line stands where its first campaign's row does. */
+function inPlanOrder_(entries) {
+  return entries
+    .map((e, i) => ({ e: e, key: e.order === undefined ? i : e.order }))
+    .sort((a, b) => a.key - b.key)
+    .map((x) => x.e);
+}
+
 function keptMicros_(e) {
   if (e.paused || e.status === 'pause') return 0;
   if (e.status === 'change' && e.recommendedMicros < e.currentMicros) return e.recommendedMicros;
@@ -472,7 +484,7 @@ function applyAll_(entries, summary) {
   const holdBack = failed.length
     ? 'held back: ' + failed.map((f) => f[0] + ' ' + f[1]).join(' and ') + ' failed'
     : '';
-  entries
+  inPlanOrder_(entries)
     .filter((e) => e.resume || (e.status === 'change' && e.recommendedMicros > e.currentMicros))
     .forEach((e) => (e.resume ? resume_(e, summary, holdBack) : apply_(e, summary, holdBack)));
 }
@@ -819,6 +831,7 @@ function planSharedBudgets_(rec, entries, config, summary) {
       return settle_(entry, 'skipped', 'none of its campaigns uses shared budget ' + id + ' here');
     }
     const budget = members[0].budget;
+    entry.order = members[0].order + 0.5;
     entry.budget = budget;
     entry.currentMicros = Math.round(budget.getAmount() * MICROS);
     const outside = outsideCampaigns_(budget, b);
