@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import NotFoundError, SolverError
@@ -39,7 +39,7 @@ from optimizer.solver import AllocationRequest, SharedBudget
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
 from optimizer.store.performance import select_stored
-from optimizer.store.tables import predictions, recommendations
+from optimizer.store.tables import performance, predictions, recommendations
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
@@ -232,7 +232,8 @@ def _shared_budgets(structure: PlatformStructure, table: pd.DataFrame) -> tuple[
 def _bid_history(
     connection: Connection, account_id: int, day: dt.date, structure: PlatformStructure | None
 ) -> dict[tuple[str, str, str, str], tuple[list[float], list[int]]]:
-    """Daily spend and clicks of the manually bid keywords over the last `_BID_HISTORY_DAYS`."""
+    """Daily spend and clicks of the manually bid keywords over the `_BID_HISTORY_DAYS` up to the
+    newest reported day before `day`."""
     if structure is None:
         return {}
     campaigns = sorted(
@@ -240,8 +241,17 @@ def _bid_history(
     )
     if not campaigns:
         return {}
-    start = day - dt.timedelta(days=_BID_HISTORY_DAYS)
-    frame = select_stored(connection, account_id, start, day - dt.timedelta(days=1), campaigns)
+    newest = connection.execute(
+        select(func.max(performance.c.date)).where(
+            performance.c.account_id == account_id, performance.c.date < day
+        )
+    ).scalar_one_or_none()
+    if newest is None:
+        return {}
+    if isinstance(newest, str):
+        newest = dt.date.fromisoformat(newest[:10])
+    start = newest - dt.timedelta(days=_BID_HISTORY_DAYS - 1)
+    frame = select_stored(connection, account_id, start, newest, campaigns)
     frame = frame[frame["keyword"].astype(str) != ""]
     out: dict[tuple[str, str, str, str], tuple[list[float], list[int]]] = {}
     for key, rows in frame.groupby(["campaign", "ad_group", "keyword", "match_type"], sort=False):

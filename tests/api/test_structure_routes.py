@@ -108,13 +108,26 @@ def test_a_plan_after_the_structure_sets_a_shared_budget_once_and_suggests_targe
     day = server.history_end + dt.timedelta(days=400)
     names = sorted({r["campaign"] for r in _publish(server, day)["rows"]})
     assert len(names) >= 3
+    with server.client("manager") as manager:
+        keyword_rows = manager.get(
+            "/v1/accounts/acme/recommendations/latest", params={"level": "keyword"}
+        ).json()["rows"]
+    keywords = [r for r in keyword_rows if r["keyword"] and r["campaign"] in names[:3]]
     structure = {
         "campaigns": [
             _campaign(names[0], "101", "900", budget_explicitly_shared=True),
             _campaign(names[1], "102", "900", budget_explicitly_shared=True),
             _campaign(names[2], "103", "901", bidding_strategy_type="TARGET_CPA",
                       target_cpa_micros="25000000", search_rank_lost_impression_share=0.4),
-        ]
+        ],
+        "keywords": [
+            {"campaign_id": "10" + str(names.index(r["campaign"]) + 1), "campaign": r["campaign"],
+             "ad_group_id": str(500 + i), "ad_group": r["ad_group"], "keyword_id": str(700 + i),
+             "keyword": r["keyword"], "match_type": r["match_type"].upper(),
+             "bidding_strategy_type": "TARGET_CPA" if r["campaign"] == names[2] else "MANUAL_CPC",
+             "cpc_bid_micros": "1000000"}
+            for i, r in enumerate(keywords)
+        ],
     }  # fmt: skip
     try:
         with server.client("script") as script:
@@ -143,6 +156,20 @@ def test_a_plan_after_the_structure_sets_a_shared_budget_once_and_suggests_targe
                 params={"level": "campaign", "format": "json"},
             ).json()
         assert latest["budgets"] == plan["budgets"]
+        with server.client("script") as script:
+            bids = script.get(
+                "/v1/accounts/acme/recommendations/latest", params={"level": "keyword"}
+            ).json()["rows"]
+        manual = [r for r in bids if r["keyword"] and r["campaign"] in names[:2]]
+        smart = [r for r in bids if r["keyword"] and r["campaign"] == names[2]]
+        assert manual and smart
+        for r in manual:
+            assert r["recommended_cpc_bid"] is not None, r
+            assert Decimal("0.80") <= Decimal(r["recommended_cpc_bid"]) <= Decimal("1.20"), r
+            assert "CPC ~ spend^" in r["bid_note"] and r["keyword_id"]
+        for r in smart:
+            assert r["recommended_cpc_bid"] is None
+            assert r["bid_note"].startswith("advisory: the ad group bids with TARGET_CPA")
     finally:
         with server.client("script") as script:
             script.put(_URL, json=MATRIX_STRUCTURE)
