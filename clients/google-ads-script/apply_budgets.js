@@ -1,9 +1,9 @@
 /**
  * ppc-budget-optimizer: apply the latest published daily budgets to this Google Ads account.
  *
- * Paste this file into Google Ads > Tools > Bulk actions > Scripts, fill in the four constants
- * below, run it once in preview (APPLY = false) and read the log, then set APPLY = true and
- * schedule it daily. See README.md next to this file for the exact rules.
+ * Paste this file into Google Ads > Tools > Bulk actions > Scripts, fill in the constants below,
+ * run it once in preview (APPLY = false) and read the log, then set APPLY = true and schedule it
+ * daily. See README.md next to this file for the exact rules.
  *
  * Stops: when the approved cap is spent the plan gives a campaign 0 and names `cap_reached` in
  * its row's `bound`; the script then pauses the campaign and labels it CAP_LABEL. A later plan that
@@ -398,8 +398,9 @@ function markDuplicates_(entries) {
  * through; an increase, or a resume, is refused when it would take the total (new amounts plus the
  * amounts left as they are) above the budget. A paused campaign spends 0: it counts 0 before, and
  * after unless this run resumes it (a resume raises it from 0 to its new amount, or to its current
- * one when the budget is not changed). Shared budgets are not counted: the script never changes
- * them.
+ * one when the budget is not changed). A shared budget the plan has a `budgets` row for counts
+ * once, on its own line (in the plan order of its first campaign); other shared budgets are not
+ * counted: the script does not change them.
  */
 function guardTotal_(entries, budgetMicros, summary) {
   const seen = {};
@@ -727,10 +728,13 @@ function readStructure_(config) {
       keyword: r.adGroupCriterion.keyword.text,
       match_type: r.adGroupCriterion.keyword.matchType,
       bidding_strategy_type: r.campaign.biddingStrategyType,
-      cpc_bid_micros:
-        r.adGroupCriterion.cpcBidMicros === undefined ? null : String(r.adGroupCriterion.cpcBidMicros),
+      cpc_bid_micros: optionalText_(r.adGroupCriterion.cpcBidMicros),
     }));
   return { campaigns: campaigns, keywords: keywords };
+}
+
+function optionalText_(value) {
+  return value === undefined || value === null ? null : String(value);
 }
 
 function targetCpaMicros_(scheme) {
@@ -870,15 +874,15 @@ function checkChange_(entry, config) {
     return settle_(entry, 'skipped', 'already at the recommended amount');
   }
   if (tooLarge_(entry.currentMicros, entry.recommendedMicros, config)) {
-    return settle_(
-      entry,
-      'refused',
-      'change larger than ' + Math.round(config.maxChangeFraction * 100) +
-        '% (MAX_CHANGE_FRACTION)',
-    );
+    return settle_(entry, 'refused', changeLimit_(config));
   }
   entry.status = 'change';
   return entry;
+}
+
+function changeLimit_(config) {
+  const pct = Math.round(config.maxChangeFraction * 100);
+  return 'change larger than ' + pct + '% (MAX_CHANGE_FRACTION)';
 }
 
 function tooLarge_(currentMicros, newMicros, config) {
@@ -887,8 +891,8 @@ function tooLarge_(currentMicros, newMicros, config) {
 }
 
 /**
- * Smart Bidding targets: the plan suggests, beside the budget, the target CPA (or ROAS) matching its
- * marginal CPA (ROAS). Applied only with APPLY_BID_TARGETS (and APPLY), on the campaign's own
+ * Smart Bidding targets: the plan suggests, beside the budget, the target CPA (or ROAS) matching
+ * its marginal CPA (ROAS). Applied only with APPLY_BID_TARGETS (and APPLY), on the campaign's own
  * strategy (a portfolio strategy steers other campaigns too: never), within MAX_CHANGE_FRACTION.
  */
 function applyBidTargets_(rows, entries, config, summary) {
@@ -899,7 +903,14 @@ function applyBidTargets_(rows, entries, config, summary) {
     if ((cpa === null || cpa === undefined) && (roas === null || roas === undefined)) return;
     const e = entries[i];
     const kind = cpa !== null && cpa !== undefined ? 'target CPA' : 'target ROAS';
-    const t = { campaign: row.campaign, kind: kind, current: null, suggested: null, status: '', reason: '' };
+    const t = {
+      campaign: row.campaign,
+      kind: kind,
+      current: null,
+      suggested: null,
+      status: '',
+      reason: '',
+    };
     summary.targets.push(t);
     const done = (status, reason) => {
       t.status = status;
@@ -912,25 +923,34 @@ function applyBidTargets_(rows, entries, config, summary) {
     t.suggested = kind === 'target CPA' ? String(cpa) : Number(roas);
     if (!e || !e.adsCampaign) return done('skipped', 'campaign not found');
     if (row.portfolio_strategy_id) {
-      return done('advisory', 'portfolio strategy ' + row.portfolio_strategy_id + '; change it in the shared library');
+      return done(
+        'advisory',
+        'portfolio strategy ' + row.portfolio_strategy_id + '; change it in the shared library',
+      );
     }
     const bidding = e.adsCampaign.bidding();
     const type = bidding.getStrategyType();
     if (type !== row.bidding_strategy_type) {
-      return done('skipped', 'the campaign now bids with ' + type + ', the plan assumed ' + row.bidding_strategy_type);
+      return done(
+        'skipped',
+        'the campaign now bids with ' + type + ', the plan assumed ' + row.bidding_strategy_type,
+      );
     }
-    const currentMicros =
-      kind === 'target CPA' ? Math.round((bidding.getTargetCpa() || 0) * MICROS) : Math.round((bidding.getTargetRoas() || 0) * MICROS);
-    const newMicros = kind === 'target CPA' ? parseMicros_(cpa, 'suggested_target_cpa') : Math.round(Number(roas) * MICROS);
-    t.current = kind === 'target CPA' ? formatMicros_(currentMicros) : currentMicros / MICROS;
+    const isCpa = kind === 'target CPA';
+    const current = isCpa ? bidding.getTargetCpa() : bidding.getTargetRoas();
+    const currentMicros = Math.round((current || 0) * MICROS);
+    const newMicros = isCpa
+      ? parseMicros_(cpa, 'suggested_target_cpa')
+      : Math.round(Number(roas) * MICROS);
+    t.current = isCpa ? formatMicros_(currentMicros) : currentMicros / MICROS;
     if (!config.applyBidTargets) return done('suggested', 'set APPLY_BID_TARGETS = true to apply');
     if (newMicros === currentMicros) return done('skipped', 'already at the suggested target');
     if (tooLarge_(currentMicros, newMicros, config)) {
-      return done('refused', 'change larger than ' + Math.round(config.maxChangeFraction * 100) + '% (MAX_CHANGE_FRACTION)');
+      return done('refused', changeLimit_(config));
     }
     if (!config.apply) return done('preview', 'would apply');
     try {
-      if (kind === 'target CPA') bidding.setTargetCpa(newMicros / MICROS);
+      if (isCpa) bidding.setTargetCpa(newMicros / MICROS);
       else bidding.setTargetRoas(newMicros / MICROS);
     } catch (err) {
       return done('failed', err.message);
@@ -942,7 +962,8 @@ function applyBidTargets_(rows, entries, config, summary) {
 /**
  * Keyword max CPCs from the keyword-level plan (same plan id), for keywords in manual or enhanced
  * CPC ad groups: each within MAX_CHANGE_FRACTION of its current bid, set with
- * keyword.bidding().setCpc() when APPLY. Rows without a bid stay advisory (their bid_note says why).
+ * keyword.bidding().setCpc() when APPLY. Rows without a bid stay advisory (their bid_note says
+ * why).
  */
 function applyKeywordBids_(config, summary) {
   let rec;
@@ -954,7 +975,10 @@ function applyKeywordBids_(config, summary) {
     return;
   }
   if (rec.id !== summary.recommendationId) {
-    Logger.log('Keyword bids not applied: the keyword plan is ' + rec.id + ', not ' + summary.recommendationId + '.');
+    Logger.log(
+      'Keyword bids not applied: the keyword plan is ' + rec.id + ', not ' +
+        summary.recommendationId + '.',
+    );
     return;
   }
   const wanted = rec.rows.filter((r) => r.recommended_cpc_bid && r.keyword_id && r.ad_group_id);
@@ -980,7 +1004,7 @@ function applyKeywordBids_(config, summary) {
     k.current = formatMicros_(currentMicros);
     if (newMicros === currentMicros) return done('skipped', 'already at the recommended bid');
     if (tooLarge_(currentMicros, newMicros, config)) {
-      return done('refused', 'change larger than ' + Math.round(config.maxChangeFraction * 100) + '% (MAX_CHANGE_FRACTION)');
+      return done('refused', changeLimit_(config));
     }
     if (!config.apply) return done('preview', 'would apply');
     try {
