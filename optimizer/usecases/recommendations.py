@@ -35,7 +35,7 @@ from optimizer.platform.structure import MANUAL_BIDDING, PlatformStructure
 from optimizer.report import RECOMMENDATION_COLUMNS, Level, recommendation_table
 from optimizer.schema import MICROS
 from optimizer.settings import get_settings
-from optimizer.solver import AllocationRequest, SharedBudget
+from optimizer.solver import AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
 from optimizer.store.performance import select_stored
@@ -45,7 +45,7 @@ from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
 from optimizer.usecases.caps import Cap, cap_by_id
 from optimizer.usecases.policy import policy_for, under_policy
-from optimizer.usecases.structure import load_structure
+from optimizer.usecases.structure import load_structure, shared_budgets_for
 
 __all__ = [
     "Recommendation",
@@ -130,7 +130,7 @@ def publish(
         structure = load_structure(connection, account.id)
         history = _bid_history(connection, account.id, day, structure)
     if structure is not None:
-        base = dataclasses.replace(base, shared_budgets=_shared_budgets(structure, table))
+        base = dataclasses.replace(base, shared_budgets=shared_budgets_for(structure, table))
     budget = budgeted.budget_micros
     if base.budget_micros is not None:
         budget = min(budget, base.budget_micros)
@@ -215,18 +215,6 @@ def publish(
         payload=json.loads(text),
         notes=tuple(notes),
     )
-
-
-def _shared_budgets(structure: PlatformStructure, table: pd.DataFrame) -> tuple[SharedBudget, ...]:
-    """The structure's shared budgets, split as the members' recent spend is (see SharedBudget)."""
-    spend = table.groupby(table["campaign"].fillna("").astype(str))["current_spend"].sum()
-    out = []
-    for shared in structure.shared_budgets():
-        present = [c for c in shared.campaigns if c in spend.index]
-        if len(present) >= 2:
-            shares = {c: float(spend[c]) for c in present}
-            out.append(SharedBudget(shared.budget_name or shared.budget_id, shares))
-    return tuple(out)
 
 
 def _bid_history(

@@ -13,16 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.platform.structure import PlatformStructure, parse_structure
+from optimizer.solver import SharedBudget
 from optimizer.store.engine import transaction
 from optimizer.store.tables import platform_structures
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 
-__all__ = ["StoredStructure", "load_structure", "put_structure"]
+__all__ = ["StoredStructure", "load_structure", "put_structure", "shared_budgets_for"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +96,21 @@ def load_structure(connection: Connection, account_id: int) -> PlatformStructure
         )
     ).scalar_one_or_none()
     return None if text is None else parse_structure(json.loads(text))
+
+
+def shared_budgets_for(
+    structure: PlatformStructure, table: pd.DataFrame
+) -> tuple[SharedBudget, ...]:
+    """The structure's shared budgets among the curve table's campaigns, split as the members'
+    recent spend is (see `SharedBudget`); publish and the what-if plan both use it."""
+    spend = table.groupby(table["campaign"].fillna("").astype(str))["current_spend"].sum()
+    out = []
+    for shared in structure.shared_budgets():
+        present = [c for c in shared.campaigns if c in spend.index]
+        if len(present) >= 2:
+            shares = {c: float(spend[c]) for c in present}
+            out.append(SharedBudget(shared.budget_name or shared.budget_id, shares))
+    return tuple(out)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -102,6 +102,15 @@ def _publish(server: Server, day: dt.date) -> dict[str, Any]:
         return published.json()
 
 
+def _assert_split_as_recent_spend(rows: dict[str, dict[str, Any]], members: list[str]) -> None:
+    """The members of a shared budget keep their share of the recent spend (to the cent)."""
+    recommended = [Decimal(rows[c]["recommended_spend"]) for c in members]
+    current = [Decimal(rows[c]["current_spend"]) for c in members]
+    for mine, now in zip(recommended, current, strict=True):
+        expected = sum(recommended) * now / sum(current)
+        assert abs(mine - expected) <= Decimal("0.05"), (recommended, current)
+
+
 def test_a_plan_after_the_structure_sets_a_shared_budget_once_and_suggests_targets(
     server: Server,
 ) -> None:
@@ -140,6 +149,13 @@ def test_a_plan_after_the_structure_sets_a_shared_budget_once_and_suggests_targe
             rows[names[1]]["recommended_spend"]
         )
         assert Decimal(shared["recommended_spend"]) == members
+        _assert_split_as_recent_spend(rows, names[:2])
+        with server.client("manager") as manager:
+            what_if = manager.post(
+                "/v1/accounts/acme/optimizations", json={"budget": "500.00", "level": "campaign"}
+            )
+            assert what_if.status_code == 200, what_if.text
+        _assert_split_as_recent_spend({r["campaign"]: r for r in what_if.json()["rows"]}, names[:2])
         assert rows[names[0]]["shared_budget_recommended"] == shared["recommended_spend"]
         assert rows[names[0]]["campaign_id"] == "101"
         assert Decimal(plan["total_recommended"]) <= Decimal(plan["budget"])
