@@ -28,6 +28,7 @@ from api.routes import (
     plans,
     policy,
     recommendations,
+    structure,
 )
 from optimizer import __version__
 from optimizer.settings import Settings, get_settings
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         recommendations,
         policy,
+        structure,
         accuracy,
         audit,
         keys,

@@ -413,7 +413,20 @@ class RecommendationOut(BaseModel):
         description="The period plan's budget for each remaining day of the cap's period, "
         "tomorrow first (empty for a one-day cap).",
     )
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]] = Field(
+        description="One row per campaign (or keyword). Plans made after the ad script sent the "
+        "account's structure (PUT /v1/accounts/{account}/structure) add columns: campaign rows "
+        "campaign_id, budget_id, budget_shared, shared_budget_recommended, "
+        "bidding_strategy_type, portfolio_strategy_id, current/suggested_target_cpa, "
+        "current/suggested_target_roas, lost_is_budget, lost_is_rank, structure_note; keyword "
+        "rows campaign_id, ad_group_id, keyword_id, bidding_strategy_type, current_cpc_bid, "
+        "recommended_cpc_bid, bid_note."
+    )
+    budgets: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="One row per explicitly shared budget: its campaigns are planned as one "
+        "amount (`recommended_spend`), which the ad script sets once.",
+    )
 
 
 class AuditOut(BaseModel):
@@ -472,3 +485,35 @@ class JobRunOut(BaseModel):
         description="What the published plan had to say, one per line: stale data, days "
         "estimated, a spent cap, relaxed constraints.",
     )
+
+
+class StructureIn(BaseModel):
+    """The account's Google Ads structure, as the ad script reads it with GAQL (money in micros,
+    IDs as strings or integers, shares lost as fractions 0..1)."""
+
+    campaigns: list[dict[str, Any]] = Field(
+        description="One object per campaign: campaign_id, campaign (name), budget_id, "
+        "budget_name, budget_amount_micros, budget_explicitly_shared, bidding_strategy_type "
+        "(MANUAL_CPC, ENHANCED_CPC, TARGET_CPA, TARGET_ROAS, MAXIMIZE_CONVERSIONS, ...), "
+        "portfolio_strategy_id (empty unless a portfolio strategy), target_cpa_micros, "
+        "target_roas, search_budget_lost_impression_share, search_rank_lost_impression_share.",
+        max_length=200_000,
+    )
+    keywords: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="One object per keyword: campaign_id, campaign, ad_group_id, ad_group, "
+        "keyword_id, keyword, match_type, bidding_strategy_type (the campaign's, which the ad "
+        "group bids with), cpc_bid_micros (the keyword's own max CPC).",
+        max_length=200_000,
+    )
+
+
+class StructureOut(BaseModel):
+    account: str
+    digest: str
+    received_at: Instant
+    received_by: str
+    changed: bool = Field(description="false when the same structure was already stored")
+    campaigns: int
+    keywords: int
+    shared_budgets: list[dict[str, Any]]

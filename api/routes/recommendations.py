@@ -52,7 +52,13 @@ def _out(rec: Recommendation, level: Level) -> RecommendationOut:
             ForecastDayOut(date=d, budget=str(micros_to_decimal(m, rec.currency)))
             for d, m in rec.forecast
         ],
-        rows=records(rec.table(level)),
+        rows=[
+            {**row, **extra}
+            for row, extra in zip(
+                records(rec.table(level)), rec.structure_columns(level), strict=True
+            )
+        ],
+        budgets=rec.budgets(),
     )
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "metadata",
     "performance",
     "plan_policies",
+    "platform_structures",
     "predictions",
     "recommendations",
     "scheduler_jobs",
@@ -384,6 +385,18 @@ plan_policies = Table(
     UniqueConstraint("account_id", "version"),
 )
 """The account's standing plan policy, one row per version (the newest applies); never updated."""
+
+platform_structures = Table(
+    "platform_structures",
+    metadata,
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", Text, nullable=False),
+    Column("structure", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_by", Text, nullable=False),
+)
+"""The account's Google Ads structure as the ad script last sent it (JSON, see
+`optimizer.platform.structure`); replaced when a different one arrives (`digest` tells)."""
 
 job_locks = Table(
     "job_locks",

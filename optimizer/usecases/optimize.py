@@ -26,6 +26,7 @@ from optimizer.usecases.cap_pacing import cap_budget
 from optimizer.usecases.caps import caps_covering
 from optimizer.usecases.events import confirmed_events
 from optimizer.usecases.policy import policy_for, under_policy
+from optimizer.usecases.structure import load_structure, shared_budgets_for
 
 __all__ = ["AccountPlan", "frontier", "plan", "tomorrow"]
 
@@ -67,6 +68,11 @@ def plan(
             dataclasses.replace(request, currency=account.currency),
             policy.request(account.currency, table),
         )
+        structure = load_structure(connection, account.id)
+        if structure is not None and not request.shared_budgets:
+            request = dataclasses.replace(
+                request, shared_budgets=shared_budgets_for(structure, table)
+            )
         spent = (
             spend_between(connection, account.id, target.replace(day=1), target)
             if monthly_cap_micros is not None

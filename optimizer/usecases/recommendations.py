@@ -18,24 +18,34 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import NotFoundError, SolverError
 from optimizer.money import format_money, micros_to_decimal
 from optimizer.planning import DayPlan, plan_day
+from optimizer.platform.annotate import (
+    CAMPAIGN_STRUCTURE_COLUMNS,
+    KEYWORD_STRUCTURE_COLUMNS,
+    annotate_campaigns,
+    annotate_keywords,
+)
+from optimizer.platform.bids import DEFAULT_BID_CHANGE
+from optimizer.platform.structure import MANUAL_BIDDING, PlatformStructure
 from optimizer.report import RECOMMENDATION_COLUMNS, Level, recommendation_table
 from optimizer.schema import MICROS
 from optimizer.settings import get_settings
 from optimizer.solver import Allocation, AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
-from optimizer.store.tables import predictions, recommendations
+from optimizer.store.performance import select_stored
+from optimizer.store.tables import performance, predictions, recommendations
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
 from optimizer.usecases.caps import Cap, cap_by_id
 from optimizer.usecases.policy import policy_for, under_policy
+from optimizer.usecases.structure import load_structure, shared_budgets_for
 
 __all__ = [
     "Recommendation",
@@ -46,6 +56,8 @@ __all__ = [
 ]
 
 _MONEY = ("current_spend", "recommended_spend")
+_BID_HISTORY_DAYS = 28
+_STRUCTURE_COLUMNS = {"campaign": CAMPAIGN_STRUCTURE_COLUMNS, "keyword": KEYWORD_STRUCTURE_COLUMNS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +89,16 @@ class Recommendation:
             frame[column] = [self._money(v) for v in source]
         return frame.loc[:, list(RECOMMENDATION_COLUMNS)]
 
+    def structure_columns(self, level: Level) -> list[dict[str, Any]]:
+        """Per row (in `table` order) the platform columns a plan made with the ad script's
+        structure carries (see `optimizer.platform.annotate`); empty dicts for older plans."""
+        wanted = _STRUCTURE_COLUMNS[level]
+        return [{k: row[k] for k in wanted if k in row} for row in self.payload[level]]
+
+    def budgets(self) -> list[dict[str, Any]]:
+        """One row per shared budget (set once by the ad script); empty without a structure."""
+        return list(self.payload.get("budgets", []))
+
     def _money(self, value: object) -> str:
         micros = int(value) if isinstance(value, int) else round(float(str(value)) * MICROS)
         return str(micros_to_decimal(micros, self.currency))
@@ -107,6 +129,10 @@ def publish(
             policy.request(account.currency, table),
         )
         budgeted = cap_budget(connection, account, day, stored.curve_set, base, current)
+        structure = load_structure(connection, account.id)
+        history = _bid_history(connection, account.id, day, structure)
+    if structure is not None:
+        base = dataclasses.replace(base, shared_budgets=shared_budgets_for(structure, table))
     budget = budgeted.budget_micros
     if base.budget_micros is not None:
         budget = min(budget, base.budget_micros)
@@ -123,6 +149,14 @@ def publish(
         level: _rows(day_plan, level, cap_reached=budgeted.cap_reached)
         for level in ("keyword", "campaign")
     }
+    if structure is not None:
+        annotated = annotate_campaigns(payload["campaign"], structure, account.currency)
+        payload["campaign"] = annotated.rows
+        payload["budgets"] = annotated.budgets
+        payload["keyword"] = annotate_keywords(
+            payload["keyword"], structure, history, account.currency, max_change=DEFAULT_BID_CHANGE
+        )
+        notes.extend(annotated.notes)
     text = json.dumps(payload, sort_keys=True, allow_nan=False, default=_json_default)
     notes_text = json.dumps(notes, sort_keys=True)
     etag = hashlib.sha256(f"{account.id}:{day}:{cap.id}:{text}:{notes_text}".encode()).hexdigest()[
@@ -187,6 +221,40 @@ def publish(
         notes=tuple(notes),
         forecast=tuple(forecast),
     )
+
+
+def _bid_history(
+    connection: Connection, account_id: int, day: dt.date, structure: PlatformStructure | None
+) -> dict[tuple[str, str, str, str], tuple[list[float], list[int]]]:
+    """Daily spend and clicks of the manually bid keywords over the `_BID_HISTORY_DAYS` up to the
+    newest reported day before `day`."""
+    if structure is None:
+        return {}
+    campaigns = sorted(
+        {k.campaign for k in structure.keywords if k.bidding_strategy_type in MANUAL_BIDDING}
+    )
+    if not campaigns:
+        return {}
+    newest = connection.execute(
+        select(func.max(performance.c.date)).where(
+            performance.c.account_id == account_id, performance.c.date < day
+        )
+    ).scalar_one_or_none()
+    if newest is None:
+        return {}
+    if isinstance(newest, str):
+        newest = dt.date.fromisoformat(newest[:10])
+    start = newest - dt.timedelta(days=_BID_HISTORY_DAYS - 1)
+    frame = select_stored(connection, account_id, start, newest, campaigns)
+    frame = frame[frame["keyword"].astype(str) != ""]
+    out: dict[tuple[str, str, str, str], tuple[list[float], list[int]]] = {}
+    for key, rows in frame.groupby(["campaign", "ad_group", "keyword", "match_type"], sort=False):
+        names = tuple(str(k) for k in key)
+        out[(names[0], names[1], names[2], names[3])] = (
+            [int(v) / MICROS for v in rows["spend_micros"]],
+            [int(v) for v in rows["clicks"]],
+        )
+    return out
 
 
 def _write_predictions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -86,9 +87,9 @@ def test_after_a_planned_dip_the_forecast_ramps_up_no_faster_than_the_policy(
         return [micros for _, micros in plan.forecast]
 
     free = path(AllocationRequest(currency="EUR"))
-    assert max(b / a for a, b in zip(free, free[1:], strict=False) if a > 0) > 1 + limit
+    assert max(b / a for a, b in itertools.pairwise(free) if a > 0) > 1 + limit
     held = path(AllocationRequest(currency="EUR", max_increase=limit))
     cent = 10_000
-    assert all(b <= (1 + limit) * a + cent for a, b in zip(held, held[1:], strict=False))
+    assert all(b <= (1 + limit) * a + cent for a, b in itertools.pairwise(held))
     current = round(float(curves.table(start)["current_spend"].sum()) * 1_000_000)
     assert held[0] <= (1 + limit) * current + cent
