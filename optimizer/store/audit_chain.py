@@ -41,7 +41,7 @@ _FIELDS = (
 )
 
 
-def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
     """The SHA-256 (hex) of a row's canonical content and the previous row's hash."""
     content = {name: _canonical(name, row[name]) for name in _FIELDS}
     content["prev_hash"] = prev_hash

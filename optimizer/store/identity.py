@@ -24,7 +24,9 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
+from optimizer.errors import TooLargeError
 from optimizer.schema import IDENTITY_COLUMNS, NAME_COLUMNS, PLATFORM_LABELS
+from optimizer.settings import get_settings
 from optimizer.store.tables import accounts, entities
 
 __all__ = ["Rename", "Resolved", "resolve_entities"]
@@ -106,8 +108,19 @@ def resolve_entities(connection: Connection, account_id: int, rows: pd.DataFrame
         index.add(fresh)
         created.append((position, fresh))
     if created:
+        _check_limit(len(index.by_names) - len(created), len(created))
         _insert(connection, account_id, created, found)
     return Resolved(ids=found, renames=tuple(renames))
+
+
+def _check_limit(stored: int, new: int) -> None:
+    limit = get_settings().account_max_entities
+    if stored + new > limit:
+        raise TooLargeError(
+            f"the upload would give the account {stored + new:,} campaigns, ad groups and "
+            f"keywords ({new:,} new), over the limit of {limit:,} per account "
+            "(PPCOPT_ACCOUNT_MAX_ENTITIES); nothing was stored"
+        )
 
 
 def _column_tuples(rows: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, ...]]:

@@ -134,7 +134,8 @@ def ingest(
         default_date_order=date_order_for(account.locale),
         sum_segments=sum_segments,
         today=today or dt.datetime.now(ZoneInfo(account.timezone)).date(),
-        chunk_rows=get_settings().ingest_chunk_rows,
+        chunk_rows=_chunk_rows(),
+        max_rows=get_settings().upload_max_rows,
     )
     return _store(
         engine,
@@ -173,7 +174,8 @@ def ingest_accounts(
         date_order=date_order,
         sum_segments=sum_segments,
         today=today or dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1),
-        chunk_rows=get_settings().ingest_chunk_rows,
+        chunk_rows=_chunk_rows(),
+        max_rows=get_settings().upload_max_rows,
     )
     errors, rejected, frame = _accepted(result, partial)
     reports = []
@@ -219,6 +221,12 @@ def ingest_accounts(
                 )
             )
     return reports
+
+
+def _chunk_rows() -> int:
+    """Chunks no longer than the row limit (+1), so a file over it is refused at its first."""
+    settings = get_settings()
+    return min(settings.ingest_chunk_rows, settings.upload_max_rows + 1)
 
 
 def _rows_by_account(frame: pd.DataFrame, owners: list[Owner]) -> dict[int, pd.DataFrame]:
