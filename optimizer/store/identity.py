@@ -68,30 +68,30 @@ class _Stored:
 class _Index:
     by_ids: dict[tuple[str, ...], _Stored] = field(default_factory=dict)
     by_names: dict[_Names, _Stored] = field(default_factory=dict)
-    by_key: dict[_Names, _Stored] = field(default_factory=dict)
+    by_key: dict[_Names, list[_Stored]] = field(default_factory=dict)
     campaign_platforms: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, stored: _Stored) -> None:
         if stored.ids[1]:
             self.by_ids[(stored.platform, *stored.ids[1:])] = stored
         self.by_names[stored.names] = stored
-        self.by_key.setdefault(names_key(stored.names), stored)
+        same = self.by_key.setdefault(names_key(stored.names), [])
+        if all(other is not stored for other in same):
+            same.append(stored)
         self.campaign_platforms.setdefault(name_key(stored.names[0]), set()).add(stored.platform)
 
     def find(self, names: _Names) -> _Stored | None:
-        """The entity with exactly these names, else the first one with their identity."""
+        """The entity with exactly these names, else the oldest one with their identity."""
         exact = self.by_names.get(names)
-        return exact if exact is not None else self.by_key.get(names_key(names))
+        if exact is not None:
+            return exact
+        same = self.by_key.get(names_key(names))
+        return same[0] if same else None
 
     def forget(self, stored: _Stored) -> None:
         self.by_names.pop(stored.names, None)
         key = names_key(stored.names)
-        if self.by_key.get(key) is stored:
-            del self.by_key[key]
-            for other in self.by_names.values():
-                if names_key(other.names) == key:
-                    self.by_key[key] = other
-                    break
+        self.by_key[key] = [other for other in self.by_key.get(key, []) if other is not stored]
 
 
 def resolve_entities(connection: Connection, account_id: int, rows: pd.DataFrame) -> Resolved:
