@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 from api.schemas import ErrorOut
 from optimizer.errors import (
     AuthenticationError,
+    CancelledError,
     ConflictError,
     InfeasibleError,
     InvalidInputError,
@@ -27,6 +28,7 @@ from optimizer.errors import (
     PermissionDeniedError,
     SolverError,
     StoreUnavailableError,
+    TooLargeError,
 )
 
 __all__ = ["CLIENT_CLOSED", "DOCUMENTED", "STATUS", "error_body", "install_error_handlers"]
@@ -55,6 +57,12 @@ STATUS: dict[type[OptimizerError], tuple[int, str, str]] = {
         "the database is unreachable right now; retry after `Retry-After` seconds",
     ),
     SolverError: (503, "solver_failed", "retry; if it persists, relax the request and report it"),
+    TooLargeError: (
+        413,
+        "too_large",
+        "split the work (an export by date range) or ask the operator to raise the limit",
+    ),
+    CancelledError: (499, "cancelled", "the client went away, so the work was stopped"),
 }
 
 
@@ -64,6 +72,7 @@ DOCUMENTED: dict[int, str] = {
     403: "the key's role may not do this",
     404: "no such account or object visible to this key",
     409: "the current state does not allow this",
+    413: "the upload or the work it asks for is over a documented limit",
     422: "the request or its data is invalid (row problems or conflicting constraints listed)",
     429: "too many failed authentications from this address; see `Retry-After`",
     503: "the store or the solver is unavailable right now; see `Retry-After`",

@@ -11,6 +11,7 @@ import typer
 from cli import (
     accounts,
     accuracy,
+    audit,
     caps,
     events,
     fit,
@@ -56,6 +57,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(caps.app, name="caps")
 app.add_typer(events.app, name="events")
 app.add_typer(policy.app, name="policy")
+app.add_typer(audit.app, name="audit")
 app.command("publish")(caps.publish_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)

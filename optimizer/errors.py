@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AuthenticationError",
+    "CancelledError",
     "ConflictError",
     "InfeasibleError",
     "InvalidInputError",
@@ -21,6 +22,7 @@ __all__ = [
     "RowIssue",
     "SolverError",
     "StoreUnavailableError",
+    "TooLargeError",
 ]
 
 
@@ -104,6 +106,15 @@ class NotFittedError(OptimizerError, ValueError, AttributeError):
 
 class SolverError(OptimizerError):
     """The LP solver failed for a reason other than infeasibility."""
+
+
+class TooLargeError(OptimizerError):
+    """The work asked for is over a documented limit (rows per upload, entities per account);
+    refused before it starts."""
+
+
+class CancelledError(OptimizerError):
+    """The caller went away, so the work stopped early and stored nothing."""
 
 
 class StoreUnavailableError(OptimizerError):

@@ -30,6 +30,18 @@ class Settings(BaseSettings):
     ingest_chunk_rows: int = Field(default=200_000, gt=0)
     fit_slice_rows: int = Field(default=2_000_000, gt=0)
     upload_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    upload_max_rows: int = Field(
+        default=5_000_000,
+        gt=0,
+        description="An upload with more data rows than this is refused (413) before anything "
+        "is stored; split the export by date range.",
+    )
+    account_max_entities: int = Field(
+        default=100_000,
+        gt=0,
+        description="An upload that would give an account more campaigns, ad groups and "
+        "keywords than this is refused (413) before anything is stored.",
+    )
     ingest_processes: int = Field(default=1, ge=0, le=64)
     inbox: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "ppcopt" / "inbox"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from api.cancel import run_while_connected
 from api.deps import CurrentPrincipal, StoreEngine
 from api.schemas import CurveOut, FitOut
 from optimizer.errors import NotFoundError
@@ -53,11 +54,18 @@ def _find(stored: StoredCurveSet, entity_id: str) -> EntityCurve:
 
 
 @router.post("/accounts/{account}/fits", status_code=status.HTTP_201_CREATED)
-def refit(
-    account: str, engine: StoreEngine, principal: CurrentPrincipal, only_if_changed: bool = False
+async def refit(
+    account: str,
+    request: Request,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
+    only_if_changed: bool = False,
 ) -> FitOut:
-    """Fit every campaign and keyword of the account from its stored history."""
-    outcome = fit_as(engine, principal, account, only_if_changed=only_if_changed)
+    """Fit every campaign and keyword of the account from its stored history; a client that
+    goes away cancels the fit (nothing is stored)."""
+    outcome = await run_while_connected(
+        request, fit_as, engine, principal, account, only_if_changed=only_if_changed
+    )
     cs = outcome.stored.curve_set
     return FitOut(
         account=outcome.account.name,

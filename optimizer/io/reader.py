@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from optimizer.errors import InvalidInputError, RowIssue
+from optimizer.errors import InvalidInputError, RowIssue, TooLargeError
 from optimizer.io.dates import DateOrder
 from optimizer.io.encoding import describe_decode_error, open_text
 from optimizer.io.formats import (
@@ -63,7 +63,9 @@ class _Collected:
     decimal_comma: bool | None
     date_order: DateOrder | None
     today: dt.date
+    max_rows: int | None = None
     chunks: list[ParsedChunk] = field(default_factory=list)
+    rows: int = 0
 
 
 def read_performance(
@@ -76,6 +78,7 @@ def read_performance(
     sum_segments: bool = False,
     today: dt.date | None = None,
     chunk_rows: int = 200_000,
+    max_rows: int | None = None,
 ) -> ReadResult:
     """Read a canonical CSV, Google Ads (UI or API) or Microsoft Advertising export into the
     stored shape.
@@ -89,7 +92,8 @@ def read_performance(
     per entity and day with `sum_segments`, refused without it; a search terms report is summed
     per keyword. Dates after `today` (default: today in UTC) are errors. Rows with any error are
     left out of `frame`; every problem is in `errors` / `warnings` with the file's own line
-    number and column name.
+    number and column name. A file with more than `max_rows` data rows is refused
+    (`TooLargeError`) as soon as a chunk passes the limit, before the rest is read.
     """
     if format is not None and format not in FORMATS:
         raise InvalidInputError(f"unknown format '{format}'; use one of {', '.join(FORMATS)}")
@@ -99,7 +103,7 @@ def read_performance(
     with open_text(source) as (stream, encoding):
         try:
             layout = check_report_kind(_read_layout(stream, format), sum_segments=sum_segments)
-            collected = _Collected(layout, decimal_comma, date_order, day)
+            collected = _Collected(layout, decimal_comma, date_order, day, max_rows)
             _read_chunks(stream, collected, chunk_rows=chunk_rows)
         except UnicodeDecodeError:
             raise InvalidInputError(describe_decode_error(encoding)) from None
@@ -176,15 +180,21 @@ def _read_chunks_unguarded(stream: TextIO, collected: _Collected, *, chunk_rows:
         for chunk in reader:
             if collected.decimal_comma is None:
                 collected.decimal_comma = chunk_decimal_comma(chunk, layout)
-            collected.chunks.append(
-                parse_chunk(
-                    chunk,
-                    layout,
-                    today=collected.today,
-                    decimal_comma=collected.decimal_comma,
-                    date_order=collected.date_order,
-                )
+            parsed = parse_chunk(
+                chunk,
+                layout,
+                today=collected.today,
+                decimal_comma=collected.decimal_comma,
+                date_order=collected.date_order,
             )
+            collected.rows += parsed.rows_read
+            if collected.max_rows is not None and collected.rows > collected.max_rows:
+                raise TooLargeError(
+                    f"the file has more than {collected.max_rows:,} data rows, the limit per "
+                    "upload (PPCOPT_UPLOAD_MAX_ROWS); nothing was stored: split the export by "
+                    "date range"
+                )
+            collected.chunks.append(parsed)
 
 
 _LABEL_COLUMNS = (*IDENTITY_COLUMNS, "account")

@@ -6,6 +6,9 @@
 - A row without IDs is the entity with its names on its platform. An entity stored without a
   platform (`other`: canonical files, stores older than platforms) is adopted by the first Google
   Ads or Microsoft Advertising row with its names, which also gives it its IDs.
+- Names are compared by identity (`optimizer.names.name_key`: NFKC, invisible and bidi characters
+  removed, case folded), an exact match first: "shop" finds the stored "Shop" and keeps its
+  spelling, and a store made before identities were compared, holding both, keeps both.
 - Names are unique per account: the same campaign name on a second platform becomes
   "Brand [Microsoft Advertising]" (the first keeps "Brand"); a second campaign of one platform with
   an existing campaign's name (a removed one, say) gets its ID in brackets.
@@ -24,7 +27,10 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
+from optimizer.errors import TooLargeError
+from optimizer.names import name_key, names_key
 from optimizer.schema import IDENTITY_COLUMNS, NAME_COLUMNS, PLATFORM_LABELS
+from optimizer.settings import get_settings
 from optimizer.store.tables import accounts, entities
 
 __all__ = ["Rename", "Resolved", "resolve_entities"]
@@ -62,16 +68,30 @@ class _Stored:
 class _Index:
     by_ids: dict[tuple[str, ...], _Stored] = field(default_factory=dict)
     by_names: dict[_Names, _Stored] = field(default_factory=dict)
+    by_key: dict[_Names, list[_Stored]] = field(default_factory=dict)
     campaign_platforms: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, stored: _Stored) -> None:
         if stored.ids[1]:
             self.by_ids[(stored.platform, *stored.ids[1:])] = stored
         self.by_names[stored.names] = stored
-        self.campaign_platforms.setdefault(stored.names[0], set()).add(stored.platform)
+        same = self.by_key.setdefault(names_key(stored.names), [])
+        if all(other is not stored for other in same):
+            same.append(stored)
+        self.campaign_platforms.setdefault(name_key(stored.names[0]), set()).add(stored.platform)
+
+    def find(self, names: _Names) -> _Stored | None:
+        """The entity with exactly these names, else the oldest one with their identity."""
+        exact = self.by_names.get(names)
+        if exact is not None:
+            return exact
+        same = self.by_key.get(names_key(names))
+        return same[0] if same else None
 
     def forget(self, stored: _Stored) -> None:
         self.by_names.pop(stored.names, None)
+        key = names_key(stored.names)
+        self.by_key[key] = [other for other in self.by_key.get(key, []) if other is not stored]
 
 
 def resolve_entities(connection: Connection, account_id: int, rows: pd.DataFrame) -> Resolved:
@@ -94,11 +114,15 @@ def resolve_entities(connection: Connection, account_id: int, rows: pd.DataFrame
                 renamed = _rename(connection, index, stored, wanted)
                 if renamed is not None:
                     renames.append(renamed)
+            if stored.id < 0:
+                created.append((position, stored))
             found[position] = stored.id
             continue
         stored = _adoptable(index, platform, ids, wanted)
         if stored is not None:
             _adopt(connection, index, stored, platform, ids)
+            if stored.id < 0:
+                created.append((position, stored))
             found[position] = stored.id
             continue
         label = _free_names(index, platform, ids, wanted)
@@ -106,8 +130,20 @@ def resolve_entities(connection: Connection, account_id: int, rows: pd.DataFrame
         index.add(fresh)
         created.append((position, fresh))
     if created:
+        new = len({id(stored) for _, stored in created})
+        _check_limit(len(index.by_names) - new, new)
         _insert(connection, account_id, created, found)
     return Resolved(ids=found, renames=tuple(renames))
+
+
+def _check_limit(stored: int, new: int) -> None:
+    limit = get_settings().account_max_entities
+    if stored + new > limit:
+        raise TooLargeError(
+            f"the upload would give the account {stored + new:,} campaigns, ad groups and "
+            f"keywords ({new:,} new), over the limit of {limit:,} per account "
+            "(PPCOPT_ACCOUNT_MAX_ENTITIES); nothing was stored"
+        )
 
 
 def _column_tuples(rows: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, ...]]:
@@ -127,7 +163,9 @@ def _load(connection: Connection, account_id: int) -> _Index:
             entities.c.id,
             *(entities.c[name] for name in NAME_COLUMNS),
             *(entities.c[name] for name in IDENTITY_COLUMNS),
-        ).where(entities.c.account_id == account_id)
+        )
+        .where(entities.c.account_id == account_id)
+        .order_by(entities.c.id)
     )
     for row in result:
         values = tuple(str(v) for v in row[1:])
@@ -138,7 +176,7 @@ def _load(connection: Connection, account_id: int) -> _Index:
 def _adoptable(index: _Index, platform: str, ids: _Ids, names: _Names) -> _Stored | None:
     """The entity with these names that this row is (same platform, or one not known yet)."""
     for label in (names, _qualified(names, platform, ids, with_id=False)):
-        stored = index.by_names.get(label)
+        stored = index.find(label)
         if stored is None or stored.platform not in (platform, "other"):
             continue
         if ids[1] and stored.ids[1] and stored.ids[1:] != ids[1:]:
@@ -170,9 +208,9 @@ def _qualified(names: _Names, platform: str, ids: _Ids, *, with_id: bool) -> _Na
 
 def _free_names(index: _Index, platform: str, ids: _Ids, names: _Names) -> _Names:
     """Names for a new entity: its own, unless another platform's campaign already has them."""
-    others = index.campaign_platforms.get(names[0], set()) - {platform, "other"}
+    others = index.campaign_platforms.get(name_key(names[0]), set()) - {platform, "other"}
     label = _qualified(names, platform, ids, with_id=False) if others else names
-    taken = index.by_names.get(label)
+    taken = index.find(label)
     if taken is not None:
         label = _qualified(label, platform, ids, with_id=True)
     return label
@@ -183,7 +221,7 @@ def _rename(
 ) -> Rename | None:
     """Give the entity (and, for a campaign or ad group, everything under its ID) its new names."""
     target = _free_names(index, stored.platform, stored.ids, wanted)
-    if index.by_names.get(target) not in (None, stored):
+    if index.find(target) not in (None, stored):
         return None
     before = stored.names
     campaign_moved = before[0] != target[0]
@@ -200,7 +238,7 @@ def _rename(
             target[1] if same_group else other.names[1],
             *other.names[2:],
         )
-        if index.by_names.get(moved) is None:
+        if index.find(moved) is None:
             _relabel(connection, index, other, moved)
     _relabel(connection, index, stored, target)
     return Rename(stored.platform, before, target)
@@ -223,7 +261,9 @@ def _insert(
     created: list[tuple[int, _Stored]],
     found: npt.NDArray[np.int64],
 ) -> None:
-    """One multi-row INSERT for the new entities, then their ids by their (unique) names."""
+    """One multi-row INSERT for the new entities (each once, however many rows name it), then
+    their ids by their (unique) names."""
+    fresh = list({id(stored): stored for _, stored in created}.values())
     connection.execute(
         insert(entities),
         [
@@ -233,7 +273,7 @@ def _insert(
                 "platform": stored.platform,
                 **dict(zip(IDENTITY_COLUMNS[1:], stored.ids, strict=True)),
             }
-            for _, stored in created
+            for stored in fresh
         ],
     )
     ids = {

@@ -285,9 +285,12 @@ audit_log = Table(
     Column("target", Text, nullable=False),
     Column("before", Text, nullable=True),
     Column("after", Text, nullable=True),
+    Column("prev_hash", CHAR(64), nullable=True),
+    Column("row_hash", CHAR(64), nullable=True),
     Index(None, "account_id", "id"),
 )
-"""Every write: who, what, when, before and after (JSON). Triggers make it append-only."""
+"""Every write: who, what, when, before and after (JSON). Triggers make it append-only, and each
+row's `row_hash` covers its content and `prev_hash`, the row before's (`store.audit_chain`)."""
 
 recommendations = Table(
     "recommendations",

@@ -11,10 +11,11 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from optimizer.access import Action, Principal, no_such_account, require, require_account
 from optimizer.errors import InvalidInputError
+from optimizer.store.audit_chain import GENESIS, chain_lock, last_hash, row_hash
 from optimizer.store.engine import transaction
 from optimizer.store.tables import accounts, audit_log
 
-__all__ = ["AuditEntry", "list_audit", "record"]
+__all__ = ["AuditCheck", "AuditEntry", "list_audit", "record", "verify_audit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +41,63 @@ def record(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    """Write one entry in the caller's transaction, so the change and its record commit together."""
+    """Write one entry in the caller's transaction, so the change and its record commit together.
+
+    The entry is chained to the one before it; on PostgreSQL other writers of the log wait from
+    here until the caller's transaction ends, so the chain never forks."""
+    row: dict[str, Any] = {
+        "at": dt.datetime.now(dt.UTC),
+        "actor": principal.actor,
+        "actor_key_id": principal.key_id,
+        "role": principal.role.value,
+        "action": action,
+        "account_id": account_id,
+        "target": target,
+        "before": None if before is None else json.dumps(before, default=str, sort_keys=True),
+        "after": None if after is None else json.dumps(after, default=str, sort_keys=True),
+    }
+    chain_lock(connection)
+    prev = last_hash(connection)
     connection.execute(
-        insert(audit_log).values(
-            at=dt.datetime.now(dt.UTC),
-            actor=principal.actor,
-            actor_key_id=principal.key_id,
-            role=principal.role.value,
-            action=action,
-            account_id=account_id,
-            target=target,
-            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
-            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
-        )
+        insert(audit_log).values(**row, prev_hash=prev, row_hash=row_hash(prev, row))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheck:
+    """What `verify_audit` found: how many rows it checked and the first bad one, if any."""
+
+    rows: int
+    bad_id: int | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.bad_id is None
+
+
+def verify_audit(engine: Engine) -> AuditCheck:
+    """Walk the chain oldest first: every row's hash must match its content and the row before's
+    hash. The first row that does not (edited, or the one after a deleted row) is named."""
+    prev = GENESIS
+    count = 0
+    with transaction(engine, snapshot=True) as connection:
+        result = connection.execute(select(audit_log).order_by(audit_log.c.id))
+        for row in result.mappings():
+            count += 1
+            if row["prev_hash"] != prev:
+                reason = (
+                    "is not chained (no hash)"
+                    if row["prev_hash"] is None
+                    else "does not follow the row before it: a row before it was deleted or edited"
+                )
+                return AuditCheck(count, int(row["id"]), reason)
+            if row["row_hash"] != row_hash(prev, row):
+                return AuditCheck(
+                    count, int(row["id"]), "was edited: its content no longer matches its hash"
+                )
+            prev = str(row["row_hash"])
+    return AuditCheck(count)
 
 
 def _visible_id(connection: Connection, principal: Principal, name: str) -> int:

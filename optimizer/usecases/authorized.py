@@ -7,7 +7,7 @@ or these with `system_principal`. Every write lands in the audit log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -149,11 +149,23 @@ def ingest_accounts_as(
 
 
 def fit_as(
-    engine: Engine, principal: Principal, account_name: str, *, only_if_changed: bool = False
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    *,
+    only_if_changed: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FitOutcome:
-    """Fit (or reuse the current fit); a new version is audited in the transaction storing it."""
+    """Fit (or reuse the current fit); a new version is audited in the transaction storing it.
+    `should_stop` cancels it between units of work (see `fit`)."""
     account = _checked(engine, principal, account_name, Action.FIT_RUN)
-    return fit(engine, account.name, only_if_changed=only_if_changed, principal=principal)
+    return fit(
+        engine,
+        account.name,
+        only_if_changed=only_if_changed,
+        principal=principal,
+        should_stop=should_stop,
+    )
 
 
 def curves_as(engine: Engine, principal: Principal, account_name: str) -> StoredCurveSet:

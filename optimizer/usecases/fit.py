@@ -22,7 +22,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, Engine, select
 
 from optimizer.access import LOCAL_OPERATOR, Action, Principal, require
-from optimizer.errors import InvalidInputError, NotFoundError
+from optimizer.errors import CancelledError, InvalidInputError, NotFoundError
 from optimizer.models import FitOptions
 from optimizer.models.account import AccountWindow, fit_account_slices
 from optimizer.models.context import FitContext, detect_grain
@@ -74,14 +74,19 @@ def fit(
     progress: Callable[[int, int], None] | None = None,
     only_if_changed: bool = False,
     principal: Principal = LOCAL_OPERATOR,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FitOutcome:
     """Fit every entity of the account; with `only_if_changed`, reuse the latest fit when no row
     was inserted or updated since it was made (the nightly job's rule).
 
     `fit_engine` is 'local' or 'dask' (see `optimizer.models.engines`); the Dask scheduler is
     `dask_address`, else the `PPCOPT_DASK_ADDRESS` setting. `principal` is who the audit entry of
-    a new version names (a reused fit writes nothing)."""
+    a new version names (a reused fit writes nothing). `should_stop` is asked between units of
+    work (each fitted batch, and before storing): once it answers True the fit raises
+    `CancelledError` and stores nothing (an API request whose client went away)."""
     settings = get_settings()
+    progress = _stoppable(progress, should_stop)
+    _stop_if_asked(should_stop)
     # One snapshot for the fingerprint and every slice: an upload landing mid-fit is not half in.
     with transaction(engine, snapshot=True) as connection:
         account = find_account(connection, account_name)
@@ -124,6 +129,7 @@ def fit(
             dask_address=dask_address or settings.dask_address,
             progress=progress,
         )
+    _stop_if_asked(should_stop)
     with transaction(engine) as connection:
         saved = save_curve_set(connection, account.id, curve_set, fingerprint)
         proposed = propose_events(connection, account.id, curve_set.proposed_events)
@@ -141,6 +147,25 @@ def fit(
             },
         )
     return FitOutcome(account, saved, refitted=True, proposed_events=proposed)
+
+
+def _stop_if_asked(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise CancelledError("the fit was stopped because its caller went away; nothing was stored")
+
+
+def _stoppable(
+    progress: Callable[[int, int], None] | None, should_stop: Callable[[], bool] | None
+) -> Callable[[int, int], None] | None:
+    if should_stop is None:
+        return progress
+
+    def checked(done: int, total: int) -> None:
+        _stop_if_asked(should_stop)
+        if progress is not None:
+            progress(done, total)
+
+    return checked
 
 
 def account_context(connection: Connection, account_id: int) -> FitContext:

@@ -30,6 +30,7 @@ from optimizer.errors import InvalidInputError, RowIssue
 from optimizer.io.dates import DateOrder, date_order_for
 from optimizer.io.reports import KEY_COLUMNS
 from optimizer.io.validate import check_duplicates
+from optimizer.names import name_key, name_warning
 from optimizer.schema import (
     NAME_COLUMNS,
     PLATFORM_LABELS,
@@ -134,7 +135,8 @@ def ingest(
         default_date_order=date_order_for(account.locale),
         sum_segments=sum_segments,
         today=today or dt.datetime.now(ZoneInfo(account.timezone)).date(),
-        chunk_rows=get_settings().ingest_chunk_rows,
+        chunk_rows=_chunk_rows(),
+        max_rows=get_settings().upload_max_rows,
     )
     return _store(
         engine,
@@ -173,7 +175,8 @@ def ingest_accounts(
         date_order=date_order,
         sum_segments=sum_segments,
         today=today or dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1),
-        chunk_rows=get_settings().ingest_chunk_rows,
+        chunk_rows=_chunk_rows(),
+        max_rows=get_settings().upload_max_rows,
     )
     errors, rejected, frame = _accepted(result, partial)
     reports = []
@@ -219,6 +222,12 @@ def ingest_accounts(
                 )
             )
     return reports
+
+
+def _chunk_rows() -> int:
+    """Chunks no longer than the row limit (+1), so a file over it is refused at its first."""
+    settings = get_settings()
+    return min(settings.ingest_chunk_rows, settings.upload_max_rows + 1)
 
 
 def _rows_by_account(frame: pd.DataFrame, owners: list[Owner]) -> dict[int, pd.DataFrame]:
@@ -364,7 +373,7 @@ def _write(
         account=account.name,
         source_name=source_name,
         errors=errors,
-        warnings=result.warnings,
+        warnings=(*result.warnings, *_name_warnings(frame)),
         late_conversion_days=late,
         notes=notes,
         **tally,
@@ -415,9 +424,33 @@ def _check_currencies(account: Account, currencies: frozenset[str]) -> None:
 def _duplicate_rows(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
     """The reader's duplicate rule again, for rows that did not come through a file reader."""
     lines = frame["line"].to_numpy(dtype=np.int64)
-    keys = frame.loc[:, list(KEY_COLUMNS)]
+    keys = frame.loc[:, list(KEY_COLUMNS)].copy()
+    for name in NAME_COLUMNS:
+        keys[name] = _keyed(frame[name])
     found = check_duplicates(keys, lines, np.ones(len(frame), dtype=bool))
     return tuple(found.issues)
+
+
+def _keyed(names: pd.Series) -> pd.Series:
+    """Each name's identity (`optimizer.names.name_key`), computed once per distinct name."""
+    distinct = names.astype(object).fillna("").astype(str)
+    return distinct.map({value: name_key(value) for value in distinct.unique()})
+
+
+def _name_warnings(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
+    """Names with invisible or bidi characters or Latin mixed with Cyrillic or Greek in a word:
+    stored as given, one warning per distinct name at its first line."""
+    issues: list[RowIssue] = []
+    for name in NAME_COLUMNS[:3]:
+        values = frame[name].astype(object).fillna("").astype(str)
+        first_lines = frame["line"].groupby(values.to_numpy(), sort=False).min()
+        for value, line in first_lines.items():
+            reason = name_warning(str(value))
+            if reason is not None:
+                issues.append(
+                    RowIssue(line=int(line), column=name, value=str(value), message=reason)
+                )
+    return tuple(sorted(issues, key=lambda issue: issue.line))
 
 
 def _nul_characters(frame: pd.DataFrame) -> tuple[RowIssue, ...]:
