@@ -188,9 +188,9 @@ def _pool_timeout(engine: Engine) -> float:
     return float(pool.timeout()) if isinstance(pool, QueuePool) else 0.0
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema to the newest migrations, or to `revision` (a no-op when it is there);
-    every head, so branches made side by side apply before they are put in one line."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration, or to `revision` (a no-op when it is there).
+    One head: a forked chain fails here rather than applying in an order nobody chose."""
     config = _alembic_config()
     with transaction(engine) as connection:
         if connection.dialect.name == "postgresql":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, func, select
 
 import optimizer.usecases.fit as fit_module
 from api.app import create_app
+from api.cancel import POLL_SECONDS
 from optimizer.access import Role, system_principal
 from optimizer.errors import CancelledError, TooLargeError
 from optimizer.io import write_canonical_csv
@@ -149,11 +151,15 @@ def fitted_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
 
 
 def _counting_progress(monkeypatch: pytest.MonkeyPatch, calls: list[tuple[int, int]]) -> None:
-    """Watch the fit's units of work without changing them."""
+    """Watch the fit's units of work; the first unit lasts longer than two looks at the
+    connection, so a small account's fit cannot finish before the server sees the client gone
+    (on a quiet machine it takes less than one look)."""
     real = fit_module.fit_account_slices
 
     def watched(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
         def seen(done: int, total: int) -> None:
+            if not calls:
+                time.sleep(3 * POLL_SECONDS)
             calls.append((done, total))
             if progress is not None:
                 progress(done, total)
