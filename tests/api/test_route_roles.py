@@ -65,7 +65,7 @@ PUBLIC = {
     "/openapi.json",
     "/docs",
     "/docs/oauth2-redirect",
-    "/redoc",
+    "/docs/assets/{name}",
 }
 """No key needed and no account data behind them. `/ui` pages have their own session tests."""
 
