@@ -27,8 +27,10 @@ from optimizer.errors import InvalidInputError, OptimizerError
 from optimizer.money import parse_amount
 from optimizer.plots import frontier_figure
 from optimizer.report import recommendation_table
+from optimizer.schema import MICROS
 from optimizer.usecases.accounts import Account
 from optimizer.usecases.authorized import curves_as, frontier_as, plan_as
+from optimizer.usecases.optimize import tomorrow
 from optimizer.usecases.policy import PlanPolicy
 
 __all__ = [
@@ -169,15 +171,15 @@ def typed_from_policy(policy: PlanPolicy) -> Typed:
 
 
 def campaigns_of(engine: Engine, principal: Principal, account: Account) -> list[Campaign]:
-    """The latest curves' campaigns with their current daily spend (empty before a fit)."""
+    """The latest curves' campaigns with their current daily spend for tomorrow, as the plan
+    counts it (what a lock keeps); empty before a fit."""
     try:
         stored = curves_as(engine, principal, account.name)
     except OptimizerError:
         return []
-    spend: Counter[str] = Counter()
-    for curve in stored.curve_set:
-        spend[curve.key.campaign] += round(curve.current_spend * 1_000_000)
-    return [Campaign(name, spend[name]) for name in sorted(spend)]
+    table = stored.curve_set.table(tomorrow(account))
+    spend = table.groupby("campaign", sort=True)["current_spend"].sum()
+    return [Campaign(str(name), round(float(value) * MICROS)) for name, value in spend.items()]
 
 
 def field_errors(
