@@ -143,6 +143,7 @@ def _whatif_page(
         policy=stored,
         can_save=can(principal, Action.POLICY_SET),
         message=message,
+        wide=True,
     )
 
 
