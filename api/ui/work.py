@@ -287,6 +287,7 @@ def plan_page(request: Request, engine: StoreEngine, account: str) -> HTMLRespon
 def publish_now(request: Request, engine: StoreEngine, account: str, csrf: _Csrf) -> Response:
     """Tomorrow's plan (in the account's time zone) under the approved cap and the policy."""
     _, principal = checked_post(request, engine, csrf)
+    require(principal, Action.RECOMMENDATION_PUBLISH)
     acct = account_as(engine, principal, account)
     publish(engine, principal, acct.name, tomorrow(acct))
     return redirect(f"/ui/accounts/{_quoted(acct.name)}/plan")
@@ -327,6 +328,7 @@ def run_now(request: Request, engine: StoreEngine, account: str, csrf: _Csrf) ->
     """The nightly pipeline now (inbox, fit if the data changed, publish tomorrow), as
     `POST /v1/accounts/{a}/jobs/nightly/run`; the run's page shows each step."""
     _, principal = checked_post(request, engine, csrf)
+    require(principal, Action.JOBS_RUN)
     acct = account_as(engine, principal, account)
     run = run_nightly(
         engine, principal, acct.name, trigger="manual", settings=request.app.state.settings
