@@ -261,3 +261,42 @@ def test_a_cap_page_shows_the_periods_numbers(client, seeded: Seeded) -> None:
     manager = TestClient(client.app)
     sign_in(manager, seeded.keys["manager"])
     assert 'value="approve"' not in manager.get(f"/ui/caps/{cap.id}").text
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize(
+    ("fg", "bg", "least"),
+    [
+        ("fg", "bg", 4.5),
+        ("muted", "bg", 4.5),
+        ("muted", "#ffffff", 4.5),
+        ("accent", "#ffffff", 4.5),
+        ("#ffffff", "accent", 4.5),
+        ("bad", "#ffffff", 4.5),
+        ("warn", "#ffffff", 4.5),
+        ("ok", "#ffffff", 4.5),
+        ("focus", "bg", 3.0),
+    ],
+    ids=["text", "muted", "muted-card", "links", "buttons", "errors", "warnings", "ok", "focus"],
+)
+def test_the_stylesheets_colours_keep_wcag_contrast(fg: str, bg: str, least: float) -> None:
+    """WCAG 2.1 AA: 4.5:1 for text, 3:1 for the focus ring, from the stylesheet's own colours."""
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "api" / "ui" / "static" / "ui.css").read_text()
+    colours = dict(re.findall(r"--([a-z]+): (#[0-9a-f]{6})", css))
+
+    def pick(name: str) -> str:
+        return name if name.startswith("#") else colours[name]
+
+    assert _contrast(pick(fg), pick(bg)) >= least
