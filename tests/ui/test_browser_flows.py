@@ -123,9 +123,9 @@ def offline(browser: Any, base_url: str) -> Iterator[Any]:
     assert not [e for e in errors if "422" not in e], errors
 
 
-def _shot(page: Any, name: str) -> None:
+def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=full_page)
 
 
 def _export(data: Store) -> str:
@@ -316,4 +316,4 @@ def test_api_docs_render_with_no_network(offline: Any, base_url: str) -> None:
     page.goto(f"{base_url}/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("ppc-budget-optimizer")
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
-    _shot(page, "docs")
+    _shot(page, "docs", full_page=False)
