@@ -120,14 +120,21 @@ def _whatif_page(
     status: int = 200,
     message: str = "",
 ) -> HTMLResponse:
+    campaigns = whatif.campaigns_of(engine, principal, acct)
     errors: dict[str, str] = {}
     answer = None
-    options, errors = whatif.field_errors(typed.body(), acct)
-    if options is not None:
-        try:
-            answer = whatif.run_whatif(engine, principal, acct, options)
-        except OptimizerError as exc:
-            errors = {"form": exc.message}
+    if not campaigns:
+        message = message or (
+            "No fitted curves yet: upload performance and run the nightly job (or ppcopt fit) "
+            "first; the what-if plans on the curves."
+        )
+    else:
+        options, errors = whatif.field_errors(typed.body(), acct)
+        if options is not None:
+            try:
+                answer = whatif.run_whatif(engine, principal, acct, options)
+            except OptimizerError as exc:
+                errors = {"form": exc.message}
     stored = get_policy(engine, principal, acct.name)
     return page(
         request,
@@ -139,7 +146,7 @@ def _whatif_page(
         typed=typed,
         errors=errors,
         answer=answer,
-        campaigns=whatif.campaigns_of(engine, principal, acct),
+        campaigns=campaigns,
         policy=stored,
         can_save=can(principal, Action.POLICY_SET),
         message=message,

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.ui.render import money
 from optimizer.report import to_editor_csv
@@ -300,3 +302,52 @@ def test_the_stylesheets_colours_keep_wcag_contrast(fg: str, bg: str, least: flo
         return name if name.startswith("#") else colours[name]
 
     assert _contrast(pick(fg), pick(bg)) >= least
+
+
+def test_an_account_with_a_right_to_left_name_and_no_curves_reads(client, seeded: Seeded) -> None:
+    from urllib.parse import quote
+
+    from tests.ui.conftest import RTL_ACCOUNT
+
+    sign_in(client, seeded.keys["admin"])
+    for page in ("upload", "whatif", "plan"):
+        answer = client.get(f"/ui/accounts/{quote(RTL_ACCOUNT)}/{page}")
+        assert answer.status_code == 200, (page, answer.text[-1500:])
+        assert f'<a href="/ui/accounts/{quote(RTL_ACCOUNT)}" dir="auto">{RTL_ACCOUNT}</a>' in (
+            answer.text
+        )
+    whatif_page = client.get(f"/ui/accounts/{quote(RTL_ACCOUNT)}/whatif").text
+    assert "No fitted curves yet" in whatif_page and 'class="field-error"' not in whatif_page
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1),
+            st.integers(min_value=0, max_value=10**9),
+        ),
+        max_size=30,
+        unique_by=lambda r: r[0],
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_the_editor_file_reads_back_to_the_plans_positive_budgets(rows) -> None:
+    """Any campaign name (commas, quotes, right-to-left, a leading '=') reads back as written, and
+    the budgets are the plan's exactly; zero budgets are left out and named."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "campaign": [name for name, _ in rows],
+            "recommended_spend": [str(Decimal(cents) / 100) for _, cents in rows],
+        }
+    )
+    text, left_out = to_editor_csv(table)
+    read = list(csv.reader(io.StringIO(text)))
+    assert read[0] == ["Campaign", "Budget"]
+    back = {name: Decimal(budget) for name, budget in read[1:]}
+    assert back == {name: Decimal(cents) / 100 for name, cents in rows if cents > 0}
+    assert left_out == [name for name, cents in rows if cents == 0]
