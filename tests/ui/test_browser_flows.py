@@ -317,3 +317,18 @@ def test_api_docs_render_with_no_network(offline: Any, base_url: str) -> None:
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("ppc-budget-optimizer")
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     _shot(page, "docs", full_page=False)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/ui/accounts/acme/whatif", "/ui/accounts/acme/plan", "/ui/caps/1"],
+    ids=["whatif", "plan", "cap"],
+)
+def test_the_working_pages_fit_a_phone(
+    offline: Any, flows_store: Store, base_url: str, path: str
+) -> None:
+    page = offline(flows_store.keys["finance"], viewport={"width": 390, "height": 844})
+    page.goto(f"{base_url}{path}")
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
