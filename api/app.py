@@ -29,6 +29,7 @@ from api.routes import (
     plans,
     policy,
     recommendations,
+    structure,
 )
 from optimizer import __version__
 from optimizer.settings import Settings, get_settings
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events,
         recommendations,
         policy,
+        structure,
         accuracy,
         audit,
         keys,

@@ -213,6 +213,10 @@ class AccuracyOut(BaseModel):
     median_abs_pct_error: float | None
     coverage_80: float
     daily_bias: float | None
+    band_scale: float = Field(
+        description="The account's band calibration the scores use (1: as fitted; set by "
+        "`ppcopt backtest --calibrate`); plans' likely ranges use it too."
+    )
     campaigns: list[dict[str, Any]]
 
 
@@ -297,6 +301,11 @@ class AllocationOut(BaseModel):
     expected_conversions: float
     expected_conversions_low: float
     expected_conversions_high: float
+    likely_conversions_low: float = Field(
+        description="The 80% range of the conversions that will be counted (calibrated curve "
+        "band plus count noise); expected_conversions_low/high bound the expected value."
+    )
+    likely_conversions_high: float
     expected_value: float
     cap_shadow_price: float | None
     solver: str
@@ -344,6 +353,13 @@ class EventIn(BaseModel):
     end: Day
     kind: Literal["promo", "outage", "exclude"]
     note: str = Field(default="", max_length=2000)
+    lift: float | None = Field(
+        default=None,
+        gt=0,
+        le=10,
+        description="A promotion's expected conversions per unit of spend against an ordinary "
+        "day (1.4 = 40% more); period plans weigh its days by it.",
+    )
 
 
 class EventOut(BaseModel):
@@ -358,6 +374,7 @@ class EventOut(BaseModel):
     created_at: Instant
     decided_by: str | None
     decided_at: Instant | None
+    lift: float | None = None
 
 
 class CapDecisionIn(BaseModel):
@@ -391,6 +408,11 @@ class RecommendationIn(SolverOptions):
     date: Day
 
 
+class ForecastDayOut(BaseModel):
+    date: dt.date
+    budget: str
+
+
 class RecommendationOut(BaseModel):
     id: int
     account: str
@@ -409,7 +431,25 @@ class RecommendationOut(BaseModel):
         "(`relaxed`), a spent cap (`cap_reached`), estimated days (`pacing`), stale data "
         "(`stale_data`), the policy used (`policy`).",
     )
-    rows: list[dict[str, Any]]
+    forecast: list[ForecastDayOut] = Field(
+        default_factory=list,
+        description="The period plan's budget for each remaining day of the cap's period, "
+        "tomorrow first (empty for a one-day cap).",
+    )
+    rows: list[dict[str, Any]] = Field(
+        description="One row per campaign (or keyword). Plans made after the ad script sent the "
+        "account's structure (PUT /v1/accounts/{account}/structure) add columns: campaign rows "
+        "campaign_id, budget_id, budget_shared, shared_budget_recommended, "
+        "bidding_strategy_type, portfolio_strategy_id, current/suggested_target_cpa, "
+        "current/suggested_target_roas, lost_is_budget, lost_is_rank, structure_note; keyword "
+        "rows campaign_id, ad_group_id, keyword_id, bidding_strategy_type, current_cpc_bid, "
+        "recommended_cpc_bid, bid_note."
+    )
+    budgets: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="One row per explicitly shared budget: its campaigns are planned as one "
+        "amount (`recommended_spend`), which the ad script sets once.",
+    )
 
 
 class AuditOut(BaseModel):
@@ -468,3 +508,35 @@ class JobRunOut(BaseModel):
         description="What the published plan had to say, one per line: stale data, days "
         "estimated, a spent cap, relaxed constraints.",
     )
+
+
+class StructureIn(BaseModel):
+    """The account's Google Ads structure, as the ad script reads it with GAQL (money in micros,
+    IDs as strings or integers, shares lost as fractions 0..1)."""
+
+    campaigns: list[dict[str, Any]] = Field(
+        description="One object per campaign: campaign_id, campaign (name), budget_id, "
+        "budget_name, budget_amount_micros, budget_explicitly_shared, bidding_strategy_type "
+        "(MANUAL_CPC, ENHANCED_CPC, TARGET_CPA, TARGET_ROAS, MAXIMIZE_CONVERSIONS, ...), "
+        "portfolio_strategy_id (empty unless a portfolio strategy), target_cpa_micros, "
+        "target_roas, search_budget_lost_impression_share, search_rank_lost_impression_share.",
+        max_length=200_000,
+    )
+    keywords: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="One object per keyword: campaign_id, campaign, ad_group_id, ad_group, "
+        "keyword_id, keyword, match_type, bidding_strategy_type (the campaign's, which the ad "
+        "group bids with), cpc_bid_micros (the keyword's own max CPC).",
+        max_length=200_000,
+    )
+
+
+class StructureOut(BaseModel):
+    account: str
+    digest: str
+    received_at: Instant
+    received_by: str
+    changed: bool = Field(description="false when the same structure was already stored")
+    campaigns: int
+    keywords: int
+    shared_budgets: list[dict[str, Any]]

@@ -230,6 +230,36 @@ def _pacing() -> list[BenchItem]:
         )
         for share, swing in ((0.8, 1.0), (0.5, 1.0), (0.8, 3.0))
     )
+    items.extend(
+        BenchItem(
+            "pacing",
+            f"period plan vs weekday share over 31 days, cap 80% of current spend, days 11-15 "
+            f"at {true:g}x conversions per unit of spend, stated to the plan as {stated:g}x",
+            "pacing_vs_weekday_share",
+            {
+                "seeds": 10,
+                "campaigns": 8,
+                "keywords": 5,
+                "days": 120,
+                "cap_share": 0.8,
+                "promo_lift": true,
+                "stated_lift": stated,
+            },
+            {
+                "seeds": 1,
+                "campaigns": 2,
+                "keywords": 2,
+                "days": 60,
+                "cap_share": 0.8,
+                "promo_lift": true,
+                "stated_lift": stated,
+            },
+            repeats=1,
+            note="A promotion (or a stock-out, below 1x) known before the period: the period "
+            "plan weighs its days, the weekday share cannot.",
+        )
+        for true, stated in ((1.5, 1.5), (1.5, 1.2), (2.0, 2.0), (0.3, 0.3))
+    )
     return items
 
 

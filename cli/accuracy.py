@@ -61,6 +61,12 @@ def accuracy_command(
     )
     what = f"{result.account} {result.start.isoformat()}..{result.end.isoformat()}"
     typer.echo(_summary(result.accuracy, f"{what}, {result.plans} published day(s)"), err=True)
+    typer.echo(
+        "bands as fitted (no calibration stored)"
+        if result.band_scale == 1
+        else f"bands calibrated to {result.band_scale:.2f}x their fitted width",
+        err=True,
+    )
     typer.echo(to_safe_csv(result.accuracy.by_campaign.round(4)), nl=False)
 
 
@@ -70,6 +76,12 @@ def backtest_command(
     weeks: int = typer.Option(8, "--weeks", help="How many past weeks to hold out, one by one."),
     store_calibration: bool = typer.Option(
         False, "--calibrate", help="Store the band scale for the account's plans (with --account)."
+    ),
+    mature_days: int = typer.Option(
+        7,
+        "--mature-days",
+        help="End the newest held-out week this many days before the last day (conversions "
+        "still arriving); 0 for a file without conversion lag.",
     ),
     actor: str | None = _AS,
 ) -> None:
@@ -86,19 +98,24 @@ def backtest_command(
     if store_calibration and account is None:
         raise InvalidInputError("--calibrate stores the scale on an account: give --account")
     if data is not None:
-        result = backtest(read_history_file(data), weeks=weeks, fit=fit_account)
+        result = backtest(
+            read_history_file(data), weeks=weeks, fit=fit_account, mature_days=mature_days
+        )
         fitted = calibrate(result.pairs)
     elif store_calibration:
         from optimizer.usecases.accuracy import calibrate_account
 
         assert account is not None
         who = operator(actor, Role.MANAGER)
-        result, fitted = calibrate_account(open_store(), who, account, weeks=weeks)
+        result, fitted = calibrate_account(
+            open_store(), who, account, weeks=weeks, mature_days=mature_days
+        )
     else:
         from optimizer.usecases.accuracy import account_backtest
 
         assert account is not None
-        result = account_backtest(open_store(), operator(actor, Role.MANAGER), account, weeks=weeks)
+        who = operator(actor, Role.MANAGER)
+        result = account_backtest(open_store(), who, account, weeks=weeks, mature_days=mature_days)
         fitted = calibrate(result.pairs)
     rows = [
         {

@@ -32,6 +32,7 @@ def _line(event: StoredEvent) -> str:
     return (
         f"{event.id}\t{event.start}..{event.end}\t{event.kind}\t{event.status}\t"
         f"{event.created_by}\t{event.note}"
+        + ("" if event.lift is None else f"\tlift {event.lift:g}")
     )
 
 
@@ -42,10 +43,17 @@ def add(
     end: dt.datetime = typer.Option(..., "--end", formats=_DAY),
     kind: str = typer.Option(..., "--kind", help="promo | outage | exclude"),
     note: str = typer.Option("", "--note"),
+    lift: float | None = typer.Option(
+        None,
+        "--lift",
+        help="promo only: expected conversions per unit of spend against an ordinary day "
+        "(1.4 = 40% more); the cap's period plan weighs these days by it",
+    ),
     actor: str | None = _AS,
 ) -> None:
     """Add an event: outage and exclude days are left out of the fit, promo days get their own
-    factor (so neither bends the curves nor the trend)."""
+    factor (so neither bends the curves nor the trend); a promo's --lift moves planned money
+    toward its days."""
     from optimizer.usecases.events import add_event
 
     event = add_event(
@@ -56,6 +64,7 @@ def add(
         end=end.date(),
         kind=kind,
         note=note,
+        lift=lift,
     )
     typer.echo(f"added event {event.id}: {event.kind} {event.start}..{event.end}; refit to use it")
 

@@ -103,7 +103,9 @@ def optimize_command(
         else None
     )
     day_plan = _plan(source, request, date.date() if date else None, cap_micros)
-    table = recommendation_table(day_plan.allocation, day_plan.day, parse_level(level))
+    table = recommendation_table(
+        day_plan.allocation, day_plan.day, parse_level(level), band_scale=day_plan.band_scale
+    )
     _emit_summary(day_plan)
     _emit_table(table, out, format)
 
@@ -223,6 +225,7 @@ def _fit_frame(history: pd.DataFrame) -> tuple[CurveSet, dt.date]:
 
 def _emit_summary(day_plan: DayPlan) -> None:
     from optimizer.money import format_money
+    from optimizer.report import likely_total
     from optimizer.schema import MICROS
 
     allocation = day_plan.allocation
@@ -240,11 +243,13 @@ def _emit_summary(day_plan: DayPlan) -> None:
     value = format_money(round(allocation.expected_value * MICROS), currency)
     cpa = allocation.average_cpa
     cpa_text = format_money(round(cpa * MICROS), currency) if math.isfinite(cpa) else "n/a"
+    likely_low, likely_high = likely_total(allocation, day_plan.band_scale)
     typer.echo(
         f"{day_plan.day}: {format_money(allocation.total_micros, currency)} of {budget} "
         f"(current {current}) -> "
         f"{allocation.expected_conversions:,.2f} conversions "
-        f"[{allocation.conversions_low:,.2f}-{allocation.conversions_high:,.2f}], "
+        f"[{allocation.conversions_low:,.2f}-{allocation.conversions_high:,.2f}; "
+        f"likely {likely_low:,.0f}-{likely_high:,.0f}], "
         f"value {value}, CPA {cpa_text}; "
         f"{allocation.shadow_price_text()}",
         err=True,

@@ -29,6 +29,9 @@ def report_command(
     ),
     out: Path = typer.Option(..., "--out", help="Where to write the HTML."),
     pdf: Path | None = typer.Option(None, "--pdf", help="Also print it to this PDF (Chromium)."),
+    calendar: str = typer.Option(
+        "gregorian", "--calendar", help="gregorian or jalali (Persian solar) dates."
+    ),
     actor: str | None = typer.Option(None, "--as", help="Who is asking."),
 ) -> None:
     """Write the month's report: spend against each cap, results against the month before, what
@@ -37,7 +40,8 @@ def report_command(
     from optimizer.usecases.monthly import month_report
 
     report = month_report(open_store(), operator(actor, Role.FINANCE), account, period)
-    out.write_text(render_html(report, report_language(report.locale, lang)), encoding="utf-8")
+    page = render_html(report, report_language(report.locale, lang), calendar)
+    out.write_text(page, encoding="utf-8")
     typer.echo(f"wrote {out}", err=True)
     if pdf is not None:
         print_pdf(out, pdf)

@@ -55,7 +55,10 @@ def observe(run: JobRun) -> None:
 
 def job_metrics(engine: Engine, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """Job health from the store, per account name: failures in the last 24 h, last success (Unix
-    time or None), the status of the last finished run (or None) and runs in progress."""
+    time or None), the status of the last finished run (or None), runs in progress, how many days
+    old the account's newest reported data are (or None) and whether its last run planned on
+    stale data."""
+    today = (now if now is not None else dt.datetime.now(dt.UTC)).date()
     return {
         "accounts": {
             s.account: {
@@ -65,6 +68,10 @@ def job_metrics(engine: Engine, *, now: dt.datetime | None = None) -> dict[str, 
                 ),
                 "last_status": s.last_status,
                 "running": s.running,
+                "data_age_days": (
+                    None if s.newest_data_day is None else (today - s.newest_data_day).days
+                ),
+                "last_run_stale_data": s.last_run_stale,
             }
             for s in run_summary(engine, now=now)
         }
@@ -82,16 +89,19 @@ class JobRunsCollector(Collector):
         yield from self._families()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        failures, success, failed = self._families()
+        failures, success, failed, age, stale = self._families()
         for account, health in job_metrics(self._engine)["accounts"].items():
             failures.add_metric([account], health["failures_last_24h"])
             if health["last_success_timestamp"] is not None:
                 success.add_metric([account], health["last_success_timestamp"])
             failed.add_metric([account], 1.0 if health["last_status"] == "failed" else 0.0)
-        yield from (failures, success, failed)
+            if health["data_age_days"] is not None:
+                age.add_metric([account], health["data_age_days"])
+            stale.add_metric([account], 1.0 if health["last_run_stale_data"] else 0.0)
+        yield from (failures, success, failed, age, stale)
 
     @staticmethod
-    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    def _families() -> tuple[GaugeMetricFamily, ...]:
         failures = GaugeMetricFamily(
             "ppcopt_job_failures_last_24h",
             "Failed nightly runs started in the last 24 hours, per account.",
@@ -107,7 +117,18 @@ class JobRunsCollector(Collector):
             "1 when the account's most recent finished run failed.",
             labels=["account"],
         )
-        return failures, success, failed
+        age = GaugeMetricFamily(
+            "ppcopt_account_data_age_days",
+            "Days from the account's newest reported performance day to today (UTC).",
+            labels=["account"],
+        )
+        stale = GaugeMetricFamily(
+            "ppcopt_job_last_run_stale_data",
+            "1 when the account's most recent finished run planned on data older than "
+            "PPCOPT_STALE_DATA_DAYS (its unreported days were estimated).",
+            labels=["account"],
+        )
+        return failures, success, failed, age, stale
 
 
 def register_store_collector(

@@ -2,7 +2,7 @@
 
 Pure core: the API, the CLI and the nightly job all authorise through `require`, so a rule is
 written once. Finance decides caps and nobody else does (not even admin: separation of duties);
-scripts only read published recommendations.
+scripts read published recommendations and send the account's platform structure, nothing else.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class Action(StrEnum):
     EVENTS_READ = "events.read"
     POLICY_SET = "policy.set"
     POLICY_READ = "policy.read"
+    STRUCTURE_WRITE = "structure.write"
 
 
 _A, _M, _F, _S = Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.SCRIPT
@@ -78,6 +79,7 @@ RIGHTS: dict[Action, frozenset[Role]] = {
     Action.EVENTS_READ: frozenset({_A, _M, _F}),
     Action.POLICY_SET: frozenset({_A, _M}),
     Action.POLICY_READ: frozenset({_A, _M, _F}),
+    Action.STRUCTURE_WRITE: frozenset({_A, _M, _S}),
 }
 
 

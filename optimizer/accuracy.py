@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from optimizer.bands import scaled_band
+from optimizer.bands import PREDICTIVE_QUANTILES, scaled_band
 from optimizer.errors import InvalidInputError
 from optimizer.models import CurveSet
 from optimizer.models.curves import entity_id
@@ -41,7 +41,7 @@ PAIR_COLUMNS: tuple[str, ...] = (
     "high",
     "actual",
 )
-_LOW_Q, _HIGH_Q = 0.10, 0.90
+_LOW_Q, _HIGH_Q = PREDICTIVE_QUANTILES
 
 
 @dataclass(frozen=True, eq=False)

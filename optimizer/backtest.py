@@ -51,14 +51,19 @@ def backtest(
     weeks: int,
     fit: Callable[[pd.DataFrame], CurveSet],
     band_scale: float = 1.0,
+    mature_days: int = 0,
 ) -> Backtest:
-    """Hold out each of the last `weeks` whole weeks of `history` (model shaped) in turn."""
+    """Hold out each of the last `weeks` whole weeks of `history` (model shaped) in turn; the
+    newest held-out week ends `mature_days` before the history's last day, as the ledger waits,
+    so conversions still arriving are not scored as the forecast's optimism."""
     if not 1 <= weeks <= 52:
         raise InvalidInputError(f"weeks must be between 1 and 52, got {weeks}")
+    if not 0 <= mature_days <= 366:
+        raise InvalidInputError(f"mature_days must be between 0 and 366, got {mature_days}")
     dates = pd.to_datetime(history["date"]).dt.date
     if dates.empty:
         raise InvalidInputError("there is no history to backtest")
-    first, last = dates.min(), dates.max()
+    first, last = dates.min(), dates.max() - dt.timedelta(days=mature_days)
     held: list[BacktestWeek] = []
     all_pairs = []
     for k in range(weeks, 0, -1):

@@ -1,5 +1,6 @@
 """The month's report as one self-contained HTML document (inline SVG, no external file), in the
-account's language: English, or Persian (right to left, Persian digits, CLDR month names).
+account's language: English, or Persian (right to left, Persian digits, CLDR month names), with
+dates in the Gregorian or, as an option, the Jalali (Persian solar) calendar through jdatetime.
 
 Words come from a gettext catalogue (`optimizer/locale/<lang>/LC_MESSAGES/report.po`, read with
 babel), numbers and dates from CLDR through babel. The PDF is this HTML printed by Chromium
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import jdatetime
 import numpy as np
 import pandas as pd
 from babel.dates import format_date
@@ -33,8 +35,12 @@ from optimizer.money import floor_to_minor_unit, micros_to_decimal
 from optimizer.schema import MICROS
 
 __all__ = [
+    "CALENDARS",
+    "CONSTRAINT_WORDS",
     "LANGUAGES",
+    "OBJECTIVE_WORDS",
     "CapLine",
+    "MarginalLine",
     "MonthFigures",
     "MonthReport",
     "Opportunity",
@@ -44,6 +50,7 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "fa")
+CALENDARS = ("gregorian", "jalali")
 _RTL = {"fa"}
 _HERE = Path(__file__).parent
 _ENV = Environment(
@@ -97,6 +104,25 @@ class Opportunity:
     average_cpa: float
 
 
+@dataclass(frozen=True, slots=True)
+class MarginalLine:
+    """Why a day's plan looks as it does: what one more unit on the cap would have bought (the
+    cap's shadow price, in the plan's objective) and how many keywords each constraint held."""
+
+    day: dt.date
+    budget_micros: int
+    objective: str
+    shadow_price: float
+    binding: tuple[tuple[str, int], ...]
+
+    @property
+    def marginal_cpa(self) -> float:
+        """The cost of one more conversion at the cap (conversion plans; NaN otherwise)."""
+        if self.objective != "conversions" or self.shadow_price <= 0:
+            return math.nan
+        return 1 / self.shadow_price
+
+
 @dataclass(frozen=True, eq=False)
 class MonthReport:
     account: str
@@ -111,6 +137,7 @@ class MonthReport:
     notes: tuple[tuple[dt.date, str], ...]
     accuracy: Accuracy | None
     opportunities: tuple[Opportunity, ...]
+    marginal: tuple[MarginalLine, ...] = ()
 
 
 def report_language(locale: str | None, asked: str | None = None) -> str:
@@ -146,10 +173,14 @@ def _catalog(lang: str) -> Catalog | None:
 class _Words:
     """The report's language: words from the catalogue, numbers and dates from CLDR."""
 
-    def __init__(self, lang: str, currency: str) -> None:
+    def __init__(self, lang: str, currency: str, calendar: str = "gregorian") -> None:
         if lang not in LANGUAGES:
             raise InvalidInputError(f"the report is written in {', '.join(LANGUAGES)}, not {lang}")
-        self.lang, self.currency = lang, currency
+        if calendar not in CALENDARS:
+            raise InvalidInputError(
+                f"the report's dates are in the {' or '.join(CALENDARS)} calendar, not {calendar}"
+            )
+        self.lang, self.currency, self.calendar = lang, currency, calendar
         self.rtl = lang in _RTL
         self.catalog = _catalog(lang)
         self.system = _NUMBERING.get(lang, "latn")
@@ -161,6 +192,9 @@ class _Words:
 
     def digits(self, text: str) -> str:
         return text.translate(_PERSIAN_DIGITS) if self.lang == "fa" else text
+
+    def separator(self) -> str:
+        return "\N{ARABIC COMMA} " if self.lang == "fa" else ", "
 
     def money(self, amount: float) -> str:
         micros = floor_to_minor_unit(round(amount * MICROS), self.currency)
@@ -195,15 +229,63 @@ class _Words:
         return sign + self.percent(now / before - 1)
 
     def date(self, day: dt.date) -> str:
+        if self.calendar == "jalali":
+            solar = jdatetime.date.fromgregorian(
+                date=day, locale="fa_IR" if self.lang == "fa" else "en_US"
+            )
+            return self.digits(f"{solar.day} {solar.strftime('%B')} {solar.year}")
         return self.digits(format_date(day, format="long", locale=self.lang))
 
 
-def render_html(report: MonthReport, lang: str = "en") -> str:
-    """The report as one HTML document (UTF-8, inline SVG charts, print-ready)."""
-    words = _Words(lang, report.currency)
+OBJECTIVE_WORDS = ("conversions", "value", "profit", "min_cost")
+"""The plan objectives a shadow price is counted in (translated through the catalogue)."""
+CONSTRAINT_WORDS = {
+    "cap": "the cap",
+    "trust_high": "the trust region's ceiling",
+    "trust_low": "the trust region's floor",
+    "max_change": "the change limit",
+    "entity_max": "a person's maximum",
+    "entity_min": "a person's minimum",
+    "locked": "a lock",
+    "no_history": "no history",
+    "target_cpa": "the target CPA",
+    "target_roas": "the target ROAS",
+}
+"""The solver's constraint names in words (translated through the catalogue); a group or
+campaign row keeps its name."""
+
+
+def _held(line: MarginalLine, words: _Words) -> str:
+    parts = []
+    for name, count in line.binding:
+        if name == "none":
+            continue
+        kind, _, label = name.partition(":")
+        said = (
+            words(CONSTRAINT_WORDS[name])
+            if name in CONSTRAINT_WORDS
+            else (
+                words("group {name}", name=label)
+                if kind in ("group", "campaign") and label
+                else name
+            )
+        )
+        parts.append(f"{said} ({words.digits(str(count))})")
+    return words.separator().join(parts) if parts else words("nothing")
+
+
+def render_html(report: MonthReport, lang: str = "en", calendar: str = "gregorian") -> str:
+    """The report as one HTML document (UTF-8, inline SVG charts, print-ready), its dates in the
+    Gregorian or the Jalali calendar."""
+    words = _Words(lang, report.currency, calendar)
     spend_chart = Markup(_svg(_spend_figure(report, words)))
     return _ENV.get_template("monthly_report.html").render(
-        r=report, _=words, lang=lang, rtl=words.rtl, spend_chart=spend_chart
+        r=report,
+        _=words,
+        lang=lang,
+        rtl=words.rtl,
+        spend_chart=spend_chart,
+        held=lambda line: _held(line, words),
     )
 
 

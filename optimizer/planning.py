@@ -18,6 +18,7 @@ import pandas as pd
 
 from optimizer.errors import InvalidInputError
 from optimizer.models import CurveSet
+from optimizer.models.events import Event, planned_lift
 from optimizer.schema import MICROS
 from optimizer.solver import (
     Allocation,
@@ -43,13 +44,15 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class DayPlan:
-    """The allocation for `day`, the pacing that set its budget when a monthly cap was given, and
-    (`basis`) where the budget came from when the caller gave none."""
+    """The allocation for `day`, the pacing that set its budget when a monthly cap was given,
+    (`basis`) where the budget came from when the caller gave none, and the curve set's band
+    calibration (`band_scale`), which the plan's likely ranges use."""
 
     day: dt.date
     allocation: Allocation
     pacing: PacingPlan | None
     basis: str = ""
+    band_scale: float = 1.0
 
 
 def pacing_weights(curve_set: CurveSet) -> tuple[float, ...]:
@@ -71,8 +74,11 @@ def period_days(day: dt.date, period_end: dt.date | None) -> list[dt.date]:
     return [day + dt.timedelta(days=i) for i in range((period_end - day).days + 1)]
 
 
-def period_multipliers(curve_set: CurveSet, days: Sequence[dt.date]) -> npt.NDArray[np.float64]:
-    """Each day's calendar factor (weekday x trend) per entity: rows are days."""
+def period_multipliers(
+    curve_set: CurveSet, days: Sequence[dt.date], events: Sequence[Event] = ()
+) -> npt.NDArray[np.float64]:
+    """Each day's calendar factor (weekday x trend x a planned promotion's stated lift) per
+    entity: rows are days."""
     curves = list(curve_set)
     dow = np.array([c.dow for c in curves], dtype=np.float64).reshape(len(curves), 7)
     tau = np.array([c.tau for c in curves], dtype=np.float64)
@@ -80,6 +86,7 @@ def period_multipliers(curve_set: CurveSet, days: Sequence[dt.date]) -> npt.NDAr
     weekday = np.array([d.weekday() for d in days])
     ordinal = np.array([d.toordinal() for d in days], dtype=np.float64)
     factors = dow[:, weekday].T * np.exp(tau[None, :] * (ordinal[:, None] - reference[None, :]))
+    factors = factors * planned_lift(events, days)[:, None]
     return np.asarray(factors, dtype=np.float64)
 
 
@@ -91,12 +98,14 @@ def paced(
     cap_micros: int,
     spent_micros: int,
     period_end: dt.date | None,
+    events: Sequence[Event] = (),
 ) -> PacingPlan:
-    """Tomorrow's budget under a period cap from the period plan over the days left."""
+    """Tomorrow's budget under a period cap from the period plan over the days left (`events`:
+    the account's confirmed events; promotions with a stated lift weigh their days)."""
     days = period_days(day, period_end)
     return period_budget(
         curve_set.table(day),
-        period_multipliers(curve_set, days),
+        period_multipliers(curve_set, days, events),
         days,
         dataclasses.replace(request, budget_micros=None),
         cap_micros=cap_micros,
@@ -120,6 +129,7 @@ def plan_day(
     monthly_cap_micros: int | None = None,
     month_to_date_micros: int = 0,
     period_end: dt.date | None = None,
+    events: Sequence[Event] = (),
 ) -> DayPlan:
     """Allocate `day`'s budget: the request's daily budget, or the paced share of a monthly cap.
 
@@ -142,9 +152,11 @@ def plan_day(
             cap_micros=monthly_cap_micros,
             spent_micros=month_to_date_micros,
             period_end=period_end,
+            events=events,
         )
         request = dataclasses.replace(request, budget_micros=pacing.daily_budget_micros)
-    return DayPlan(day, allocate(curve_set.table(day), request), pacing)
+    allocation = allocate(curve_set.table(day), request)
+    return DayPlan(day, allocation, pacing, band_scale=curve_set.band_scale)
 
 
 def plan_frontier(

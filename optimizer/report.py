@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from optimizer.bands import likely_range, scaled_band
 from optimizer.errors import InvalidInputError
 from optimizer.money import minor_unit_micros
 from optimizer.schema import MICROS, NAME_COLUMNS
@@ -27,6 +28,7 @@ __all__ = [
     "CONVERSION_DECIMALS",
     "RECOMMENDATION_COLUMNS",
     "Level",
+    "likely_total",
     "parse_level",
     "recommendation_table",
     "to_editor_csv",
@@ -47,6 +49,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "expected_conversions",
     "expected_conversions_low",
     "expected_conversions_high",
+    "likely_conversions_low",
+    "likely_conversions_high",
     "expected_value",
     "marginal_cpa",
     "bound",
@@ -71,20 +75,37 @@ _SUMMED = (
     "conversions_low",
     "conversions_high",
     "expected_value",
+    "likely_low_mean",
+    "likely_high_mean",
 )
 
 
-def recommendation_table(allocation: Allocation, day: dt.date, level: Level) -> pd.DataFrame:
+def recommendation_table(
+    allocation: Allocation, day: dt.date, level: Level, *, band_scale: float = 1.0
+) -> pd.DataFrame:
     """One row per entity (`keyword`) or per campaign (`campaign`), in `RECOMMENDATION_COLUMNS`.
+
+    `expected_conversions_low/high` bound the expected value (the curves' uncertainty, as fitted);
+    `likely_conversions_low/high` are the 80% range of the conversions that will be counted: the
+    curve band scaled by the account's calibration (`band_scale`) plus count noise, whole
+    conversions (`optimizer.bands.likely_range`). A campaign's range comes from its summed means.
 
     Recommended spend comes from the rounded micros, so the rows add up to the allocation's total
     (never above the cap). A campaign's figures are summed from its entities' exact amounts before
     they are rounded for showing. A campaign's marginal CPA is the cheapest next conversion among
     its entities that could take more budget; its bound lists what binds its entities.
     """
+    low_mean, high_mean = scaled_band(
+        allocation.entities["expected_conversions"],
+        allocation.entities["conversions_low"],
+        allocation.entities["conversions_high"],
+        band_scale,
+    )
     entities = allocation.entities.assign(
         current_micros=np.rint(allocation.entities["current_spend"].to_numpy() * MICROS),
         value_micros=np.rint(allocation.entities["expected_value"].to_numpy() * MICROS),
+        likely_low_mean=low_mean,
+        likely_high_mean=high_mean,
     )
     if level == "keyword":
         rows = entities.rename(
@@ -112,6 +133,8 @@ def recommendation_table(allocation: Allocation, day: dt.date, level: Level) -> 
             rows[name] = ""
     else:
         raise InvalidInputError(f"level must be 'keyword' or 'campaign', not '{level}'")
+    likely_low, likely_high = likely_range(rows["likely_low_mean"], rows["likely_high_mean"])
+    rows = rows.assign(likely_conversions_low=likely_low, likely_conversions_high=likely_high)
     unit = minor_unit_micros(allocation.currency)
     current = _shown(rows["current_micros"].to_numpy(dtype=np.float64), unit)
     recommended = _shown(rows["recommended_micros"].to_numpy(dtype=np.float64), unit)
@@ -131,6 +154,19 @@ def recommendation_table(allocation: Allocation, day: dt.date, level: Level) -> 
     for column in ("expected_conversions", "expected_conversions_low", "expected_conversions_high"):
         rows[column] = rows[column].round(CONVERSION_DECIMALS)
     return rows.loc[:, list(RECOMMENDATION_COLUMNS)].reset_index(drop=True)
+
+
+def likely_total(allocation: Allocation, band_scale: float = 1.0) -> tuple[float, float]:
+    """The 80% range of the conversions the whole plan will count (see `recommendation_table`)."""
+    entities = allocation.entities
+    low, high = scaled_band(
+        entities["expected_conversions"],
+        entities["conversions_low"],
+        entities["conversions_high"],
+        band_scale,
+    )
+    lo, hi = likely_range(np.array([low.sum()]), np.array([high.sum()]))
+    return float(lo[0]), float(hi[0])
 
 
 def _shown(micros: npt.NDArray[np.float64], unit: int) -> npt.NDArray[np.float64]:

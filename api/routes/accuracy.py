@@ -54,6 +54,7 @@ def accuracy(
         median_abs_pct_error=_finite(scores.median_abs_pct_error),
         coverage_80=scores.coverage,
         daily_bias=_finite(scores.daily_bias),
+        band_scale=result.band_scale,
         campaigns=records(scores.by_campaign),
     )
 
@@ -65,7 +66,9 @@ def report(
     engine: StoreEngine,
     principal: CurrentPrincipal,
     lang: Annotated[Literal["en", "fa"] | None, Query()] = None,
+    calendar: Annotated[Literal["gregorian", "jalali"], Query()] = "gregorian",
 ) -> HTMLResponse:
     """The month's report (`period` like 2026-11) as one self-contained HTML page, in English or
-    Persian (default: the account's locale's language); `ppcopt report --pdf` prints it."""
-    return HTMLResponse(report_html(engine, principal, account, period, lang))
+    Persian (default: the account's locale's language), dates in the Gregorian or Jalali
+    calendar; `ppcopt report --pdf` prints it."""
+    return HTMLResponse(report_html(engine, principal, account, period, lang, calendar))

@@ -34,15 +34,23 @@ def _out(event: StoredEvent) -> EventOut:
         created_at=event.created_at,
         decided_by=event.decided_by,
         decided_at=event.decided_at,
+        lift=event.lift,
     )
 
 
 @router.post("/accounts/{account}/events", status_code=status.HTTP_201_CREATED)
 def add(account: str, body: EventIn, engine: StoreEngine, principal: CurrentPrincipal) -> EventOut:
     """Add a confirmed event; the next fit leaves outage and exclude days out and gives promo days
-    their own factor."""
+    their own factor. A promotion's `lift` weighs its days in the cap's period plan."""
     event = add_event(
-        engine, principal, account, start=body.start, end=body.end, kind=body.kind, note=body.note
+        engine,
+        principal,
+        account,
+        start=body.start,
+        end=body.end,
+        kind=body.kind,
+        note=body.note,
+        lift=body.lift,
     )
     return _out(event)
 

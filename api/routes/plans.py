@@ -19,7 +19,7 @@ from api.schemas import (
 )
 from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal, parse_amount
-from optimizer.report import recommendation_table
+from optimizer.report import likely_total, recommendation_table
 from optimizer.requests import build_request
 from optimizer.solver import AllocationRequest
 from optimizer.usecases.accounts import Account
@@ -100,7 +100,10 @@ def optimize(
         locked_campaigns=body.locked_campaigns,
     )
     allocation = result.plan.allocation
-    table = recommendation_table(allocation, result.plan.day, body.level)
+    table = recommendation_table(
+        allocation, result.plan.day, body.level, band_scale=result.plan.band_scale
+    )
+    likely = likely_total(allocation, result.plan.band_scale)
     table["recommended_spend"] = [_money(v, acct.currency) for v in table["recommended_spend"]]
     table["current_spend"] = [_money(v, acct.currency) for v in table["current_spend"]]
     return AllocationOut(
@@ -115,6 +118,8 @@ def optimize(
         expected_conversions=allocation.expected_conversions,
         expected_conversions_low=allocation.conversions_low,
         expected_conversions_high=allocation.conversions_high,
+        likely_conversions_low=likely[0],
+        likely_conversions_high=likely[1],
         expected_value=allocation.expected_value,
         cap_shadow_price=_clean(allocation.cap_shadow_price),
         solver=allocation.solver,

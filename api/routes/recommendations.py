@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CurrentPrincipal, StoreEngine, checked_with_key
 from api.routes.caps import cap_out
 from api.routes.plans import records, solver_request
-from api.schemas import Day, RecommendationIn, RecommendationOut
+from api.schemas import Day, ForecastDayOut, RecommendationIn, RecommendationOut
 from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal
 from optimizer.report import to_editor_csv, to_safe_csv
@@ -48,7 +48,17 @@ def _out(rec: Recommendation, level: Level) -> RecommendationOut:
         total_recommended=str(micros_to_decimal(rec.total_micros, rec.currency)),
         pacing=rec.pacing,
         notes=list(rec.notes),
-        rows=records(rec.table(level)),
+        forecast=[
+            ForecastDayOut(date=d, budget=str(micros_to_decimal(m, rec.currency)))
+            for d, m in rec.forecast
+        ],
+        rows=[
+            {**row, **extra}
+            for row, extra in zip(
+                records(rec.table(level)), rec.structure_columns(level), strict=True
+            )
+        ],
+        budgets=rec.budgets(),
     )
 
 

@@ -184,10 +184,11 @@ def report_page(
     account: str,
     period: str,
     lang: Annotated[Literal["en", "fa"] | None, Query()] = None,
+    calendar: Annotated[Literal["gregorian", "jalali"], Query()] = "gregorian",
 ) -> HTMLResponse:
     """The month's report, as `GET /v1/accounts/{account}/reports/{period}` gives it."""
     _, principal = signed_in(request, engine)
-    return HTMLResponse(views.report_html(engine, principal, account, period, lang))
+    return HTMLResponse(views.report_html(engine, principal, account, period, lang, calendar))
 
 
 @router.get("/accounts/{account}/caps", response_class=HTMLResponse)

@@ -18,7 +18,7 @@ from api.ui.render import inline_svg, money
 from optimizer.access import Action, Principal, can
 from optimizer.errors import InvalidInputError, NotFoundError
 from optimizer.models.curves import EntityCurve
-from optimizer.monthly_report import render_html
+from optimizer.monthly_report import render_html, report_language
 from optimizer.plots import (
     accuracy_figure,
     curve_figure,
@@ -239,10 +239,13 @@ def accuracy_view(
 
 
 def report_html(
-    engine: Engine, principal: Principal, name: str, period: str, lang: str | None
+    engine: Engine,
+    principal: Principal,
+    name: str,
+    period: str,
+    lang: str | None,
+    calendar: str = "gregorian",
 ) -> str:
     """The month's report page, in `lang` or the account's locale's language."""
     gathered = month_report(engine, principal, name, period[:7])
-    return render_html(
-        gathered, lang or ("fa" if (gathered.locale or "").startswith("fa") else "en")
-    )
+    return render_html(gathered, report_language(gathered.locale, lang), calendar)

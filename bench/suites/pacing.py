@@ -9,6 +9,10 @@ once with the weekday-share rule (`daily_budget`) and once with the period plan 
 day's split by `allocate` at +30% a day at most; conversions counted on the true curves of that
 day (weekday, trend), spend as planned. The guard is the same in both (half of what is left).
 `weekday_swing` strengthens the simulator's weeks (3: weekend dips and lifts three times as deep).
+`promo_lift` runs a promotion over days `promo_first`..`promo_first + promo_days - 1` of the
+period (true conversions per unit of spend times `promo_lift`); the period plan is told it as a
+confirmed promotion with `stated_lift` (a manager's estimate, which may be off), the weekday-share
+rule has no way to use it.
 """
 
 from __future__ import annotations
@@ -64,10 +68,15 @@ def pacing_vs_weekday_share(
     days: int,
     cap_share: float,
     weekday_swing: float = 1.0,
+    promo_lift: float = 1.0,
+    stated_lift: float | None = None,
+    promo_first: int = 10,
+    promo_days: int = 5,
     workdir: str = "",
 ) -> Any:
     """Period conversions (true curves) with the period plan over those with the weekday share."""
     from optimizer.models import fit_account
+    from optimizer.models.events import Event
     from optimizer.schema import MICROS, NAME_COLUMNS, EntityKey
     from optimizer.simulate import Scenario, expected_conversions, simulate
 
@@ -88,14 +97,22 @@ def pacing_vs_weekday_share(
         cap = round(float(table["current_spend"].sum()) * _DAYS * cap_share * MICROS)
         keys = [EntityKey(*r) for r in table.loc[:, list(NAME_COLUMNS)].itertuples(index=False)]
         truth = sim.truth.params(keys)
+        promo = (
+            start + dt.timedelta(days=promo_first),
+            start + dt.timedelta(days=promo_first + promo_days - 1),
+        )
+        events = (
+            (Event(promo[0], promo[1], "promo", stated_lift),) if stated_lift is not None else ()
+        )
         results = {}
         for rule in ("weekday_share", "period_plan"):
             conversions, spent = 0.0, 0
             for offset in range(_DAYS):
                 day = start + dt.timedelta(days=offset)
-                spend = _one_day(curves, rule, day, end, cap, spent, sim.truth.currency)
+                spend = _one_day(curves, rule, day, end, cap, spent, sim.truth.currency, events)
                 spent += round(float(spend.sum()) * MICROS)
-                conversions += math.fsum(
+                lift = promo_lift if promo[0] <= day <= promo[1] else 1.0
+                conversions += lift * math.fsum(
                     expected_conversions(
                         truth, spend, weekday=day.weekday(), day_index=sim.truth.day_index(day)
                     )
@@ -108,6 +125,8 @@ def pacing_vs_weekday_share(
         "seeds": seeds,
         "cap_share_of_current": cap_share,
         "weekday_swing": weekday_swing,
+        "promo_lift": promo_lift,
+        "stated_lift": stated_lift,
         "mean_conversions_ratio": float(np.mean(ratios)),
         "min_conversions_ratio": float(np.min(ratios)),
         "max_conversions_ratio": float(np.max(ratios)),
@@ -117,7 +136,14 @@ def pacing_vs_weekday_share(
 
 
 def _one_day(
-    curves: Any, rule: str, day: dt.date, end: dt.date, cap: int, spent: int, currency: str
+    curves: Any,
+    rule: str,
+    day: dt.date,
+    end: dt.date,
+    cap: int,
+    spent: int,
+    currency: str,
+    events: tuple[Any, ...],
 ) -> np.ndarray:
     import dataclasses
 
@@ -136,7 +162,7 @@ def _one_day(
         ).daily_budget_micros
     else:
         budget = paced(
-            curves, request, day, cap_micros=cap, spent_micros=spent, period_end=end
+            curves, request, day, cap_micros=cap, spent_micros=spent, period_end=end, events=events
         ).daily_budget_micros
     table = curves.table(day)
     allocation = allocate(table, dataclasses.replace(request, budget_micros=budget))

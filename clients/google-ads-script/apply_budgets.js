@@ -1,9 +1,9 @@
 /**
  * ppc-budget-optimizer: apply the latest published daily budgets to this Google Ads account.
  *
- * Paste this file into Google Ads > Tools > Bulk actions > Scripts, fill in the four constants
- * below, run it once in preview (APPLY = false) and read the log, then set APPLY = true and
- * schedule it daily. See README.md next to this file for the exact rules.
+ * Paste this file into Google Ads > Tools > Bulk actions > Scripts, fill in the constants below,
+ * run it once in preview (APPLY = false) and read the log, then set APPLY = true and schedule it
+ * daily. See README.md next to this file for the exact rules.
  *
  * Stops: when the approved cap is spent the plan gives a campaign 0 and names `cap_reached` in
  * its row's `bound`; the script then pauses the campaign and labels it CAP_LABEL. A later plan that
@@ -19,6 +19,18 @@ const MAX_CHANGE_FRACTION = 0.3;
 // Optional: the ETag logged by the previous run. The server then answers 304 when nothing new
 // was published and the script changes nothing.
 const IF_NONE_MATCH = '';
+// Send the account's structure (budgets, bidding strategies, keyword bids; read with GAQL) to
+// ppcopt before pulling the plan, so the next plan knows shared budgets and Smart Bidding.
+const SEND_STRUCTURE = true;
+// Set the plan's suggested target CPA / ROAS on campaigns bidding with them (never on portfolio
+// strategies). Off: the suggestions are only logged.
+const APPLY_BID_TARGETS = false;
+// Set the plan's max CPC on keywords in manual or enhanced CPC ad groups. Off: not even fetched.
+const APPLY_KEYWORD_BIDS = false;
+// Impression share lost is read over this GAQL date range.
+const STRUCTURE_DATE_RANGE = 'LAST_7_DAYS';
+// At most this many keywords are sent with the structure (largest accounts: raise with care).
+const MAX_STRUCTURE_KEYWORDS = 50000;
 
 const MICROS = 1000000;
 // AdsApp.campaigns() leaves out Shopping and Performance Max campaigns; each has its own selector.
@@ -51,6 +63,9 @@ function main(overrides) {
     notFound: [],
     paused: [],
     resumed: [],
+    structure: null,
+    targets: [],
+    keywordBids: [],
   };
   try {
     run_(config, summary);
@@ -78,10 +93,16 @@ function resolveConfig_(o) {
     maxChangeFraction: Number(pick('maxChangeFraction', MAX_CHANGE_FRACTION)),
     ifNoneMatch: pick('ifNoneMatch', IF_NONE_MATCH),
     now: pick('now', null) || new Date(),
+    sendStructure: pick('sendStructure', SEND_STRUCTURE) === true,
+    applyBidTargets: pick('applyBidTargets', APPLY_BID_TARGETS) === true,
+    applyKeywordBids: pick('applyKeywordBids', APPLY_KEYWORD_BIDS) === true,
+    structureDateRange: pick('structureDateRange', STRUCTURE_DATE_RANGE),
+    maxStructureKeywords: Number(pick('maxStructureKeywords', MAX_STRUCTURE_KEYWORDS)),
   };
 }
 
 function run_(config, summary) {
+  if (config.sendStructure) summary.structure = sendStructure_(config);
   const rec = fetchRecommendation_(config, summary);
   checkRecommendation_(rec, config);
   summary.recommendationId = rec.id;
@@ -90,24 +111,32 @@ function run_(config, summary) {
   summary.budget = rec.budget;
   const budgetMicros = parseMicros_(rec.budget, 'budget');
 
-  const entries = rec.rows.map((row) => planRow_(row, config, summary));
+  const sharedIds = sharedBudgetIds_(rec);
+  const entries = rec.rows.map((row, i) => {
+    const e = planRow_(row, config, summary, sharedIds);
+    e.order = i;
+    return e;
+  });
   markDuplicates_(entries);
+  entries.push.apply(entries, planSharedBudgets_(rec, entries, config, summary));
   guardTotal_(entries, budgetMicros, summary);
   collect_(entries, summary, config.apply);
 
   entries.forEach((e) => Logger.log(describe_(e, config.apply)));
   if (config.apply) applyAll_(entries, summary);
+  applyBidTargets_(rec.rows, entries, config, summary);
+  if (config.applyKeywordBids) applyKeywordBids_(config, summary);
   summary.outcome = config.apply ? 'applied' : 'preview';
 }
 
-function fetchRecommendation_(config, summary) {
+function fetchRecommendation_(config, summary, level) {
   const url =
     config.baseUrl +
     '/v1/accounts/' +
     encodeURIComponent(config.account) +
-    '/recommendations/latest?level=campaign&format=json';
+    '/recommendations/latest?level=' + (level || 'campaign') + '&format=json';
   const headers = { Authorization: 'Bearer ' + config.apiKey, Accept: 'application/json' };
-  if (config.ifNoneMatch) headers['If-None-Match'] = config.ifNoneMatch;
+  if (config.ifNoneMatch && !level) headers['If-None-Match'] = config.ifNoneMatch;
   let response;
   try {
     response = UrlFetchApp.fetch(url, {
@@ -215,7 +244,7 @@ function formatMicros_(micros) {
   return (micros / MICROS).toFixed(2);
 }
 
-function planRow_(row, config, summary) {
+function planRow_(row, config, summary, sharedIds) {
   const entry = {
     campaign: row.campaign,
     campaignId: row.campaign_id ? String(row.campaign_id) : null,
@@ -257,26 +286,17 @@ function planRow_(row, config, summary) {
   }
   if (!budget) return settle_(entry, 'skipped', 'the campaign has no budget');
   if (budget.isExplicitlyShared()) {
+    const id = Object.keys(sharedIds).length ? String(budget.getId()) : null;
+    if (id && sharedIds[id]) {
+      entry.sharedBudgetId = id;
+      return settle_(entry, 'skipped', 'shares budget ' + id + ': set once on its own line');
+    }
     return settle_(entry, 'skipped', 'uses a shared budget; change it by hand');
   }
   if (entry.recommendedMicros <= 0) {
     return settle_(entry, 'skipped', 'recommended 0; pause the campaign by hand if intended');
   }
-  if (entry.recommendedMicros === entry.currentMicros) {
-    return settle_(entry, 'skipped', 'already at the recommended amount');
-  }
-  const delta = Math.abs(entry.recommendedMicros - entry.currentMicros);
-  // Half a micro of slack: a change of exactly MAX_CHANGE_FRACTION passes despite float error.
-  if (entry.currentMicros <= 0 || delta > config.maxChangeFraction * entry.currentMicros + 0.5) {
-    return settle_(
-      entry,
-      'refused',
-      'change larger than ' + Math.round(config.maxChangeFraction * 100) +
-        '% (MAX_CHANGE_FRACTION)',
-    );
-  }
-  entry.status = 'change';
-  return entry;
+  return checkChange_(entry, config);
 }
 
 /** True when the row's bound names CAP_TOKEN as one of its tokens (separated by "," or ";"). */
@@ -364,20 +384,22 @@ function markDuplicates_(entries) {
  * through; an increase, or a resume, is refused when it would take the total (new amounts plus the
  * amounts left as they are) above the budget. A paused campaign spends 0: it counts 0 before, and
  * after unless this run resumes it (a resume raises it from 0 to its new amount, or to its current
- * one when the budget is not changed). Shared budgets are not counted: the script never changes
- * them.
+ * one when the budget is not changed). A shared budget the plan has a `budgets` row for counts
+ * once, on its own line (in the plan order of its first campaign); other shared budgets are not
+ * counted: the script does not change them.
  */
 function guardTotal_(entries, budgetMicros, summary) {
   const seen = {};
   const own = entries.filter((e) => {
-    const first = e.budget && !e.budget.isExplicitlyShared() && !seen[e.campaignId];
+    const counted = e.shared || (e.budget && !e.budget.isExplicitlyShared());
+    const first = counted && !seen[e.campaignId];
     if (first) seen[e.campaignId] = true;
     return first;
   });
   const before = own.reduce((sum, e) => sum + (e.paused ? 0 : e.currentMicros), 0);
   let total = own.reduce((sum, e) => sum + keptMicros_(e), 0);
   const above = 'would take the total above the published budget ' + formatMicros_(budgetMicros);
-  own
+  inPlanOrder_(own)
     .filter((e) => e.resume || isIncrease_(e))
     .forEach((e) => {
       const raise = e.resume ? targetMicros_(e) : e.recommendedMicros - e.currentMicros;
@@ -396,6 +418,14 @@ function guardTotal_(entries, budgetMicros, summary) {
 }
 
 /** What a campaign spends after this run before any increase or resume is counted. */
+/** Plan order; a shared budget's line stands where its first campaign's row does. */
+function inPlanOrder_(entries) {
+  return entries
+    .map((e, i) => ({ e: e, key: e.order === undefined ? i : e.order }))
+    .sort((a, b) => a.key - b.key)
+    .map((x) => x.e);
+}
+
 function keptMicros_(e) {
   if (e.paused || e.status === 'pause') return 0;
   if (e.status === 'change' && e.recommendedMicros < e.currentMicros) return e.recommendedMicros;
@@ -441,7 +471,7 @@ function applyAll_(entries, summary) {
   const holdBack = failed.length
     ? 'held back: ' + failed.map((f) => f[0] + ' ' + f[1]).join(' and ') + ' failed'
     : '';
-  entries
+  inPlanOrder_(entries)
     .filter((e) => e.resume || (e.status === 'change' && e.recommendedMicros > e.currentMicros))
     .forEach((e) => (e.resume ? resume_(e, summary, holdBack) : apply_(e, summary, holdBack)));
 }
@@ -603,12 +633,407 @@ function logSummary_(s) {
   );
 }
 
+// ---------------------------------------------------------------- platform structure (issue 21)
+
+const STRUCTURE_CAMPAIGNS_GAQL =
+  'SELECT campaign.id, campaign.name, campaign.bidding_strategy_type, campaign.bidding_strategy, ' +
+  'campaign.target_cpa.target_cpa_micros, campaign.target_roas.target_roas, ' +
+  'campaign.maximize_conversions.target_cpa_micros, ' +
+  'campaign.maximize_conversion_value.target_roas, campaign_budget.id, campaign_budget.name, ' +
+  'campaign_budget.amount_micros, campaign_budget.explicitly_shared ' +
+  "FROM campaign WHERE campaign.status != 'REMOVED'";
+const STRUCTURE_METRICS_GAQL =
+  'SELECT campaign.id, metrics.search_budget_lost_impression_share, ' +
+  'metrics.search_rank_lost_impression_share ' +
+  "FROM campaign WHERE campaign.status != 'REMOVED' AND segments.date DURING ";
+const STRUCTURE_PORTFOLIOS_GAQL =
+  'SELECT bidding_strategy.id, bidding_strategy.type, ' +
+  'bidding_strategy.target_cpa.target_cpa_micros, bidding_strategy.target_roas.target_roas, ' +
+  'bidding_strategy.maximize_conversions.target_cpa_micros, ' +
+  'bidding_strategy.maximize_conversion_value.target_roas FROM bidding_strategy';
+const STRUCTURE_KEYWORDS_GAQL =
+  'SELECT campaign.id, campaign.name, campaign.bidding_strategy_type, ad_group.id, ' +
+  'ad_group.name, ad_group_criterion.criterion_id, ad_group_criterion.keyword.text, ' +
+  'ad_group_criterion.keyword.match_type, ad_group_criterion.cpc_bid_micros ' +
+  "FROM ad_group_criterion WHERE ad_group_criterion.type = 'KEYWORD' " +
+  "AND ad_group_criterion.negative = FALSE AND ad_group_criterion.status != 'REMOVED' " +
+  "AND ad_group.status != 'REMOVED' AND campaign.status != 'REMOVED'";
+const KEYWORD_IDS_PER_SELECTOR = 5000;
+
+/** Rows of a GAQL query (AdsApp.search: camelCase objects, int64 values as strings). */
+function searchRows_(query) {
+  const rows = [];
+  const it = AdsApp.search(query);
+  while (it.hasNext()) rows.push(it.next());
+  return rows;
+}
+
+/** The last path segment of a resource name, e.g. customers/1/biddingStrategies/42 -> "42". */
+function resourceId_(name) {
+  return name ? String(name).split('/').pop() : '';
+}
+
+/** Read the account's structure with GAQL (see README: "Structure"). */
+function readStructure_(config) {
+  const lost = {};
+  searchRows_(STRUCTURE_METRICS_GAQL + config.structureDateRange).forEach((r) => {
+    lost[String(r.campaign.id)] = r.metrics || {};
+  });
+  const portfolios = {};
+  searchRows_(STRUCTURE_PORTFOLIOS_GAQL).forEach((r) => {
+    portfolios[String(r.biddingStrategy.id)] = r.biddingStrategy;
+  });
+  const campaigns = searchRows_(STRUCTURE_CAMPAIGNS_GAQL).map((r) => {
+    const c = r.campaign;
+    const budget = r.campaignBudget || {};
+    const portfolioId = resourceId_(c.biddingStrategy);
+    const scheme = portfolioId ? portfolios[portfolioId] || {} : c;
+    const metrics = lost[String(c.id)] || {};
+    return {
+      campaign_id: String(c.id),
+      campaign: c.name,
+      budget_id: String(budget.id),
+      budget_name: budget.name || '',
+      budget_amount_micros: String(budget.amountMicros || '0'),
+      budget_explicitly_shared: budget.explicitlyShared === true,
+      bidding_strategy_type: portfolioId && scheme.type ? scheme.type : c.biddingStrategyType,
+      portfolio_strategy_id: portfolioId,
+      target_cpa_micros: targetCpaMicros_(scheme),
+      target_roas: targetRoas_(scheme),
+      search_budget_lost_impression_share: fraction_(metrics.searchBudgetLostImpressionShare),
+      search_rank_lost_impression_share: fraction_(metrics.searchRankLostImpressionShare),
+    };
+  });
+  const keywords = searchRows_(STRUCTURE_KEYWORDS_GAQL + ' LIMIT ' + config.maxStructureKeywords)
+    .map((r) => ({
+      campaign_id: String(r.campaign.id),
+      campaign: r.campaign.name,
+      ad_group_id: String(r.adGroup.id),
+      ad_group: r.adGroup.name,
+      keyword_id: String(r.adGroupCriterion.criterionId),
+      keyword: r.adGroupCriterion.keyword.text,
+      match_type: r.adGroupCriterion.keyword.matchType,
+      bidding_strategy_type: r.campaign.biddingStrategyType,
+      cpc_bid_micros: optionalText_(r.adGroupCriterion.cpcBidMicros),
+    }));
+  return { campaigns: campaigns, keywords: keywords };
+}
+
+function optionalText_(value) {
+  return value === undefined || value === null ? null : String(value);
+}
+
+function targetCpaMicros_(scheme) {
+  const t = (scheme.targetCpa && scheme.targetCpa.targetCpaMicros) ||
+    (scheme.maximizeConversions && scheme.maximizeConversions.targetCpaMicros);
+  return t ? String(t) : null;
+}
+
+function targetRoas_(scheme) {
+  const t = (scheme.targetRoas && scheme.targetRoas.targetRoas) ||
+    (scheme.maximizeConversionValue && scheme.maximizeConversionValue.targetRoas);
+  return t ? Number(t) : null;
+}
+
+function fraction_(value) {
+  return value === undefined || value === null || value === '' ? null : Number(value);
+}
+
+/**
+ * PUT the structure to ppcopt. A failure is logged and the run goes on: the plan is still applied
+ * (made with the structure ppcopt had before).
+ */
+function sendStructure_(config) {
+  let body;
+  try {
+    if (typeof AdsApp.search !== 'function') throw new Error('AdsApp.search is not available');
+    body = readStructure_(config);
+  } catch (e) {
+    Logger.log('Structure not sent: could not read it with GAQL (' + e.message + ').');
+    return { sent: false, message: e.message };
+  }
+  const url =
+    config.baseUrl + '/v1/accounts/' + encodeURIComponent(config.account) + '/structure';
+  let response;
+  try {
+    response = UrlFetchApp.fetch(url, {
+      method: 'put',
+      contentType: 'application/json',
+      payload: JSON.stringify(body),
+      headers: { Authorization: 'Bearer ' + config.apiKey, Accept: 'application/json' },
+      muteHttpExceptions: true,
+    });
+  } catch (e) {
+    Logger.log('Structure not sent: could not reach ' + config.baseUrl + ': ' + e.message);
+    return { sent: false, message: e.message };
+  }
+  const status = response.getResponseCode();
+  const text = response.getContentText();
+  if (status !== 200) {
+    const message = httpProblem_(status, text, config);
+    Logger.log('Structure not accepted: ' + message);
+    return { sent: false, httpStatus: status, message: message };
+  }
+  const answer = JSON.parse(text);
+  Logger.log(
+    'Structure sent: ' + body.campaigns.length + ' campaign(s), ' + body.keywords.length +
+      ' keyword(s), ' + (answer.changed ? 'changed' : 'unchanged since the last run') + '.',
+  );
+  return {
+    sent: true,
+    httpStatus: status,
+    changed: answer.changed === true,
+    campaigns: body.campaigns.length,
+    keywords: body.keywords.length,
+  };
+}
+
+/** The plan's shared budgets (one row each, set once), by budget id. */
+function sharedBudgetIds_(rec) {
+  const ids = {};
+  (Array.isArray(rec.budgets) ? rec.budgets : []).forEach((b) => (ids[String(b.budget_id)] = b));
+  return ids;
+}
+
+/**
+ * One entry per shared budget of the plan: its amount is set once (never once per campaign), under
+ * the same rules as a campaign's budget (change limit, total guard). Its campaigns' own lines are
+ * skipped ("shares budget ...").
+ */
+function planSharedBudgets_(rec, entries, config, summary) {
+  return (Array.isArray(rec.budgets) ? rec.budgets : []).map((b) => {
+    const id = String(b.budget_id);
+    const members = entries.filter((e) => e.sharedBudgetId === id);
+    const entry = {
+      campaign: 'shared budget "' + (b.budget_name || id) + '" (' + b.campaigns.join(', ') + ')',
+      campaignId: 'budget:' + id,
+      recommendedMicros: parseMicros_(b.recommended_spend, 'budgets.recommended_spend'),
+      currentMicros: null,
+      budget: null,
+      status: null,
+      reason: '',
+      adsCampaign: null,
+      paused: false,
+      resume: false,
+      shared: true,
+    };
+    if (members.length === 0) {
+      return settle_(entry, 'skipped', 'none of its campaigns uses shared budget ' + id + ' here');
+    }
+    const budget = members[0].budget;
+    entry.order = members[0].order + 0.5;
+    entry.budget = budget;
+    entry.currentMicros = Math.round(budget.getAmount() * MICROS);
+    const outside = outsideCampaigns_(budget, b);
+    if (outside > 0) {
+      return settle_(
+        entry,
+        'skipped',
+        'also spent by ' + outside + ' campaign(s) outside the plan; change it by hand',
+      );
+    }
+    if (members.some((m) => m.status === 'pause')) {
+      return settle_(entry, 'skipped', 'a campaign on it is being paused (cap reached)');
+    }
+    return checkChange_(entry, config);
+  });
+}
+
+/** Campaigns on the budget that the plan's budget row does not name (0 when unknown). */
+function outsideCampaigns_(budget, row) {
+  if (typeof budget.campaigns !== 'function') return 0;
+  const it = budget.campaigns().get();
+  let outside = 0;
+  while (it.hasNext()) {
+    const c = it.next();
+    if (row.campaign_ids.indexOf(String(c.getId())) < 0 && !c.isRemoved()) outside += 1;
+  }
+  return outside;
+}
+
+/**
+ * The change rules every budget line obeys: 0, already there, a raise larger than the change
+ * limit. Only raises are guarded: a cut never spends more, and finance must be able to cut to
+ * the cap (bids and targets, which move spend either way, keep the limit both ways: tooLarge_).
+ */
+function checkChange_(entry, config) {
+  if (entry.recommendedMicros <= 0) {
+    return settle_(entry, 'skipped', 'recommended 0; change it by hand if intended');
+  }
+  if (entry.recommendedMicros === entry.currentMicros) {
+    return settle_(entry, 'skipped', 'already at the recommended amount');
+  }
+  // Half a micro of slack: a raise of exactly MAX_CHANGE_FRACTION passes despite float error.
+  const raise = entry.recommendedMicros - entry.currentMicros;
+  if (raise > 0 && (entry.currentMicros <= 0 ||
+      raise > config.maxChangeFraction * entry.currentMicros + 0.5)) {
+    const pct = Math.round(config.maxChangeFraction * 100);
+    return settle_(entry, 'refused', 'raise larger than ' + pct + '% (MAX_CHANGE_FRACTION)');
+  }
+  entry.status = 'change';
+  return entry;
+}
+
+function changeLimit_(config) {
+  const pct = Math.round(config.maxChangeFraction * 100);
+  return 'change larger than ' + pct + '% (MAX_CHANGE_FRACTION)';
+}
+
+function tooLarge_(currentMicros, newMicros, config) {
+  const delta = Math.abs(newMicros - currentMicros);
+  return currentMicros <= 0 || delta > config.maxChangeFraction * currentMicros + 0.5;
+}
+
+/**
+ * Smart Bidding targets: the plan suggests, beside the budget, the target CPA (or ROAS) matching
+ * its marginal CPA (ROAS). Applied only with APPLY_BID_TARGETS (and APPLY), on the campaign's own
+ * strategy (a portfolio strategy steers other campaigns too: never), within MAX_CHANGE_FRACTION.
+ */
+function applyBidTargets_(rows, entries, config, summary) {
+  rows.forEach((row, i) => {
+    const cpa = row.suggested_target_cpa;
+    const roas = row.suggested_target_roas;
+    if (cpa === undefined && roas === undefined) return;
+    if ((cpa === null || cpa === undefined) && (roas === null || roas === undefined)) return;
+    const e = entries[i];
+    const kind = cpa !== null && cpa !== undefined ? 'target CPA' : 'target ROAS';
+    const t = {
+      campaign: row.campaign,
+      kind: kind,
+      current: null,
+      suggested: null,
+      status: '',
+      reason: '',
+    };
+    summary.targets.push(t);
+    const done = (status, reason) => {
+      t.status = status;
+      t.reason = reason;
+      Logger.log(
+        row.campaign + ': ' + kind + ' ' + (t.current === null ? '?' : t.current) + ' -> ' +
+          t.suggested + ' ' + status.toUpperCase() + (reason ? ': ' + reason : ''),
+      );
+    };
+    t.suggested = kind === 'target CPA' ? String(cpa) : Number(roas);
+    if (!e || !e.adsCampaign) return done('skipped', 'campaign not found');
+    if (row.portfolio_strategy_id) {
+      return done(
+        'advisory',
+        'portfolio strategy ' + row.portfolio_strategy_id + '; change it in the shared library',
+      );
+    }
+    const bidding = e.adsCampaign.bidding();
+    const type = bidding.getStrategyType();
+    if (type !== row.bidding_strategy_type) {
+      return done(
+        'skipped',
+        'the campaign now bids with ' + type + ', the plan assumed ' + row.bidding_strategy_type,
+      );
+    }
+    const isCpa = kind === 'target CPA';
+    const current = isCpa ? bidding.getTargetCpa() : bidding.getTargetRoas();
+    const currentMicros = Math.round((current || 0) * MICROS);
+    const newMicros = isCpa
+      ? parseMicros_(cpa, 'suggested_target_cpa')
+      : Math.round(Number(roas) * MICROS);
+    t.current = isCpa ? formatMicros_(currentMicros) : currentMicros / MICROS;
+    if (!config.applyBidTargets) return done('suggested', 'set APPLY_BID_TARGETS = true to apply');
+    if (newMicros === currentMicros) return done('skipped', 'already at the suggested target');
+    if (tooLarge_(currentMicros, newMicros, config)) {
+      return done('refused', changeLimit_(config));
+    }
+    if (!config.apply) return done('preview', 'would apply');
+    try {
+      if (isCpa) bidding.setTargetCpa(newMicros / MICROS);
+      else bidding.setTargetRoas(newMicros / MICROS);
+    } catch (err) {
+      return done('failed', err.message);
+    }
+    return done('applied', '');
+  });
+}
+
+/**
+ * Keyword max CPCs from the keyword-level plan (same plan id), for keywords in manual or enhanced
+ * CPC ad groups: each within MAX_CHANGE_FRACTION of its current bid, set with
+ * keyword.bidding().setCpc() when APPLY. Rows without a bid stay advisory (their bid_note says
+ * why).
+ */
+function applyKeywordBids_(config, summary) {
+  let rec;
+  try {
+    rec = fetchRecommendation_(config, {}, 'keyword');
+  } catch (e) {
+    if (!(e instanceof Stop_)) throw e;
+    Logger.log('Keyword bids not applied: ' + e.message);
+    return;
+  }
+  if (rec.id !== summary.recommendationId) {
+    Logger.log(
+      'Keyword bids not applied: the keyword plan is ' + rec.id + ', not ' +
+        summary.recommendationId + '.',
+    );
+    return;
+  }
+  const wanted = rec.rows.filter((r) => r.recommended_cpc_bid && r.keyword_id && r.ad_group_id);
+  const advisory = rec.rows.length - wanted.length;
+  const found = findKeywords_(wanted.map((r) => [Number(r.ad_group_id), Number(r.keyword_id)]));
+  wanted.forEach((row) => {
+    const k = { campaign: row.campaign, adGroup: row.ad_group, keyword: row.keyword, current: null,
+      recommended: row.recommended_cpc_bid, status: '', reason: '' };  // prettier-ignore
+    summary.keywordBids.push(k);
+    const done = (status, reason) => {
+      k.status = status;
+      k.reason = reason;
+      Logger.log(
+        row.campaign + ' / ' + row.ad_group + ' / ' + row.keyword + ': max CPC ' +
+          (k.current === null ? '?' : k.current) + ' -> ' + k.recommended + ' ' +
+          status.toUpperCase() + (reason ? ': ' + reason : ''),
+      );
+    };
+    const keyword = found[row.ad_group_id + '~' + row.keyword_id];
+    if (!keyword) return done('skipped', 'keyword not found');
+    const currentMicros = Math.round((keyword.bidding().getCpc() || 0) * MICROS);
+    const newMicros = parseMicros_(row.recommended_cpc_bid, 'recommended_cpc_bid');
+    k.current = formatMicros_(currentMicros);
+    if (newMicros === currentMicros) return done('skipped', 'already at the recommended bid');
+    if (tooLarge_(currentMicros, newMicros, config)) {
+      return done('refused', changeLimit_(config));
+    }
+    if (!config.apply) return done('preview', 'would apply');
+    try {
+      keyword.bidding().setCpc(newMicros / MICROS);
+    } catch (err) {
+      return done('failed', err.message);
+    }
+    return done('applied', '');
+  });
+  Logger.log(
+    'Keyword bids: ' + summary.keywordBids.filter((k) => k.status === 'applied').length +
+      ' applied of ' + wanted.length + '; ' + advisory + ' keyword row(s) advisory (see bid_note).',
+  );
+}
+
+/** Keywords by "adGroupId~keywordId"; keyword IDs are [ad group ID, keyword ID] pairs. */
+function findKeywords_(pairs) {
+  const out = {};
+  for (let i = 0; i < pairs.length; i += KEYWORD_IDS_PER_SELECTOR) {
+    const it = AdsApp.keywords().withIds(pairs.slice(i, i + KEYWORD_IDS_PER_SELECTOR)).get();
+    while (it.hasNext()) {
+      const k = it.next();
+      out[String(k.getAdGroup().getId()) + '~' + String(k.getId())] = k;
+    }
+  }
+  return out;
+}
+
 if (typeof module !== 'undefined') {
   module.exports = {
     main: main,
     parseMicros_: parseMicros_,
     nextDay_: nextDay_,
     capReached_: capReached_,
+    readStructure_: readStructure_,
     CAP_LABEL: CAP_LABEL,
   };
 }

@@ -89,6 +89,8 @@ class RecommendationRow:
     marginal_cpa: float | None
     bound: str
     campaign_id: str | None = None
+    likely_conversions_low: float | None = None
+    likely_conversions_high: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +262,8 @@ def _row(raw: dict[str, Any]) -> RecommendationRow:
         marginal_cpa=_number(raw.get("marginal_cpa")),
         bound=str(raw.get("bound") or ""),
         campaign_id=None if campaign_id is None else str(campaign_id),
+        likely_conversions_low=_number(raw.get("likely_conversions_low")),
+        likely_conversions_high=_number(raw.get("likely_conversions_high")),
     )
 
 

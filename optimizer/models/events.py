@@ -4,7 +4,10 @@ days that a person should look at.
 An `outage` or `exclude` event takes its days out of the fit (a site outage or a broken
 conversion tag says nothing about the response to spend); a `promo` gets its own factor, estimated
 with the weekday factors and trend, so it neither inflates the curves nor the trend. The factor is
-not carried into the forecast: a future day is an ordinary day.
+not carried into the forecast by itself: a future day is an ordinary day unless a person states
+the promotion's `lift` (the expected conversions per unit of spend, relative to an ordinary day, as
+Google Ads' seasonality adjustments take a conversion-rate change); the period plan then counts
+those days at that factor (`planned_lift`) and moves money toward them.
 
 `detect_events` compares the account's daily conversions with what the fitted curves expect at the
 day's spend and calendar, and proposes runs of consecutive days far above (a promotion) or below
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -23,7 +27,15 @@ import numpy.typing as npt
 
 from optimizer.errors import InvalidInputError
 
-__all__ = ["EVENT_KINDS", "Event", "EventKind", "ProposedEvent", "detect_events"]
+__all__ = [
+    "EVENT_KINDS",
+    "MAX_LIFT",
+    "Event",
+    "EventKind",
+    "ProposedEvent",
+    "detect_events",
+    "planned_lift",
+]
 
 EventKind = Literal["promo", "outage", "exclude"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
@@ -31,6 +43,8 @@ EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 FloatArray = npt.NDArray[np.float64]
 
 _MAX_EVENT_DAYS = 366
+MAX_LIFT = 10.0
+"""The largest stated lift: beyond it, a typo is likelier than a promotion."""
 _Z_DAY = 1.0
 _Z_RUN = 5.0
 _MIN_RUN = 2
@@ -46,12 +60,21 @@ class Event:
     start: dt.date
     end: dt.date
     kind: EventKind
+    lift: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
             raise InvalidInputError(
                 f"event kind must be one of {', '.join(EVENT_KINDS)}, not '{self.kind}'"
             )
+        if self.lift is not None:
+            if self.kind != "promo":
+                raise InvalidInputError("only a promotion can state a lift")
+            if not (math.isfinite(self.lift) and 0 < self.lift <= MAX_LIFT):
+                raise InvalidInputError(
+                    f"a promotion's lift is a factor above 0 and at most {MAX_LIFT:g} "
+                    f"(1.4 = 40% more conversions for the same spend), not {self.lift}"
+                )
         if self.end < self.start:
             raise InvalidInputError(f"an event cannot end ({self.end}) before it starts")
         if (self.end - self.start).days + 1 > _MAX_EVENT_DAYS:
@@ -95,6 +118,18 @@ class ProposedEvent:
             kind,  # type: ignore[arg-type]
             str(data["reason"]),
         )
+
+
+def planned_lift(events: Sequence[Event], days: Sequence[dt.date]) -> FloatArray:
+    """Each day's stated factor: the product of the lifts of the promotions covering it (1 for an
+    ordinary day, and for a promotion without a stated lift)."""
+    factors = np.ones(len(days), dtype=np.float64)
+    for event in events:
+        if event.lift is None:
+            continue
+        inside = np.array([event.start <= d <= event.end for d in days], dtype=bool)
+        factors[inside] *= event.lift
+    return factors
 
 
 def detect_events(

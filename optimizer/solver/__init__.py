@@ -5,7 +5,14 @@ Pure core (numpy, pandas, scipy.sparse, highspy, PuLP): no database, no web.
 
 from optimizer.solver.allocate import allocate
 from optimizer.solver.frontier import DEFAULT_FRACTIONS, FRONTIER_COLUMNS, Frontier, budget_frontier
-from optimizer.solver.options import AllocationRequest, Bounds, Group, Objective, SolverName
+from optimizer.solver.options import (
+    AllocationRequest,
+    Bounds,
+    Group,
+    Objective,
+    SharedBudget,
+    SolverName,
+)
 from optimizer.solver.pacing import OVERDELIVERY_FACTOR, PacingPlan, daily_budget
 from optimizer.solver.period import PeriodPlan, period_budget, plan_period
 from optimizer.solver.result import ENTITY_COLUMNS, Allocation
@@ -23,6 +30,7 @@ __all__ = [
     "Objective",
     "PacingPlan",
     "PeriodPlan",
+    "SharedBudget",
     "SolverName",
     "allocate",
     "budget_frontier",

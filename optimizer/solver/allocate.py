@@ -33,7 +33,9 @@ _ROW_RANK = {
     "target_roas": 4,
     "conversions_target": 5,
     "entry": -1,
+    "shared_budget": -1,
 }
+_UNLABELLED = ("entry", "shared_budget")
 _ROW_TOLERANCE = 1e-6
 
 
@@ -245,7 +247,7 @@ def _binding(
             range(len(program.rows)), key=lambda i: _ROW_RANK[program.rows[i].kind], reverse=True
         )
         for i in order:
-            if tight[i] and program.rows[i].kind != "entry":
+            if tight[i] and program.rows[i].kind not in _UNLABELLED:
                 members = program.rows[i].members
                 label[slice(None) if members is None else members] = program.rows[i].label
     half_unit = 0.5 * bounds.unit / MICROS

@@ -140,6 +140,8 @@ def _describe(label: str, request: AllocationRequest) -> str:
         return f"target CPA {amount((request.target_cpa_micros or 0) / MICROS, currency)}"
     if kind == "target_roas":
         return f"target ROAS {ratio(float(request.target_roas or 0))}"
+    if kind == "shared_budget":
+        return f"shared budget '{name}' (its campaigns' assumed split)"
     if kind == "conversions_target":
         return f"conversions target {ratio(float(request.conversions_target or 0))}"
     return label

@@ -21,7 +21,7 @@ from optimizer.errors import InvalidInputError
 from optimizer.schema import MICROS
 from optimizer.solver.curves import FloatArray, IntArray
 from optimizer.solver.groups import ResolvedGroup
-from optimizer.solver.options import AllocationRequest, Bounds, Group
+from optimizer.solver.options import AllocationRequest, Bounds, Group, SharedBudget
 from optimizer.solver.segments import Segments
 
 __all__ = [
@@ -177,6 +177,8 @@ def build_program(
     _campaign_rows(rows, limits, table, lower, segments)
     for resolved in groups:
         _group_rows(rows, resolved, lower, unit, segments)
+    for shared in request.shared_budgets:
+        _shared_rows(rows, shared, table, lower, segments)
     if request.target_cpa_micros is not None:
         cpa = request.target_cpa_micros / MICROS
         coef = length - cpa * base.column_conversions
@@ -310,3 +312,26 @@ def _group_rows(
         rhs = share * total_floor - floor
         low, high = (-np.inf, rhs) if is_max else (rhs, np.inf)
         rows.add(everything, coef, low, high, RowInfo("group_share", label, members))
+
+
+def _shared_rows(
+    rows: _Rows, shared: SharedBudget, table: pd.DataFrame, lower: FloatArray, segments: Segments
+) -> None:
+    """One variable per shared budget: each member campaign spends its share of the budget's total,
+    x_c = w_c * sum(x_m), written in y as sum_c len y - w_c * sum_m len y = w_c * floor - floor_c.
+    The last member's row follows from the others and is left out."""
+    campaigns = table["campaign"].fillna("").astype(str).to_numpy(dtype=object)
+    present = [c for c in shared.shares if (campaigns == c).any()]
+    if len(present) < 2:
+        return
+    members = np.isin(campaigns, present)
+    cols = np.flatnonzero(members[segments.owner]).astype(np.int64)
+    owner_campaign = campaigns[segments.owner[cols]]
+    floor = float(lower[members].sum())
+    label = f"shared_budget:{shared.name}"
+    for campaign in present[:-1]:
+        share = shared.shares[campaign]
+        mine = campaigns == campaign
+        coef = segments.length[cols] * ((owner_campaign == campaign).astype(np.float64) - share)
+        rhs = share * floor - float(lower[mine].sum())
+        rows.add(cols, coef, rhs, rhs, RowInfo("shared_budget", label, members))

@@ -23,6 +23,7 @@ __all__ = [
     "Group",
     "GroupSelector",
     "Objective",
+    "SharedBudget",
     "SolverName",
 ]
 
@@ -115,6 +116,39 @@ class Group:
             raise InvalidInputError(f"group '{self.name}': min share exceeds max share")
 
 
+@dataclass(frozen=True, slots=True)
+class SharedBudget:
+    """Campaigns that spend one explicitly shared budget: one decision variable for the plan.
+
+    The ad platform, not the plan, splits a shared budget among its campaigns, so the plan assumes
+    the split `shares` (campaign name -> fraction, normalised to sum to 1; by default each
+    campaign's share of the recent spend) and optimises the members' curves summed at that split.
+    """
+
+    name: str
+    shares: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInputError("a shared budget needs a name")
+        shares = dict(self.shares)
+        if len(shares) < 2:
+            raise InvalidInputError(f"shared budget '{self.name}' needs at least two campaigns")
+        for campaign, share in shares.items():
+            if not (isinstance(share, int | float) and math.isfinite(share) and share >= 0):
+                raise InvalidInputError(
+                    f"shared budget '{self.name}': the share of '{campaign}' must be a number "
+                    f">= 0, got {share!r}"
+                )
+        total = float(sum(shares.values()))
+        normalised = (
+            {c: float(v) / total for c, v in shares.items()}
+            if total > 0
+            else {c: 1.0 / len(shares) for c in shares}
+        )
+        object.__setattr__(self, "shares", MappingProxyType(normalised))
+
+
 def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
     return MappingProxyType(dict(mapping))
 
@@ -138,6 +172,8 @@ class AllocationRequest:
     tolerance: largest gap between a curve and its piecewise-linear model, as a fraction of the
         curve's value at the entity's upper bound.
     refine: solve a second, finer LP around the first answer (see `optimizer.solver.refine`).
+    shared_budgets: campaigns that share one budget; each is planned as one variable (see
+        `SharedBudget`).
     """
 
     currency: str
@@ -162,6 +198,7 @@ class AllocationRequest:
     tolerance: float = _DEFAULT_TOLERANCE
     max_segments: int = _DEFAULT_MAX_SEGMENTS
     refine: bool = True
+    shared_budgets: tuple[SharedBudget, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "currency", validate_currency(self.currency))
@@ -169,6 +206,7 @@ class AllocationRequest:
         object.__setattr__(self, "campaign_bounds", _frozen(self.campaign_bounds))
         object.__setattr__(self, "campaign_labels", _frozen(self.campaign_labels))
         object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "shared_budgets", tuple(self.shared_budgets))
         object.__setattr__(self, "locked", frozenset(self.locked))
         self._validate()
 
@@ -204,7 +242,23 @@ class AllocationRequest:
         names = [group.name for group in self.groups]
         if len(set(names)) != len(names):
             raise InvalidInputError("group names must be unique")
+        _check_shared(self.shared_budgets)
         if not 1e-6 <= self.tolerance <= 0.1:
             raise InvalidInputError("tolerance must be between 1e-6 and 0.1")
         if not 1 <= self.max_segments <= 256:
             raise InvalidInputError("max_segments must be between 1 and 256")
+
+
+def _check_shared(shared: tuple[SharedBudget, ...]) -> None:
+    """A campaign spends one budget: it may belong to one shared budget only."""
+    owner: dict[str, str] = {}
+    for budget in shared:
+        if not isinstance(budget, SharedBudget):
+            raise InvalidInputError("shared budgets must be SharedBudget values")
+        for campaign in budget.shares:
+            if campaign in owner:
+                raise InvalidInputError(
+                    f"campaign '{campaign}' is in two shared budgets ('{owner[campaign]}' and "
+                    f"'{budget.name}')"
+                )
+            owner[campaign] = budget.name

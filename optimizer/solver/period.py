@@ -13,9 +13,12 @@ concave and piecewise linear (its segments in order of value per unit of spend);
 `_DAY_PIECES` chords, the day totals come from a small LP over days (`_day_totals`), and each day
 is then filled in that order.
 
-Day-to-day change limits hold between the days actually applied (each night's plan is bounded by
-the policy's change limits from current spend) but not inside the forecast path: as rows of the
-entity-level LP they took 107 s for 1,000 entities x 31 days (bench, issue 17's note).
+Day-to-day change limits: each night's plan is bounded by the policy's change limits from current
+spend, per entity. Inside the forecast path the upward limit (`max_increase`, or `max_change`)
+holds between consecutive day totals (day 1 against current spend): after a planned dip (a
+stock-out) the plan ramps back up no faster than the policy lets the applied budgets. Per entity
+and day these rows took 107 s for 1,000 entities x 31 days (bench, issue 17's note); on day
+totals they cost nothing measurable.
 
 Every day's upper bounds are the request's (trust region, max change from current spend, a
 person's maximum): the nightly re-plan will hold each applied day to them, so a forecast that
@@ -89,6 +92,7 @@ class _Problem:
     entities: int
     floor_total: float
     remaining: float
+    current_total: float = 0.0
 
     @property
     def days(self) -> int:
@@ -133,6 +137,7 @@ def plan_period(
         entities=n,
         floor_total=float(floor.sum()),
         remaining=remaining_micros / MICROS,
+        current_total=float(table["current_spend"].sum()),
     )
     if min(problem.guard_room(d) for d in range(count)) < 0:
         raise InvalidInputError("the bounds a person set need more than what is left of the cap")
@@ -275,6 +280,24 @@ def _guard_rows(count: int, first_row: int, total_columns: IntArray) -> _Triplet
     return rows, cols, coefs
 
 
+def _upward_limit(request: AllocationRequest) -> float | None:
+    limits = [v for v in (request.max_change, request.max_increase) if v is not None]
+    return min(limits) if limits else None
+
+
+def _ramp_rows(count: int, first_row: int, total_columns: IntArray, up: float) -> _Triplets:
+    """Day totals rise at most `up` a day: T_0 <= (1 + up) x current (the row's bound), and
+    T_d - (1 + up) T_(d-1) <= up x floors for the later days (totals are above the floors)."""
+    rows: list[IntArray] = [np.array([first_row])]
+    cols: list[IntArray] = [total_columns[:1]]
+    coefs: list[FloatArray] = [np.ones(1)]
+    for day in range(1, count):
+        rows.append(np.full(2, first_row + day))
+        cols.append(total_columns[day - 1 : day + 1])
+        coefs.append(np.array([-(1 + up), 1.0]))
+    return rows, cols, coefs
+
+
 def _day_totals(
     problem: _Problem, pieces: list[tuple[FloatArray, FloatArray]], request: AllocationRequest
 ) -> FloatArray:
@@ -294,6 +317,13 @@ def _day_totals(
     upper = [0.0] * count + [problem.remaining - count * problem.floor_total]
     upper += [problem.guard_room(d) for d in range(count)]
     lower = [0.0] * count + [-np.inf] * (count + 1)
+    up = _upward_limit(request)
+    if up is not None:
+        ramp_rows, ramp_cols, ramp_coefs = _ramp_rows(count, len(upper), totals, up)
+        rows, cols, coefs = rows + ramp_rows, cols + ramp_cols, coefs + ramp_coefs
+        floor = problem.floor_total
+        upper += [(1 + up) * problem.current_total - floor] + [up * floor] * (count - 1)
+        lower += [-np.inf] * count
     program = LinearProgram(
         costs=np.concatenate([np.concatenate([p[1] for p in pieces]), np.zeros(count)]),
         offset=0.0,

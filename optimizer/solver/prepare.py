@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from optimizer.solver.groups import ResolvedGroup, resolve_groups
 from optimizer.solver.model import Baseline, LinearProgram, build_program, campaign_limits
 from optimizer.solver.options import AllocationRequest
 from optimizer.solver.segments import Segments, build_segments, entry_points, with_entries
+from optimizer.solver.shared import holdable_shared_budgets
 
 __all__ = ["Prepared", "prepare"]
 
@@ -71,6 +73,9 @@ def prepare(
     base = Baseline.of(segments, bounds.lower, curves.value(bounds.lower), value_per_conversion)
     groups = resolve_groups(table["campaign"], request.groups, request.campaign_labels)
     limits = campaign_limits(request, table, unit)
+    if request.shared_budgets:
+        held = holdable_shared_budgets(request.shared_budgets, table, bounds, limits, budget_micros)
+        request = dataclasses.replace(request, shared_budgets=held)
     check_feasible(request, table, bounds, base, groups, limits, budget_micros)
     program = build_program(
         request,

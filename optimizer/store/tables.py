@@ -53,6 +53,7 @@ __all__ = [
     "metadata",
     "performance",
     "plan_policies",
+    "platform_structures",
     "predictions",
     "recommendations",
     "scheduler_jobs",
@@ -304,9 +305,11 @@ recommendations = Table(
     Column("pacing", Text, nullable=False),
     Column("payload", Text, nullable=False),
     Column("notes", Text, nullable=False, server_default="[]"),
+    Column("forecast", Text, nullable=False, server_default="[]"),
     Index(None, "account_id", "date"),
 )
-"""A published day plan (keyword rows as JSON, money in micros); the newest per account is live."""
+"""A published day plan (keyword rows as JSON, money in micros); the newest per account is live.
+`forecast`: the period plan's path as JSON [[day, budget micros], ...], tomorrow first."""
 
 job_runs = Table(
     "job_runs",
@@ -383,6 +386,18 @@ plan_policies = Table(
 )
 """The account's standing plan policy, one row per version (the newest applies); never updated."""
 
+platform_structures = Table(
+    "platform_structures",
+    metadata,
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", Text, nullable=False),
+    Column("structure", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_by", Text, nullable=False),
+)
+"""The account's Google Ads structure as the ad script last sent it (JSON, see
+`optimizer.platform.structure`); replaced when a different one arrives (`digest` tells)."""
+
 job_locks = Table(
     "job_locks",
     metadata,
@@ -442,10 +457,12 @@ account_events = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("decided_by", Text, nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("lift", Float, nullable=True),
     Index(None, "account_id", "first_day"),
 )
 """A promotion, outage or excluded stretch of an account's days: confirmed (the fit uses it),
-proposed by the fit (a person confirms or dismisses it) or dismissed."""
+proposed by the fit (a person confirms or dismisses it) or dismissed. `lift`: a promotion's stated
+factor on conversions per unit of spend, which period plans weigh its days by (none: ordinary)."""
 
 fit_contexts = Table(
     "fit_contexts",

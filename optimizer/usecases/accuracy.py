@@ -39,13 +39,15 @@ DEFAULT_MATURE_DAYS = 7
 
 @dataclass(frozen=True, eq=False)
 class LedgerAccuracy:
-    """The ledger's scores over [start, end] and how many published days they cover."""
+    """The ledger's scores over [start, end], how many published days they cover, and the band
+    calibration they were scored with (1: the curves' bands as fitted)."""
 
     account: str
     start: dt.date
     end: dt.date
     plans: int
     accuracy: Accuracy
+    band_scale: float = 1.0
 
 
 def ledger_accuracy(
@@ -104,24 +106,35 @@ def ledger_accuracy(
         for cid, days in day_curves.items()
     ]
     return LedgerAccuracy(
-        account.name, first, end, len(chosen), score(pd.concat(pairs, ignore_index=True))
+        account.name, first, end, len(chosen), score(pd.concat(pairs, ignore_index=True)), scale
     )
 
 
 def account_backtest(
-    engine: Engine, principal: Principal, account_name: str, *, weeks: int
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    *,
+    weeks: int,
+    mature_days: int = DEFAULT_MATURE_DAYS,
 ) -> Backtest:
-    """Backtest the account's stored history (see `optimizer.backtest`)."""
+    """Backtest the account's stored history (see `optimizer.backtest`), its newest week ending
+    `mature_days` before the last reported day, as the ledger waits."""
     require(principal, Action.CURVES_READ)
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         require_account(principal, account.id, account.name)
         history = to_model_frame(select_stored(connection, account.id, None, None))
-    return backtest(history, weeks=weeks, fit=fit_account)
+    return backtest(history, weeks=weeks, fit=fit_account, mature_days=mature_days)
 
 
 def calibrate_account(
-    engine: Engine, principal: Principal, account_name: str, *, weeks: int
+    engine: Engine,
+    principal: Principal,
+    account_name: str,
+    *,
+    weeks: int,
+    mature_days: int = DEFAULT_MATURE_DAYS,
 ) -> tuple[Backtest, Calibration]:
     """Backtest the account with its bands as fitted, and store the band scale that makes the 80%
     band hold 80% of the held-out entity weeks (audited); later plans and scores use it."""
@@ -131,7 +144,7 @@ def calibrate_account(
         require_account(principal, account.id, account.name)
         history = to_model_frame(select_stored(connection, account.id, None, None))
         stored = load_curve_set(connection, account.id)
-    result = backtest(history, weeks=weeks, fit=fit_account)
+    result = backtest(history, weeks=weeks, fit=fit_account, mature_days=mature_days)
     fitted = calibrate(result.pairs)
     with transaction(engine) as connection:
         connection.execute(

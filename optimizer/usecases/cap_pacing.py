@@ -10,6 +10,8 @@ plan's budget, or the mean) is shown beside it as "estimated, not yet reported".
 is estimated the budget never rises above current spend: spend is not raised on an estimate.
 
 Every approved cap covering the day applies, each paced over its own period; the tightest binds.
+A confirmed promotion with a stated lift inside a cap's remaining days weighs those days in its
+period plan, and the plan says so.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import Connection, func, select
 
 from optimizer.errors import ConflictError
 from optimizer.models import CurveSet
+from optimizer.models.events import Event
 from optimizer.money import floor_to_minor_unit, format_money
 from optimizer.planning import paced
 from optimizer.solver import OVERDELIVERY_FACTOR, AllocationRequest, PacingPlan
@@ -29,6 +32,7 @@ from optimizer.store.performance import spend_between
 from optimizer.store.tables import performance, recommendations
 from optimizer.usecases.accounts import Account
 from optimizer.usecases.caps import Cap, caps_covering
+from optimizer.usecases.events import confirmed_events
 
 __all__ = ["CapBudget", "CapSpend", "UnreportedDay", "cap_budget", "cap_spend", "unreported_days"]
 
@@ -127,13 +131,16 @@ def cap_budget(
             "propose one (POST /v1/accounts/{account}/caps) and have finance approve it"
         )
     unreported = unreported_days(connection, account, day)
+    events = confirmed_events(connection, account.id)
     options = [
-        _one(cap_spend(connection, account.id, cap, day, unreported), day, curve_set, request)
+        _one(
+            cap_spend(connection, account.id, cap, day, unreported), day, curve_set, request, events
+        )
         for cap in covering
     ]
     budget, cap, pacing, text = min(options, key=lambda o: (o[0], -o[1].id))
     reached = pacing is not None and pacing.limited_by == "cap_reached"
-    notes = []
+    notes = [] if pacing is None else _lift_notes(events, day, cap.period_end)
     if len(covering) > 1:
         others = ", ".join(str(c.id) for c in covering if c.id != cap.id)
         notes.append(
@@ -162,7 +169,11 @@ def cap_budget(
 
 
 def _one(
-    spend: CapSpend, day: dt.date, curve_set: CurveSet, request: AllocationRequest
+    spend: CapSpend,
+    day: dt.date,
+    curve_set: CurveSet,
+    request: AllocationRequest,
+    events: Sequence[Event],
 ) -> tuple[int, Cap, PacingPlan | None, str]:
     cap = spend.cap
     if cap.days == 1:
@@ -178,8 +189,18 @@ def _one(
         cap_micros=cap.amount_micros,
         spent_micros=spend.counted_micros,
         period_end=cap.period_end,
+        events=events,
     )
     return pacing.daily_budget_micros, cap, pacing, f"cap {cap.id}: {pacing.explanation}"
+
+
+def _lift_notes(events: Sequence[Event], day: dt.date, end: dt.date) -> list[str]:
+    return [
+        f"promotion {max(e.start, day):%d %b} - {min(e.end, end):%d %b} planned at "
+        f"{e.lift:g}x conversions per unit of spend: the period plan weighs those days by it"
+        for e in events
+        if e.lift is not None and e.start <= end and e.end >= day
+    ]
 
 
 def _planned_totals(

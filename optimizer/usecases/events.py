@@ -52,6 +52,7 @@ class StoredEvent:
     created_at: dt.datetime
     decided_by: str | None
     decided_at: dt.datetime | None
+    lift: float | None = None
 
     @property
     def days(self) -> int:
@@ -67,11 +68,12 @@ def add_event(
     end: dt.date,
     kind: str,
     note: str = "",
+    lift: float | None = None,
 ) -> StoredEvent:
     """Record a confirmed event; the next fit leaves its days out (outage, exclude) or gives them
-    their own factor (promo)."""
+    their own factor (promo). A promotion's `lift` weighs its days in period plans."""
     require(principal, Action.EVENTS_WRITE)
-    _checked(start, end, kind)
+    _checked(start, end, kind, lift)
     clean = _note(note)
     with transaction(engine) as connection:
         account = _visible(connection, principal, account_name)
@@ -83,6 +85,7 @@ def add_event(
                 first_day=start,
                 last_day=end,
                 kind=kind,
+                lift=lift,
                 status="confirmed",
                 note=clean,
                 created_by=principal.actor,
@@ -177,11 +180,19 @@ def decide_event(
 def confirmed_events(connection: Connection, account_id: int) -> tuple[Event, ...]:
     """The events a fit of the account uses."""
     rows = connection.execute(
-        select(account_events.c.first_day, account_events.c.last_day, account_events.c.kind)
+        select(
+            account_events.c.first_day,
+            account_events.c.last_day,
+            account_events.c.kind,
+            account_events.c.lift,
+        )
         .where(account_events.c.account_id == account_id, account_events.c.status == "confirmed")
         .order_by(account_events.c.first_day, account_events.c.id)
     ).all()
-    return tuple(Event(r.first_day, r.last_day, r.kind) for r in rows)
+    return tuple(
+        Event(r.first_day, r.last_day, r.kind, None if r.lift is None else float(r.lift))
+        for r in rows
+    )
 
 
 def propose_events(
@@ -217,10 +228,10 @@ def propose_events(
     return added
 
 
-def _checked(start: dt.date, end: dt.date, kind: str) -> None:
+def _checked(start: dt.date, end: dt.date, kind: str, lift: float | None) -> None:
     if kind not in EVENT_KINDS:
         raise InvalidInputError(f"kind must be one of {', '.join(EVENT_KINDS)}, not '{kind}'")
-    Event(start, end, kind)  # type: ignore[arg-type]
+    Event(start, end, kind, lift)  # type: ignore[arg-type]
 
 
 def _note(note: str) -> str:
@@ -269,6 +280,7 @@ def _event(row: Any, account: str) -> StoredEvent:
         created_at=created,
         decided_by=r["decided_by"],
         decided_at=_utc(r["decided_at"]),
+        lift=None if r["lift"] is None else float(r["lift"]),
     )
 
 

@@ -19,6 +19,7 @@ from optimizer.errors import OptimizerError
 from optimizer.models import CurveSet
 from optimizer.monthly_report import (
     CapLine,
+    MarginalLine,
     MonthFigures,
     MonthReport,
     Opportunity,
@@ -95,6 +96,12 @@ def month_report(
         for note in json.loads(r.notes)
         if note["kind"] in ("relaxed", "cap_reached", "stale_data")
     )
+    marginal = tuple(
+        _marginal(r.date, int(r.total_micros), note)
+        for r in planned
+        for note in json.loads(r.notes)
+        if note["kind"] == "marginal" and "shadow_price" in note
+    )
     try:
         accuracy = ledger_accuracy(engine, principal, account.name, since=first, until=last)
     except OptimizerError:
@@ -113,6 +120,22 @@ def month_report(
         notes=notes,
         accuracy=None if accuracy is None else accuracy.accuracy,
         opportunities=opportunities,
+        marginal=marginal,
+    )
+
+
+def _marginal(day: dt.date, total_micros: int, note: dict[str, str]) -> MarginalLine:
+    binding = tuple(
+        (name, int(count))
+        for name, _, count in (part.rpartition(":") for part in note.get("binding", "").split(","))
+        if name
+    )
+    return MarginalLine(
+        day,
+        total_micros,
+        note.get("objective", "conversions"),
+        float(note["shadow_price"]),
+        binding,
     )
 
 

@@ -35,7 +35,7 @@ from optimizer.errors import (
 from optimizer.settings import Settings, get_settings
 from optimizer.store.engine import transaction
 from optimizer.store.locks import account_lock, runner_name
-from optimizer.store.tables import accounts, job_runs
+from optimizer.store.tables import accounts, job_runs, performance
 from optimizer.usecases import recommendations
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.fit import fit
@@ -102,13 +102,16 @@ class JobRun:
 
 @dataclass(frozen=True, slots=True)
 class AccountRunSummary:
-    """An account's recent job health, for /metrics."""
+    """An account's recent job health, for /metrics: runs, the newest day its data reach, and
+    whether its last finished run planned on stale data (older than `stale_data_days`)."""
 
     account: str
     failures_last_24h: int
     last_success_at: dt.datetime | None
     last_status: str | None
     running: int
+    newest_data_day: dt.date | None = None
+    last_run_stale: bool = False
 
 
 @dataclass
@@ -261,6 +264,15 @@ def run_summary(engine: Engine, *, now: dt.datetime | None = None) -> list[Accou
         last = _by_account(
             connection, select(runs.account_id, runs.status).where(runs.id.in_(last_ids))
         )
+        last_notes = _by_account(
+            connection, select(runs.account_id, runs.notes).where(runs.id.in_(last_ids))
+        )
+        newest = _by_account(
+            connection,
+            select(performance.c.account_id, func.max(performance.c.date)).group_by(
+                performance.c.account_id
+            ),
+        )
     return [
         AccountRunSummary(
             account=names[account_id],
@@ -268,6 +280,11 @@ def run_summary(engine: Engine, *, now: dt.datetime | None = None) -> list[Accou
             last_success_at=_utc(successes.get(account_id)),
             last_status=last.get(account_id),
             running=int(running.get(account_id, 0)),
+            newest_data_day=newest.get(account_id),
+            last_run_stale=any(
+                line.startswith("stale_data: ")
+                for line in str(last_notes.get(account_id) or "").splitlines()
+            ),
         )
         for account_id in sorted(names, key=lambda i: names[i])
     ]

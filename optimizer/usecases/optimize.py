@@ -24,7 +24,9 @@ from optimizer.store.performance import spend_between
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.cap_pacing import cap_budget
 from optimizer.usecases.caps import caps_covering
+from optimizer.usecases.events import confirmed_events
 from optimizer.usecases.policy import locked_entities, policy_for, under_policy
+from optimizer.usecases.structure import load_structure, shared_budgets_for
 
 __all__ = ["AccountPlan", "frontier", "plan", "tomorrow"]
 
@@ -67,11 +69,17 @@ def plan(
             _with_locks(request, account.currency, table, locked_campaigns),
             policy.request(account.currency, table),
         )
+        structure = load_structure(connection, account.id)
+        if structure is not None and not request.shared_budgets:
+            request = dataclasses.replace(
+                request, shared_budgets=shared_budgets_for(structure, table)
+            )
         spent = (
             spend_between(connection, account.id, target.replace(day=1), target)
             if monthly_cap_micros is not None
             else 0
         )
+        events = confirmed_events(connection, account.id)
         basis = ""
         if (
             monthly_cap_micros is None
@@ -86,6 +94,7 @@ def plan(
         target,
         monthly_cap_micros=monthly_cap_micros,
         month_to_date_micros=spent,
+        events=events,
     )
     return AccountPlan(account, stored, dataclasses.replace(day_plan, basis=basis))
 

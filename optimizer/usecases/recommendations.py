@@ -18,24 +18,34 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import NotFoundError, SolverError
-from optimizer.money import micros_to_decimal
+from optimizer.money import format_money, micros_to_decimal
 from optimizer.planning import DayPlan, plan_day
+from optimizer.platform.annotate import (
+    CAMPAIGN_STRUCTURE_COLUMNS,
+    KEYWORD_STRUCTURE_COLUMNS,
+    annotate_campaigns,
+    annotate_keywords,
+)
+from optimizer.platform.bids import DEFAULT_BID_CHANGE
+from optimizer.platform.structure import MANUAL_BIDDING, PlatformStructure
 from optimizer.report import RECOMMENDATION_COLUMNS, Level, recommendation_table
 from optimizer.schema import MICROS
 from optimizer.settings import get_settings
-from optimizer.solver import AllocationRequest
+from optimizer.solver import Allocation, AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
-from optimizer.store.tables import predictions, recommendations
+from optimizer.store.performance import select_stored
+from optimizer.store.tables import performance, predictions, recommendations
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
 from optimizer.usecases.caps import Cap, cap_by_id
 from optimizer.usecases.policy import policy_for, under_policy
+from optimizer.usecases.structure import load_structure, shared_budgets_for
 
 __all__ = [
     "Recommendation",
@@ -46,6 +56,8 @@ __all__ = [
 ]
 
 _MONEY = ("current_spend", "recommended_spend")
+_BID_HISTORY_DAYS = 28
+_STRUCTURE_COLUMNS = {"campaign": CAMPAIGN_STRUCTURE_COLUMNS, "keyword": KEYWORD_STRUCTURE_COLUMNS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +78,8 @@ class Recommendation:
     pacing: str
     payload: dict[str, list[dict[str, Any]]]
     notes: tuple[dict[str, str], ...] = ()
+    forecast: tuple[tuple[dt.date, int], ...] = ()
+    """The period plan's budget for each remaining day of the cap's period, tomorrow first."""
 
     def table(self, level: Level) -> pd.DataFrame:
         """Rows in `RECOMMENDATION_COLUMNS`, money as exact decimal strings in minor units."""
@@ -74,6 +88,16 @@ class Recommendation:
             source = frame["micros"] if column == "recommended_spend" else frame[column]
             frame[column] = [self._money(v) for v in source]
         return frame.loc[:, list(RECOMMENDATION_COLUMNS)]
+
+    def structure_columns(self, level: Level) -> list[dict[str, Any]]:
+        """Per row (in `table` order) the platform columns a plan made with the ad script's
+        structure carries (see `optimizer.platform.annotate`); empty dicts for older plans."""
+        wanted = _STRUCTURE_COLUMNS[level]
+        return [{k: row[k] for k in wanted if k in row} for row in self.payload[level]]
+
+    def budgets(self) -> list[dict[str, Any]]:
+        """One row per shared budget (set once by the ad script); empty without a structure."""
+        return list(self.payload.get("budgets", []))
 
     def _money(self, value: object) -> str:
         micros = int(value) if isinstance(value, int) else round(float(str(value)) * MICROS)
@@ -105,11 +129,15 @@ def publish(
             policy.request(account.currency, table),
         )
         budgeted = cap_budget(connection, account, day, stored.curve_set, base, current)
+        structure = load_structure(connection, account.id)
+        history = _bid_history(connection, account.id, day, structure)
+    if structure is not None:
+        base = dataclasses.replace(base, shared_budgets=shared_budgets_for(structure, table))
     budget = budgeted.budget_micros
     if base.budget_micros is not None:
         budget = min(budget, base.budget_micros)
     day_plan = plan_day(stored.curve_set, dataclasses.replace(base, budget_micros=budget), day)
-    day_plan = DayPlan(day, day_plan.allocation, budgeted.pacing)
+    day_plan = dataclasses.replace(day_plan, pacing=budgeted.pacing)
     cap = budgeted.cap
     total = day_plan.allocation.total_micros
     if total > budget or total < 0:
@@ -121,12 +149,22 @@ def publish(
         level: _rows(day_plan, level, cap_reached=budgeted.cap_reached)
         for level in ("keyword", "campaign")
     }
+    if structure is not None:
+        annotated = annotate_campaigns(payload["campaign"], structure, account.currency)
+        payload["campaign"] = annotated.rows
+        payload["budgets"] = annotated.budgets
+        payload["keyword"] = annotate_keywords(
+            payload["keyword"], structure, history, account.currency, max_change=DEFAULT_BID_CHANGE
+        )
+        notes.extend(annotated.notes)
     text = json.dumps(payload, sort_keys=True, allow_nan=False, default=_json_default)
     notes_text = json.dumps(notes, sort_keys=True)
     etag = hashlib.sha256(f"{account.id}:{day}:{cap.id}:{text}:{notes_text}".encode()).hexdigest()[
         :32
     ]
     pacing = budgeted.explanation
+    forecast = () if budgeted.pacing is None else budgeted.pacing.forecast
+    forecast_text = json.dumps([[d.isoformat(), int(m)] for d, m in forecast])
     now = dt.datetime.now(dt.UTC)
     with transaction(engine) as connection:
         rec_id = connection.execute(
@@ -144,6 +182,7 @@ def publish(
                 pacing=pacing,
                 payload=text,
                 notes=notes_text,
+                forecast=forecast_text,
             )
             .returning(recommendations.c.id)
         ).scalar_one()
@@ -180,7 +219,42 @@ def publish(
         pacing=pacing,
         payload=json.loads(text),
         notes=tuple(notes),
+        forecast=tuple(forecast),
     )
+
+
+def _bid_history(
+    connection: Connection, account_id: int, day: dt.date, structure: PlatformStructure | None
+) -> dict[tuple[str, str, str, str], tuple[list[float], list[int]]]:
+    """Daily spend and clicks of the manually bid keywords over the `_BID_HISTORY_DAYS` up to the
+    newest reported day before `day`."""
+    if structure is None:
+        return {}
+    campaigns = sorted(
+        {k.campaign for k in structure.keywords if k.bidding_strategy_type in MANUAL_BIDDING}
+    )
+    if not campaigns:
+        return {}
+    newest = connection.execute(
+        select(func.max(performance.c.date)).where(
+            performance.c.account_id == account_id, performance.c.date < day
+        )
+    ).scalar_one_or_none()
+    if newest is None:
+        return {}
+    if isinstance(newest, str):
+        newest = dt.date.fromisoformat(newest[:10])
+    start = newest - dt.timedelta(days=_BID_HISTORY_DAYS - 1)
+    frame = select_stored(connection, account_id, start, newest, campaigns)
+    frame = frame[frame["keyword"].astype(str) != ""]
+    out: dict[tuple[str, str, str, str], tuple[list[float], list[int]]] = {}
+    for key, rows in frame.groupby(["campaign", "ad_group", "keyword", "match_type"], sort=False):
+        names = tuple(str(k) for k in key)
+        out[(names[0], names[1], names[2], names[3])] = (
+            [int(v) / MICROS for v in rows["spend_micros"]],
+            [int(v) for v in rows["clicks"]],
+        )
+    return out
 
 
 def _write_predictions(
@@ -234,6 +308,9 @@ def _notes(
                 f"{day_plan.day:%d %B %Y} (more than {stale}): upload the latest export",
             }
         )
+    marginal = _marginal_note(day_plan.allocation)
+    if marginal is not None and not budgeted.cap_reached:
+        notes.append(marginal)
     shown = "the default policy" if policy_version == 0 else f"plan policy v{policy_version}"
     notes.append({"kind": "policy", "text": f"planned under {shown}"})
     return notes
@@ -261,8 +338,33 @@ def history(
     return _select(engine, principal, account_name, day=day, limit=100)
 
 
+def _marginal_note(allocation: Allocation) -> dict[str, str] | None:
+    """What one more unit of the cap would buy, and what holds each entity where it is: the
+    figures a controller asks for before raising or cutting a cap (kept for the month's report)."""
+    price = allocation.cap_shadow_price
+    if price is None or not math.isfinite(price):
+        return None
+    counts = allocation.entities["binding"].value_counts(sort=False).sort_index()
+    held = ", ".join(f"{name} {count}" for name, count in counts.items() if name != "none")
+    cpa = (
+        f" (a marginal CPA of {format_money(round(MICROS / price), allocation.currency)})"
+        if price > 0 and allocation.objective == "conversions"
+        else ""
+    )
+    return {
+        "kind": "marginal",
+        "text": f"{allocation.shadow_price_text()}{cpa}; what holds the entities: "
+        f"{held or 'nothing'}",
+        "shadow_price": f"{price:.6g}",
+        "objective": allocation.objective,
+        "binding": ",".join(f"{name}:{count}" for name, count in counts.items()),
+    }
+
+
 def _rows(day_plan: DayPlan, level: Level, *, cap_reached: bool) -> list[dict[str, Any]]:
-    table = recommendation_table(day_plan.allocation, day_plan.day, level)
+    table = recommendation_table(
+        day_plan.allocation, day_plan.day, level, band_scale=day_plan.band_scale
+    )
     if cap_reached:
         table["bound"] = "cap_reached"
     micros = _recommended_micros(day_plan, level)
@@ -338,6 +440,9 @@ def _select(
                 pacing=r.pacing,
                 payload=json.loads(r.payload),
                 notes=tuple(json.loads(r.notes)),
+                forecast=tuple(
+                    (dt.date.fromisoformat(d), int(m)) for d, m in json.loads(r.forecast)
+                ),
             )
         )
     return result

@@ -44,3 +44,21 @@ def test_bad_events_are_422_with_the_field(server: Server) -> None:
             json={"start": day, "end": "2020-01-01", "kind": "promo"},
         )
         assert backwards.status_code == 422 and "before it starts" in backwards.json()["detail"]
+
+
+def test_a_promotions_stated_lift_is_kept_and_checked(server: Server) -> None:
+    first = server.history_end + dt.timedelta(days=3)
+    body = {"start": first.isoformat(), "end": (first + dt.timedelta(days=4)).isoformat(),
+            "kind": "promo", "note": "winter sale", "lift": 1.4}  # fmt: skip
+    with server.client("manager") as manager:
+        outage = manager.post("/v1/accounts/acme/events", json={**body, "kind": "outage"})
+        assert outage.status_code == 422 and "only a promotion" in outage.json()["detail"]
+        for lift in (0, 11, "1e400"):
+            bad = manager.post("/v1/accounts/acme/events", json={**body, "lift": lift})
+            assert bad.status_code == 422 and "lift" in bad.json()["detail"], (lift, bad.text)
+        created = manager.post("/v1/accounts/acme/events", json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["lift"] == 1.4
+        listed = manager.get("/v1/accounts/acme/events").json()
+        assert [e["lift"] for e in listed if e["id"] == created.json()["id"]] == [1.4]
+        assert manager.delete(f"/v1/accounts/acme/events/{created.json()['id']}").status_code == 204

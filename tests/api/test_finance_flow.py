@@ -55,6 +55,11 @@ def test_propose_approve_publish_pull(server: Server) -> None:
         total = sum(Decimal(r["recommended_spend"]) for r in rec["rows"])
         assert total == Decimal(rec["total_recommended"])
         assert Decimal(rec["total_recommended"]) <= Decimal(rec["budget"]) <= Decimal("3000.00")
+        path = rec["forecast"]
+        assert [f["date"] for f in path] == [
+            (day + dt.timedelta(days=i)).isoformat() for i in range(len(path))
+        ]
+        assert len(path) == 10 and sum(Decimal(f["budget"]) for f in path) <= Decimal("3000.00")
 
     with server.client("script") as script:
         latest = script.get(

@@ -102,6 +102,8 @@ def test_a_failed_run_is_recorded_and_shows_in_metrics(server: Server) -> None:
     assert metrics.status_code == 200
     assert 'ppcopt_job_last_run_failed{account="jobs-empty"} 1.0' in metrics.text
     assert 'ppcopt_job_failures_last_24h{account="jobs-empty"} 1.0' in metrics.text
+    assert 'ppcopt_job_last_run_stale_data{account="jobs-empty"} 0.0' in metrics.text
+    assert 'ppcopt_account_data_age_days{account="jobs-empty"}' not in metrics.text  # no data
 
 
 @pytest.mark.parametrize("key", ["finance", "script"], ids=["finance", "script"])

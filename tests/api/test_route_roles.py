@@ -31,6 +31,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/accounts/{account}/accuracy"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/reports/{period}"): frozenset({A, M, F}),
     ("PUT", "/v1/accounts/{account}/policy"): frozenset({A, M}),
+    ("PUT", "/v1/accounts/{account}/structure"): frozenset({A, M, S}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),
     ("POST", "/v1/performance"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/fits"): frozenset({A, M}),
@@ -59,6 +60,20 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/accounts/{account}/events/{event_id}/confirm"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/events/{event_id}/dismiss"): frozenset({A, M}),
 }
+
+MATRIX_STRUCTURE = {
+    "campaigns": [
+        {
+            "campaign_id": "1",
+            "campaign": "Matrix",
+            "budget_id": "11",
+            "budget_amount_micros": 1_000_000,
+            "budget_explicitly_shared": False,
+            "bidding_strategy_type": "MANUAL_CPC",
+        }
+    ]
+}
+"""A structure naming no campaign of the seeded accounts: it changes no plan of other tests."""
 
 PUBLIC = {
     "/healthz",
@@ -103,9 +118,13 @@ def _body(method: str, path: str, day: dt.date, role: str) -> dict[str, Any]:
             }
         }
     if path.endswith("/locale"):
-        return {"json": {"locale": "en_US"}}
+        # None: the account keeps no locale, as created, so later tests that read amounts in it
+        # (e.g. "100.001 reads two ways") see the account they expect.
+        return {"json": {"locale": None}}
     if path.endswith("/policy"):
         return {"json": {}}
+    if path.endswith("/structure"):
+        return {"json": MATRIX_STRUCTURE}
     if path.endswith("/performance"):
         text = "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
         text += f"{day.isoformat()},Matrix,1.00,1,10,0,0\n"

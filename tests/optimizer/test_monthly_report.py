@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from optimizer.errors import InvalidInputError
-from optimizer.monthly_report import parse_period, render_html
+from optimizer.monthly_report import CONSTRAINT_WORDS, OBJECTIVE_WORDS, parse_period, render_html
 from tests.ui.test_report_browser import _report
 
 ROOT = Path(__file__).parent.parent.parent / "optimizer"
-_MSGID = re.compile(r'_\("((?:[^"\\]|\\.)*)"')
+_MSGID = re.compile(r'(?:\b_|\bwords)\("((?:[^"\\]|\\.)*)"')
 
 
 def _used_words() -> set[str]:
     sources = [ROOT / "templates" / "monthly_report.html", ROOT / "monthly_report.py"]
-    return {m for path in sources for m in _MSGID.findall(path.read_text(encoding="utf-8"))}
+    found = {m for path in sources for m in _MSGID.findall(path.read_text(encoding="utf-8"))}
+    return found | set(CONSTRAINT_WORDS.values()) | set(OBJECTIVE_WORDS)
 
 
 def test_every_word_of_the_report_has_a_persian_translation() -> None:
@@ -49,3 +50,34 @@ def test_an_english_page_uses_cldr_money_and_dates() -> None:
 def test_a_period_is_a_month_written_as_year_dash_month(text: str) -> None:
     with pytest.raises(InvalidInputError, match="write it as 2026-11"):
         parse_period(text)
+
+
+def test_the_plans_shadow_prices_and_binding_constraints_are_shown_in_words() -> None:
+    english = render_html(_report(), "en")
+    assert "Why the plans look as they do" in english
+    assert "€24.27" in english  # marginal CPA: 1 / 0.0412 conversions per euro
+    assert "the cap (61), the trust region&#39;s ceiling (6), group Brand (3)" in english
+    persian = render_html(_report(), "fa")
+    ceiling = (
+        "\u0633\u0642\u0641 \u0646\u0627\u062d\u06cc\u0647\u0654 "
+        "\u0627\u0639\u062a\u0645\u0627\u062f"
+    )
+    assert f"{ceiling} (\u06f6)" in persian  # the trust region's ceiling (6)
+
+
+@pytest.mark.parametrize(
+    ("lang", "first_day"),
+    [
+        pytest.param("en", "10 Aban 1405", id="english"),
+        pytest.param(
+            "fa", "\u06f1\u06f0 \u0622\u0628\u0627\u0646 \u06f1\u06f4\u06f0\u06f5", id="persian"
+        ),
+    ],
+)
+def test_jalali_dates_are_an_option(lang: str, first_day: str) -> None:
+    """1 November 2026 is 10 Aban 1405 in the Persian solar calendar."""
+    page = render_html(_report(), lang, "jalali")
+    assert first_day in page
+    assert "November" not in page and "\u0646\u0648\u0627\u0645\u0628\u0631" not in page
+    with pytest.raises(InvalidInputError, match="calendar"):
+        render_html(_report(), lang, "hijri")

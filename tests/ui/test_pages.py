@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from babel.dates import format_date
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -49,8 +50,15 @@ def test_every_page_renders_for_a_dashboard_role(client, seeded: Seeded, role: s
         assert answer.headers["content-type"].startswith("text/html")
         assert expected in answer.text, path
         assert '<meta name="viewport"' in answer.text
+    curve = client.get(f"/ui/accounts/acme/curves/{_entity(seeded)}").text
+    assert re.search(r'data-figure="likely_conversions">\d+-\d+<', curve)
     overview = client.get("/ui/accounts/acme").text
     assert "<svg" in overview and "Current vs recommended by campaign" in overview
+    first, _ = published.forecast[0]
+    assert f"Forecast path to {published.forecast[-1][0].isoformat()}" in overview
+    assert (
+        f'data-forecast="{first.isoformat()}">{money(published.forecast[0][1], "EUR")}' in overview
+    )
     assert 'class="big status-succeeded"' in overview  # the last nightly run
 
 
@@ -377,3 +385,11 @@ def test_the_accuracy_page_and_the_months_report(client, seeded: Seeded) -> None
     assert english.status_code == persian.status_code == 200
     assert "Spend against the cap" in english.text and 'dir="rtl"' in persian.text
     assert client.get("/ui/accounts/acme/reports/2026-13").status_code == 422
+    solar = client.get(
+        f"/ui/accounts/acme/reports/{month}", params={"lang": "fa", "calendar": "jalali"}
+    )
+    assert solar.status_code == 200 and "calendar=jalali" in accuracy.text
+    gregorian = format_date(dt.date.today(), "MMMM", locale="fa")
+    assert gregorian in persian.text and gregorian not in solar.text
+    unknown = client.get(f"/ui/accounts/acme/reports/{month}", params={"calendar": "hijri"})
+    assert unknown.status_code == 422

@@ -17,7 +17,14 @@ import pandas as pd
 import pytest
 
 from cli.report import print_pdf
-from optimizer.monthly_report import CapLine, MonthFigures, MonthReport, Opportunity, render_html
+from optimizer.monthly_report import (
+    CapLine,
+    MarginalLine,
+    MonthFigures,
+    MonthReport,
+    Opportunity,
+    render_html,
+)
 from tests.api.harness import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,6 +76,18 @@ def _report() -> MonthReport:
         ),
         accuracy=None,
         opportunities=(Opportunity("Brand - DE", 12.5, 0.9, 13.9, 25.0),),
+        marginal=(
+            MarginalLine(
+                dt.date(2026, 11, 27),
+                955_000_000,
+                "conversions",
+                0.0412,
+                (("cap", 61), ("trust_high", 6), ("group:Brand", 3)),
+            ),
+            MarginalLine(
+                dt.date(2026, 11, 28), 187_850_000, "conversions", 0.0, (("trust_low", 70),)
+            ),
+        ),
     )
 
 

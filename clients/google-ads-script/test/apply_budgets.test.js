@@ -502,20 +502,30 @@ describe('contract (' + CONTRACT_TARGET + ')', () => {
     assert.ok(after <= Math.max(budgetMicros, before), after + ' > ' + budgetMicros);
   });
 
-  it('refuses a change larger than MAX_CHANGE_FRACTION', async () => {
+  it('refuses a raise larger than MAX_CHANGE_FRACTION', async () => {
     const { campaigns, ads, now } = setup();
     const i = published.body.rows.findIndex((r) => micros(r.recommended_spend) > 0);
     assert.ok(i >= 0, 'needs one row with a positive recommendation');
     const name = published.body.rows[i].campaign;
-    campaigns[i].budget.amount = (micros(published.body.rows[i].recommended_spend) * 3) / 1e6;
+    campaigns[i].budget.amount = micros(published.body.rows[i].recommended_spend) / 3 / 1e6;
     const { summary, lines } = await runScript(target, ads, {
       now: now,
       apply: true,
       maxChangeFraction: 0.3,
     });
     assert.deepEqual(campaigns[i].budget.sets, []);
-    assert.ok(summary.refused.some((e) => e.campaign === name && /30%/.test(e.reason)));
+    assert.ok(summary.refused.some((e) => e.campaign === name && /raise .*30%/.test(e.reason)));
     assert.ok(lines.some((l) => l.startsWith(name + ':') && /REFUSED/.test(l)));
+  });
+
+  it('applies a cut of any size: finance must be able to cut to the cap', async () => {
+    const { campaigns, ads, now } = setup();
+    const i = published.body.rows.findIndex((r) => micros(r.recommended_spend) > 0);
+    const recommended = micros(published.body.rows[i].recommended_spend);
+    campaigns[i].budget.amount = (recommended * 3) / 1e6;
+    const { summary } = await runScript(target, ads, { now: now, apply: true });
+    assert.deepEqual(campaigns[i].budget.sets, [recommended / 1e6]);
+    assert.ok(!summary.refused.some((e) => e.campaign === published.body.rows[i].campaign));
   });
 
   it('reports a campaign missing from the account as not found', async () => {
@@ -644,16 +654,22 @@ describe('fake server', () => {
       'PREVIEW (would apply)'));
   });
 
-  it('refuses raises that would take the total above the budget, keeps decreases', async () => {
+  it('applies cuts beyond MAX_CHANGE_FRACTION, so the total can fall to the cap', async () => {
     const { campaigns, ads } = acmeAccount();
-    campaigns[5].budget.amount = 100; // Display Big refused (-80%) but keeps 100: +90 over before
+    campaigns[5].budget.amount = 100; // Display Big 100 -> 20 (-80%): a cut, applied
     const { summary } = await runScript(target, ads, { now: NOW, apply: true });
-    // 1020 before; Generic -40 -> 980; Brand +11.50 -> 991.50; Shopping +30 and PMax +30 would
-    // pass 1000; Kid's +8.45 -> 999.95 still fits.
-    assert.deepEqual(byName(summary.applied), ['Brand', 'Generic', 'Kid\'s "Toys" \\ more']);
-    const capped = summary.refused.filter((e) => /above the published budget/.test(e.reason));
-    assert.deepEqual(byName(capped), ['PMax Sale', 'Shopping DE']);
-    assert.equal(summary.totalAfter, '999.95');
+    // 1020 before; Generic -40 and Display -80 -> 900; the four raises (+79.95) -> 979.95.
+    assert.deepEqual(byName(summary.applied), [
+      'Brand',
+      'Display Big',
+      'Generic',
+      'Kid\'s "Toys" \\ more',
+      'PMax Sale',
+      'Shopping DE',
+    ]);
+    assert.deepEqual(campaigns[5].budget.sets, [20]);
+    assert.equal(summary.totalBefore, '1020.00');
+    assert.equal(summary.totalAfter, '979.95');
   });
 
   it('holds back every increase when a decrease fails in Google Ads', async () => {
@@ -908,9 +924,9 @@ describe('cap stops (fake server)', () => {
     assert.deepEqual(c['PMax Sale'].budget.sets, []);
     assert.ok(byName(summary.resumed).includes('PMax Sale'));
     const refused = summary.refused.find((e) => e.campaign === 'PMax Sale');
-    assert.match(refused.reason, /^change larger than 30%/);
+    assert.match(refused.reason, /^raise larger than 30%/);
     const line = lines.find((l) => l.startsWith('PMax Sale: '));
-    assert.match(line, /-> RESUME: .*; budget REFUSED: change larger than 30%/);
+    assert.match(line, /-> RESUME: .*; budget REFUSED: raise larger than 30%/);
     // Counted at the budget it runs with: 50 (Display) + 80 + 50.
     assert.equal(summary.totalAfter, '180.00');
   });

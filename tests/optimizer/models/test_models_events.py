@@ -127,3 +127,32 @@ def test_detection_needs_a_run_or_one_very_unusual_day() -> None:
 def test_bad_events_are_refused(start: dt.date, end: dt.date, kind: str) -> None:
     with pytest.raises(InvalidInputError):
         Event(start, end, kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kind", "lift"),
+    [
+        pytest.param("outage", 1.5, id="not-a-promotion"),
+        pytest.param("promo", 0.0, id="zero"),
+        pytest.param("promo", -1.0, id="negative"),
+        pytest.param("promo", 10.5, id="above-the-most"),
+        pytest.param("promo", float("nan"), id="nan"),
+        pytest.param("promo", float("inf"), id="infinite"),
+    ],
+)
+def test_a_stated_lift_belongs_to_a_promotion_and_is_a_sane_factor(kind, lift) -> None:
+    with pytest.raises(InvalidInputError, match="lift"):
+        Event(END, END, kind, lift)
+
+
+def test_planned_lift_weighs_the_days_a_stated_promotion_covers() -> None:
+    from optimizer.models.events import planned_lift
+
+    days = [END + dt.timedelta(days=i) for i in range(6)]
+    events = (
+        Event(days[1], days[3], "promo", 1.5),
+        Event(days[3], days[4], "promo", 2.0),
+        Event(days[0], days[5], "promo"),
+        Event(days[0], days[5], "outage"),
+    )
+    assert planned_lift(events, days).tolist() == [1.0, 1.5, 1.5, 3.0, 2.0, 1.0]

@@ -20,6 +20,7 @@ from optimizer.monthly_report import render_html
 from optimizer.schema import NAME_COLUMNS, EntityKey
 from optimizer.settings import Settings
 from optimizer.simulate import ConversionLag, Scenario, expected_conversions, simulate
+from optimizer.solver import AllocationRequest
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import make_engine, transaction, upgrade
 from optimizer.usecases.accounts import create_account, find_account
@@ -28,6 +29,7 @@ from optimizer.usecases.caps import decide_cap, propose_cap
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.monthly import month_report
 from optimizer.usecases.nightly import run_nightly
+from optimizer.usecases.optimize import plan
 
 MANAGER = system_principal("cli:manager", Role.MANAGER)
 HISTORY_DAYS, MONTH = 84, 30
@@ -107,6 +109,8 @@ def test_young_days_wait_until_their_conversions_arrive(month) -> None:
 def test_the_backtest_scores_past_weeks_like_the_ledger(month) -> None:
     engine, _, _ = month
     result = account_backtest(engine, MANAGER, "shop", weeks=4)
+    immature = account_backtest(engine, MANAGER, "shop", weeks=4, mature_days=0)
+    assert result.weeks[-1].end == immature.weeks[-1].end - dt.timedelta(days=7)
     assert len(result.weeks) == 4
     for week in result.weeks:
         assert (week.end - week.start).days == 6 and week.trained_to < week.start
@@ -130,6 +134,10 @@ def test_a_stored_calibration_is_what_the_ledger_scores_with(month) -> None:
         stored = load_curve_set(connection, find_account(connection, "shop").id)
     assert stored.curve_set.band_scale == pytest.approx(fitted.scale)
     calibrated = ledger_accuracy(engine, MANAGER, "shop")
+    assert uncalibrated.band_scale == 1.0
+    assert calibrated.band_scale == pytest.approx(fitted.scale)
+    what_if = plan(engine, "shop", AllocationRequest(currency="EUR", budget_micros=100_000_000))
+    assert what_if.plan.band_scale == pytest.approx(fitted.scale)
     assert calibrated.accuracy.predicted == pytest.approx(uncalibrated.accuracy.predicted)
     assert fitted.scale != pytest.approx(1.0)
     if fitted.scale < 1:
@@ -150,6 +158,11 @@ def test_the_months_report_gathers_caps_results_notes_and_accuracy(month) -> Non
     assert report.caps and report.caps[0].amount_micros == 1_000_000 * 1_000_000
     assert report.daily["planned_spend"].notna().sum() >= 5
     assert len(report.opportunities) == 3
+    planned = report.daily.loc[report.daily["planned_spend"].notna(), "date"].tolist()
+    assert [m.day for m in report.marginal] == planned
+    held = {sum(n for _, n in m.binding) for m in report.marginal}
+    assert all(m.shadow_price >= 0 for m in report.marginal)
+    assert held == {13}, held  # 12 keywords and one campaign-level row
     english, persian = render_html(report, "en"), render_html(report, "fa")
     assert 'dir="ltr"' in english and "Spend against the cap" in english and "<svg" in english
     assert 'dir="rtl"' in persian and "هزینه در برابر سقف بودجه" in persian

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from jobs.metrics import job_metrics
 from optimizer.access import Role, system_principal
 from optimizer.io import write_canonical_csv
 from optimizer.simulate import simulate
@@ -24,6 +25,7 @@ from optimizer.store.engine import make_engine, transaction, upgrade
 from optimizer.store.performance import spend_between
 from optimizer.usecases.accounts import create_account, find_account
 from optimizer.usecases.caps import Cap, decide_cap, propose_cap
+from optimizer.usecases.events import add_event, remove_event
 from optimizer.usecases.fit import fit
 from optimizer.usecases.ingest import ingest
 from optimizer.usecases.nightly import run_nightly
@@ -92,6 +94,9 @@ def test_an_exhausted_cap_publishes_zeros_that_say_why(store) -> None:
                       now=dt.datetime(2026, 12, 2, 23, 0, tzinfo=dt.UTC))  # fmt: skip
     assert run.status == "succeeded", run.error
     assert run.notes is not None and "stale_data: " in run.notes and "cap_reached: " in run.notes
+    health = job_metrics(engine, now=dt.datetime(2026, 12, 2, 23, 0, tzinfo=dt.UTC))
+    assert health["accounts"][account]["last_run_stale_data"] is True
+    assert health["accounts"][account]["data_age_days"] == 7  # 25 Nov -> 2 Dec
     rec = latest(engine, MANAGER, account)
     assert rec.id == run.recommendation_id and rec.date == dt.date(2026, 12, 3)
     assert rec.cap.id == cap.id and rec.total_micros == 0
@@ -245,3 +250,45 @@ def test_simulated_actual_spend_never_exceeds_the_cap(store, days, cap_share, se
         )  # fmt: skip
         pending.append((day + dt.timedelta(days=int(rng.integers(1, 5))), frame))
     assert actual * 10_000 <= cap.amount_micros
+
+
+def test_a_stated_promotion_moves_the_published_budget_and_says_so(store) -> None:
+    """A promotion at 2x over the next five days: tomorrow's paced budget rises, the plan names
+    the promotion; the same promotion without a stated lift changes nothing."""
+    engine, _ = store
+    account, mean = _account(store)
+    day = HISTORY_END + dt.timedelta(days=1)
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+    reported = _spent(HISTORY_END, start, store, account)
+    _cap(engine, account, start, end, reported + 0.7 * mean * ((end - day).days + 1))
+    plain = publish(engine, MANAGER, account, day)
+    assert not any("promotion" in n["text"] for n in plain.notes)
+    unstated = add_event(engine, MANAGER, account, start=day, end=day + dt.timedelta(days=4),
+                         kind="promo")  # fmt: skip
+    assert publish(engine, MANAGER, account, day).budget_micros == plain.budget_micros
+    remove_event(engine, MANAGER, account, unstated.id)
+    add_event(engine, MANAGER, account, start=day, end=day + dt.timedelta(days=4), kind="promo",
+              lift=2.0)  # fmt: skip
+    promoted = publish(engine, MANAGER, account, day)
+    assert promoted.budget_micros > plain.budget_micros
+    said = [n["text"] for n in promoted.notes if "promotion" in n["text"]]
+    assert said == [
+        f"promotion {day:%d %b} - {day + dt.timedelta(days=4):%d %b} planned at 2x conversions "
+        "per unit of spend: the period plan weighs those days by it"
+    ]
+
+
+def test_the_published_plan_carries_its_forecast_path_to_the_periods_end(store) -> None:
+    engine, _ = store
+    account, mean = _account(store)
+    day = HISTORY_END + dt.timedelta(days=1)
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+    reported = _spent(HISTORY_END, start, store, account)
+    cap = _cap(engine, account, start, end, reported + 0.9 * mean * ((end - day).days + 1))
+    published = publish(engine, MANAGER, account, day)
+    days = [d for d, _ in published.forecast]
+    assert days == [day + dt.timedelta(days=i) for i in range((end - day).days + 1)]
+    left = cap.amount_micros - round(reported * 1e6)
+    assert sum(m for _, m in published.forecast) <= left
+    assert published.forecast[0][1] >= published.budget_micros
+    assert latest(engine, MANAGER, account).forecast == published.forecast
