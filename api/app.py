@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import ui
 from api.deps import AuthLimiter
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.ingest_pool import IngestPool
 from api.metrics import MetricsMiddleware
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = config
     app.state.engine = make_engine(config.database_url, schema=config.database_schema)
@@ -108,5 +111,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(ui.router)
+    install_docs(app)
     app.add_middleware(MetricsMiddleware)
     return app

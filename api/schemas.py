@@ -257,13 +257,36 @@ class PolicyOut(BaseModel):
     decimal_comma: bool | None
 
 
-class OptimizationIn(SolverOptions):
+class CampaignBoundsIn(BaseModel):
+    """A campaign's daily spend range; a side left out is open."""
+
+    model_config = _Strict
+    min: str | None = Field(default=None, max_length=40, examples=["50.00"])
+    max: str | None = Field(default=None, max_length=40, examples=["400.00"])
+
+
+class CampaignLimitsIn(SolverOptions):
+    """What-if limits on named campaigns: kept at current spend, or held within a range."""
+
+    locked_campaigns: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Campaigns kept at their current spend (by name, as in the curves).",
+    )
+    campaign_bounds: dict[str, CampaignBoundsIn] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description='Daily spend range per campaign name, e.g. {"Brand": {"max": "400"}}.',
+    )
+
+
+class OptimizationIn(CampaignLimitsIn):
     date: Day | None = None
     monthly_cap: str | None = Field(default=None, max_length=40)
     level: Literal["keyword", "campaign"] = "keyword"
 
 
-class FrontierIn(SolverOptions):
+class FrontierIn(CampaignLimitsIn):
     date: Day | None = None
     budgets: list[str] | None = Field(default=None, max_length=200)
 

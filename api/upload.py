@@ -10,7 +10,7 @@ import csv
 import io
 import tempfile
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from fastapi import HTTPException, Request
@@ -32,6 +32,8 @@ class Upload:
     data: IO[bytes]
     name: str
     format: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    """A multipart form's other fields (the dashboard's CSRF token and options)."""
 
 
 async def read_upload(request: Request, limit: int) -> Upload:
@@ -85,7 +87,8 @@ async def _multipart(request: Request, spool: IO[bytes], limit: int) -> Upload:
     if not isinstance(part, UploadFile):
         raise InvalidInputError("the multipart body has no file in a field named `file`")
     part.file.seek(0)
-    return Upload(part.file, part.filename or "upload.csv", None)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    return Upload(part.file, part.filename or "upload.csv", None, fields)
 
 
 def _json_rows(spool: IO[bytes]) -> IO[bytes]:

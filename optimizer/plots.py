@@ -7,11 +7,14 @@ the API can draw in several threads, and no screen is needed); callers save them
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -23,6 +26,7 @@ from optimizer.solver import Allocation, Frontier
 __all__ = [
     "accuracy_figure",
     "allocation_figure",
+    "cap_pacing_figure",
     "curve_figure",
     "figure_bytes",
     "frontier_figure",
@@ -170,6 +174,65 @@ def frontier_figure(
     right.legend(fontsize=8)
     fig.suptitle("Budget frontier: what each budget buys", fontsize=11)
     return fig
+
+
+def cap_pacing_figure(
+    *,
+    period: tuple[dt.date, dt.date],
+    cap: float,
+    reported: Sequence[tuple[dt.date, float]],
+    estimated: Sequence[tuple[dt.date, float]],
+    planned: Sequence[tuple[dt.date, float]],
+    band: tuple[float, float] | None,
+    currency: str,
+) -> Figure:
+    """A cap's period: cumulative spend reported, then estimated (not yet reported), then the
+    period plan's path, against an even pace to the cap; the forecast's band at the period's end."""
+    start, end = period
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(_dates([start, end]), [0, cap], color="0.6", linestyle="--", label="even pace")
+    ax.axhline(cap, color="C3", label="cap")
+    total = 0.0
+    last = (start - dt.timedelta(days=1), 0.0)
+    for days, style in ((reported, "reported"), (estimated, "estimated"), (planned, "planned")):
+        xs, ys = [last[0]], [last[1]]
+        for day, spend in days:
+            total += spend
+            xs.append(day)
+            ys.append(total)
+        if len(xs) > 1:
+            look = {"reported": ("C0", "-"), "estimated": ("C1", ":"), "planned": ("C2", "-.")}
+            color, line = look[style]
+            label = {"planned": "period plan", "estimated": "estimated, not yet reported"}
+            ax.plot(
+                _dates(xs),
+                ys,
+                color=color,
+                linestyle=line,
+                marker=".",
+                label=label.get(style, style),
+            )
+            last = (xs[-1], ys[-1])
+    if band is not None:
+        low, high = band
+        ax.errorbar(
+            _dates([end]),
+            [total],
+            yerr=[[max(0.0, total - low)], [max(0.0, high - total)]],
+            color="C2",
+            capsize=6,
+            label="forecast band",
+        )
+    ax.set_ylabel(f"spend in the period ({currency})")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Spend against the cap", fontsize=10)
+    fig.autofmt_xdate()
+    return fig
+
+
+def _dates(days: Sequence[dt.date]) -> npt.NDArray[np.datetime64]:
+    return np.array(days, dtype="datetime64[D]")
 
 
 def allocation_figure(allocation: Allocation) -> Figure:

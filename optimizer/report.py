@@ -11,6 +11,7 @@ opened in a spreadsheet.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Literal
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "likely_total",
     "parse_level",
     "recommendation_table",
+    "to_editor_csv",
     "to_safe_csv",
 ]
 
@@ -189,6 +191,29 @@ def to_safe_csv(table: pd.DataFrame) -> str:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(_neutralised)
     return str(safe.to_csv(index=False, lineterminator="\n"))
+
+
+EDITOR_COLUMNS = ("Campaign", "Budget")
+"""Google Ads Editor's CSV import headers for a campaign's name and its daily budget."""
+
+
+def to_editor_csv(campaigns: pd.DataFrame) -> tuple[str, list[str]]:
+    """A campaign-level plan as a Google Ads Editor import (Account > Import > CSV): one row per
+    campaign, its name and daily budget with a point as the decimal mark; and the campaigns left
+    out because Editor refuses a budget of zero (pause those by hand, or leave them as they are).
+
+    Names are written as they are, even formula-looking ones: Editor matches campaigns by name,
+    so a neutralised name would address a campaign that does not exist.
+    """
+    kept, zero = [], []
+    for name, budget in zip(campaigns["campaign"], campaigns["recommended_spend"], strict=True):
+        amount = str(budget)
+        if Decimal(amount) > 0:
+            kept.append((str(name), amount))
+        else:
+            zero.append(str(name))
+    text = pd.DataFrame(kept, columns=list(EDITOR_COLUMNS)).to_csv(index=False, lineterminator="\n")
+    return str(text), zero
 
 
 def _neutralised(value: object) -> object:

@@ -9,14 +9,20 @@ Every amount goes through `optimizer.money.parse_amount` (one grammar, exact mic
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 from optimizer.errors import InvalidInputError
 from optimizer.money import parse_amount, parse_share
-from optimizer.solver import AllocationRequest, Group, Objective
+from optimizer.solver import AllocationRequest, Bounds, Group, Objective
 
-__all__ = ["build_request", "parse_amount_list", "parse_group", "parse_objective"]
+__all__ = [
+    "build_request",
+    "parse_amount_list",
+    "parse_bounds",
+    "parse_group",
+    "parse_objective",
+]
 
 _GROUP = re.compile(r"^(?P<name>[^=]+)=(?P<pattern>.+):(?P<op>>=|<=)?(?P<limit>[^:]+)$")
 
@@ -81,6 +87,26 @@ def parse_amount_list(text: str, *, field: str, decimal_comma: bool | None = Non
     return amounts
 
 
+def parse_bounds(
+    campaign: str,
+    low: str | None,
+    high: str | None,
+    *,
+    decimal_comma: bool | None = None,
+) -> Bounds:
+    """A campaign's daily spend range from two amounts, either left out (None or blank)."""
+    amounts = [
+        parse_amount(text, field=f"campaign '{campaign}' {side}", decimal_comma=decimal_comma)
+        if text is not None and text.strip()
+        else None
+        for text, side in ((low, "minimum"), (high, "maximum"))
+    ]
+    try:
+        return Bounds(minimum_micros=amounts[0], maximum_micros=amounts[1])
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"campaign '{campaign}': {exc.message}") from exc
+
+
 def build_request(
     currency: str,
     *,
@@ -96,6 +122,7 @@ def build_request(
     allow_new: bool = False,
     budget_field: str = "budget",
     decimal_comma: bool | None = None,
+    campaign_bounds: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> AllocationRequest:
     """The solver request from user spellings (CLI flags or API JSON), validated once here."""
     return AllocationRequest(
@@ -118,4 +145,9 @@ def build_request(
         target_roas=target_roas,
         conservative=conservative,
         allow_new=allow_new,
+        campaign_bounds={
+            name: parse_bounds(name, low, high, decimal_comma=decimal_comma)
+            for name, (low, high) in (campaign_bounds or {}).items()
+            if (low or "").strip() or (high or "").strip()
+        },
     )

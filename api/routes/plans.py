@@ -9,7 +9,14 @@ import pandas as pd
 from fastapi import APIRouter
 
 from api.deps import CurrentPrincipal, StoreEngine
-from api.schemas import AllocationOut, FrontierIn, FrontierOut, OptimizationIn, SolverOptions
+from api.schemas import (
+    AllocationOut,
+    CampaignLimitsIn,
+    FrontierIn,
+    FrontierOut,
+    OptimizationIn,
+    SolverOptions,
+)
 from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal, parse_amount
 from optimizer.report import likely_total, recommendation_table
@@ -24,7 +31,13 @@ router = APIRouter(prefix="/v1", tags=["what-if"])
 
 
 def solver_request(options: SolverOptions, account: Account) -> AllocationRequest:
-    """The request in the body, its amounts read with the body's or the account's decimal mark."""
+    """The request in the body, its amounts read with the body's or the account's decimal mark
+    (campaign locks are resolved by the use case, against the curves)."""
+    bounds = (
+        {name: (b.min, b.max) for name, b in options.campaign_bounds.items()}
+        if isinstance(options, CampaignLimitsIn)
+        else None
+    )
     return build_request(
         account.currency,
         decimal_comma=account.decimal_comma(options.decimal_comma),
@@ -38,6 +51,7 @@ def solver_request(options: SolverOptions, account: Account) -> AllocationReques
         target_roas=options.target_roas,
         conservative=options.conservative,
         allow_new=options.allow_new,
+        campaign_bounds=bounds,
     )
 
 
@@ -76,7 +90,15 @@ def optimize(
         if body.monthly_cap is not None
         else None
     )
-    result = plan_as(engine, principal, account, request, day=body.date, monthly_cap_micros=cap)
+    result = plan_as(
+        engine,
+        principal,
+        account,
+        request,
+        day=body.date,
+        monthly_cap_micros=cap,
+        locked_campaigns=body.locked_campaigns,
+    )
     allocation = result.plan.allocation
     table = recommendation_table(
         allocation, result.plan.day, body.level, band_scale=result.plan.band_scale
@@ -127,5 +149,13 @@ def frontier(
         if body.budgets
         else None
     )
-    result = frontier_as(engine, principal, account, request, day=body.date, budgets_micros=budgets)
+    result = frontier_as(
+        engine,
+        principal,
+        account,
+        request,
+        day=body.date,
+        budgets_micros=budgets,
+        locked_campaigns=body.locked_campaigns,
+    )
     return FrontierOut(account=acct.name, currency=acct.currency, points=records(result.points))

@@ -16,7 +16,7 @@ from api.routes.plans import records, solver_request
 from api.schemas import Day, ForecastDayOut, RecommendationIn, RecommendationOut
 from optimizer.access import Action, require
 from optimizer.money import micros_to_decimal
-from optimizer.report import to_safe_csv
+from optimizer.report import to_editor_csv, to_safe_csv
 from optimizer.store.engine import AsyncReader
 from optimizer.usecases.authorized import account_as
 from optimizer.usecases.polling import PublishedRef, latest_for_key, latest_for_key_async
@@ -117,10 +117,11 @@ async def latest_(
     engine: StoreEngine,
     ref: Annotated[PublishedRef, Depends(_latest_ref)],
     level: Level = "campaign",
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "editor"] = "json",
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """The latest published recommendation, with the cap it obeys and when it was made."""
+    """The latest published recommendation, with the cap it obeys and when it was made.
+    `format=editor`: campaign budgets as a Google Ads Editor CSV import (Campaign, Budget)."""
     etag = _etag(ref.etag, level, format)
     if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={"ETag": etag, **_NO_CACHE})
@@ -186,6 +187,13 @@ def _render(rec: Recommendation, level: Level, fmt: str) -> _Page:
         headers["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
         body = to_safe_csv(rec.table(level)).encode("utf-8")
         return _Page(rec.id, body, "text/csv; charset=utf-8", headers)
+    if fmt == "editor":
+        name = f"{rec.account}-{rec.date.isoformat()}-google-ads-editor.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+        text, left_out = to_editor_csv(rec.table("campaign"))
+        if left_out:
+            headers["X-Zero-Budget-Campaigns"] = str(len(left_out))
+        return _Page(rec.id, text.encode("utf-8"), "text/csv; charset=utf-8", headers)
     return _Page(rec.id, _out(rec, level).model_dump_json().encode(), "application/json", headers)
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "inline_svg",
     "money",
     "page",
+    "partial",
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -45,7 +46,8 @@ _ENV = Environment(
 )
 _HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -109,10 +111,18 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """A rendered page with the session cookie (when changed) and the dashboard's headers."""
+    context.setdefault("errors", {})
+    context.setdefault("typed", {})
     html = _ENV.get_template(template).render(csrf=session.csrf, **context)
     response = HTMLResponse(html, status, headers=_HEADERS)
     store_session(request, response, session)
     return response
+
+
+def partial(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A part of a page (the what-if's result), for the page's script to put in place."""
+    html = _ENV.get_template(template).render(**context)
+    return HTMLResponse(html, status, headers=_HEADERS)
 
 
 def _error_page(status: int, message: str) -> HTMLResponse:

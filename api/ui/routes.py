@@ -11,29 +11,22 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import RowId, StoreEngine
-from api.schemas import LAST_DAY
-from api.ui import views
+from api.ui import views, work
+from api.ui.guard import checked_post, redirect, require_csrf, signed_in
 from api.ui.render import UiRoute, page
-from api.ui.session import (
-    Session,
-    csrf_matches,
-    expires_at,
-    load_session,
-    new_session,
-    store_session,
-)
-from optimizer.access import Action, Principal, Role, can
+from api.ui.session import expires_at, load_session, new_session, store_session
+from optimizer.access import Action, Role, can
 from optimizer.errors import AuthenticationError, PermissionDeniedError
-from optimizer.io.dates import EARLIEST_DATE
 from optimizer.usecases.authorized import account_as, visible_accounts
-from optimizer.usecases.caps import decide_cap, get_cap, list_caps, propose_cap
-from optimizer.usecases.keys import authenticate, principal_for_key_id
+from optimizer.usecases.caps import decide_cap, get_cap, list_caps
+from optimizer.usecases.keys import authenticate
 from optimizer.usecases.nightly import list_runs
-from optimizer.usecases.sessions import end_session, session_ended
+from optimizer.usecases.sessions import end_session
 
 __all__ = ["router"]
 
@@ -44,42 +37,26 @@ _SIGNED_OUT = "You are signed out."
 _Csrf = Annotated[str, Form(max_length=200)]
 
 
-def _signed_in(request: Request, engine: StoreEngine) -> tuple[Session, Principal]:
-    """The session and its key's principal now; AuthenticationError (the sign-in page, 401)
-    without a session, after it was signed out, or when its key was revoked since."""
-    session = load_session(request)
-    if session.key_id is None or session_ended(engine, session.sid):
-        raise AuthenticationError("Sign in with your API key to continue.")
-    return session, principal_for_key_id(engine, session.key_id)
-
-
-def _checked_post(request: Request, engine: StoreEngine, csrf: str) -> tuple[Session, Principal]:
-    session, principal = _signed_in(request, engine)
-    _require_csrf(session, csrf)
-    return session, principal
-
-
-def _require_csrf(session: Session, csrf: str) -> None:
-    if not csrf_matches(session, csrf):
-        raise HTTPException(
-            403, "The form had expired or did not come from this site. Reload the page and retry."
-        )
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, 303)
-
-
 @router.get("/static/ui.css")
 def stylesheet() -> Response:
     css = (_STATIC / "ui.css").read_text(encoding="utf-8")
     return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
+@router.get("/static/ui.js")
+def script() -> Response:
+    """The what-if's live update and the upload's drag-and-drop and progress; every page reads
+    and every form posts without it."""
+    js = (_STATIC / "ui.js").read_text(encoding="utf-8")
+    return Response(
+        js, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "max-age=3600"}
+    )
+
+
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 def home() -> RedirectResponse:
-    return _redirect("/ui/accounts")
+    return redirect("/ui/accounts")
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -98,7 +75,7 @@ def signin(
     """A valid manager, finance or admin key opens a session; wrong keys count toward the
     same per-address limit as the API's."""
     session = load_session(request)
-    _require_csrf(session, csrf)
+    require_csrf(session, csrf)
     limiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
     limiter.check(client)
@@ -113,7 +90,7 @@ def signin(
             "A script key is for ad scripts reading published budgets over the API; it cannot "
             "sign in to the dashboard. Use a manager, finance or admin key."
         )
-    response = _redirect("/ui/accounts")
+    response = redirect("/ui/accounts")
     store_session(request, response, new_session(principal.key_id))
     return response
 
@@ -122,17 +99,17 @@ def signin(
 def signout(request: Request, engine: StoreEngine, csrf: _Csrf) -> Response:
     """Ends the session in the store too, so a copy of its cookie is refused from now on."""
     session = load_session(request)
-    _require_csrf(session, csrf)
+    require_csrf(session, csrf)
     if session.key_id is not None:
         end_session(engine, session.sid, expires_at(session))
-    response = _redirect("/ui/signin?signedout=true")
+    response = redirect("/ui/signin?signedout=true")
     store_session(request, response, new_session())
     return response
 
 
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(request: Request, engine: StoreEngine) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     return page(
         request,
         session,
@@ -144,14 +121,14 @@ def accounts_page(request: Request, engine: StoreEngine) -> HTMLResponse:
 
 @router.get("/accounts/{account}", response_class=HTMLResponse)
 def overview_page(request: Request, engine: StoreEngine, account: str) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     view = views.overview(engine, principal, account)
     return page(request, session, "overview.html", me=principal, account=view.account, v=view)
 
 
 @router.get("/accounts/{account}/curves/{entity_id}", response_class=HTMLResponse)
 def curve_page(request: Request, engine: StoreEngine, account: str, entity_id: str) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     acct, curve, chart, planned = views.curve_view(engine, principal, account, entity_id)
     return page(
         request,
@@ -168,7 +145,7 @@ def curve_page(request: Request, engine: StoreEngine, account: str, entity_id: s
 
 @router.get("/accounts/{account}/frontier", response_class=HTMLResponse)
 def frontier_page(request: Request, engine: StoreEngine, account: str) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     acct, rows, chart, rec, current = views.frontier_view(engine, principal, account)
     return page(
         request,
@@ -185,7 +162,7 @@ def frontier_page(request: Request, engine: StoreEngine, account: str) -> HTMLRe
 
 @router.get("/accounts/{account}/accuracy", response_class=HTMLResponse)
 def accuracy_page(request: Request, engine: StoreEngine, account: str) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     acct, result, chart, reason = views.accuracy_view(engine, principal, account)
     return page(
         request,
@@ -210,13 +187,13 @@ def report_page(
     calendar: Annotated[Literal["gregorian", "jalali"], Query()] = "gregorian",
 ) -> HTMLResponse:
     """The month's report, as `GET /v1/accounts/{account}/reports/{period}` gives it."""
-    _, principal = _signed_in(request, engine)
+    _, principal = signed_in(request, engine)
     return HTMLResponse(views.report_html(engine, principal, account, period, lang, calendar))
 
 
 @router.get("/accounts/{account}/caps", response_class=HTMLResponse)
 def caps_page(request: Request, engine: StoreEngine, account: str) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     acct = account_as(engine, principal, account)
     caps = list_caps(engine, principal, acct.name)
     return page(
@@ -232,34 +209,15 @@ def caps_page(request: Request, engine: StoreEngine, account: str) -> HTMLRespon
 
 
 @router.post("/accounts/{account}/caps", response_class=HTMLResponse)
-def propose(
-    request: Request,
-    engine: StoreEngine,
-    account: str,
-    csrf: _Csrf,
-    period_start: Annotated[dt.date, Form(ge=EARLIEST_DATE, le=LAST_DAY)],
-    period_end: Annotated[dt.date, Form(ge=EARLIEST_DATE, le=LAST_DAY)],
-    amount: Annotated[str, Form(max_length=40)],
-    note: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
-    _, principal = _checked_post(request, engine, csrf)
-    acct = account_as(engine, principal, account)
-    cap = propose_cap(
-        engine,
-        principal,
-        acct.name,
-        period_start=period_start,
-        period_end=period_end,
-        amount=amount.strip(),
-        currency=acct.currency,
-        note=note,
-    )
-    return _redirect(f"/ui/caps/{cap.id}")
+async def propose(request: Request, engine: StoreEngine, account: str) -> Response:
+    form = await request.form(max_files=0, max_fields=20)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    return await run_in_threadpool(work.propose_with_form, request, engine, account, fields)
 
 
 @router.get("/caps/{cap_id}", response_class=HTMLResponse)
 def cap_page(request: Request, engine: StoreEngine, cap_id: RowId) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     cap = get_cap(engine, principal, cap_id)
     acct = account_as(engine, principal, cap.account)
     own = principal.key_id is not None and principal.key_id == cap.proposed_key_id
@@ -272,6 +230,7 @@ def cap_page(request: Request, engine: StoreEngine, cap_id: RowId) -> HTMLRespon
         cap=cap,
         can_decide=can(principal, Action.CAP_DECIDE) and cap.status == "proposed",
         own=own,
+        **work.cap_review_view(engine, principal, cap.id),
     )
 
 
@@ -285,9 +244,9 @@ def decide(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Finance only, never the proposer (the use case enforces both)."""
-    _, principal = _checked_post(request, engine, csrf)
+    _, principal = checked_post(request, engine, csrf)
     decide_cap(engine, principal, cap_id, approve=decision == "approve", note=note)
-    return _redirect(f"/ui/caps/{cap_id}")
+    return redirect(f"/ui/caps/{cap_id}")
 
 
 @router.get("/jobs", response_class=HTMLResponse)
@@ -296,7 +255,10 @@ def jobs_page(
     engine: StoreEngine,
     account: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    session, principal = _signed_in(request, engine)
+    session, principal = signed_in(request, engine)
     acct = account_as(engine, principal, account) if account else None
     runs = list_runs(engine, principal, account_name=acct.name if acct else None, limit=100)
     return page(request, session, "jobs.html", me=principal, account=acct, runs=runs)
+
+
+router.include_router(work.router)

@@ -188,10 +188,18 @@ def plan_as(
     *,
     day: dt.date | None = None,
     monthly_cap_micros: int | None = None,
+    locked_campaigns: Sequence[str] = (),
 ) -> AccountPlan:
     """A what-if plan: nothing is published or written."""
     account = _checked(engine, principal, account_name, Action.WHAT_IF)
-    return plan(engine, account.name, request, day=day, monthly_cap_micros=monthly_cap_micros)
+    return plan(
+        engine,
+        account.name,
+        request,
+        day=day,
+        monthly_cap_micros=monthly_cap_micros,
+        locked_campaigns=locked_campaigns,
+    )
 
 
 def frontier_as(
@@ -202,6 +210,14 @@ def frontier_as(
     *,
     day: dt.date | None = None,
     budgets_micros: Sequence[int] | None = None,
+    locked_campaigns: Sequence[str] = (),
 ) -> Frontier:
     account = _checked(engine, principal, account_name, Action.WHAT_IF)
-    return frontier(engine, account.name, request, day=day, budgets_micros=budgets_micros)
+    return frontier(
+        engine,
+        account.name,
+        request,
+        day=day,
+        budgets_micros=budgets_micros,
+        locked_campaigns=locked_campaigns,
+    )

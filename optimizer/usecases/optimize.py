@@ -25,7 +25,7 @@ from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.cap_pacing import cap_budget
 from optimizer.usecases.caps import caps_covering
 from optimizer.usecases.events import confirmed_events
-from optimizer.usecases.policy import policy_for, under_policy
+from optimizer.usecases.policy import locked_entities, policy_for, under_policy
 from optimizer.usecases.structure import load_structure, shared_budgets_for
 
 __all__ = ["AccountPlan", "frontier", "plan", "tomorrow"]
@@ -53,11 +53,12 @@ def plan(
     *,
     day: dt.date | None = None,
     monthly_cap_micros: int | None = None,
+    locked_campaigns: Sequence[str] = (),
 ) -> AccountPlan:
     """Allocate the account's budget for `day` (default: tomorrow in its time zone) under its plan
     policy. Without a budget or a monthly cap, a conversions or value plan takes the approved
     caps' pace for the day (as publish would), or current spend when no cap covers it, and its
-    `basis` says which."""
+    `basis` says which. `locked_campaigns` (kept at current spend) replace the policy's locks."""
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         stored = load_curve_set(connection, account.id)
@@ -65,7 +66,7 @@ def plan(
         table = stored.curve_set.table(target)
         _, policy = policy_for(connection, account.id)
         request = under_policy(
-            dataclasses.replace(request, currency=account.currency),
+            _with_locks(request, account.currency, table, locked_campaigns),
             policy.request(account.currency, table),
         )
         structure = load_structure(connection, account.id)
@@ -129,11 +130,20 @@ def frontier(
     *,
     day: dt.date | None = None,
     budgets_micros: Sequence[int] | None = None,
+    locked_campaigns: Sequence[str] = (),
 ) -> Frontier:
     """What each total budget would buy on `day` for the account's latest curves."""
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         stored = load_curve_set(connection, account.id)
     target = day if day is not None else tomorrow(account)
-    request = dataclasses.replace(request, currency=account.currency)
+    table = stored.curve_set.table(target)
+    request = _with_locks(request, account.currency, table, locked_campaigns)
     return plan_frontier(stored.curve_set, request, target, budgets_micros)
+
+
+def _with_locks(
+    request: AllocationRequest, currency: str, table: pd.DataFrame, campaigns: Sequence[str]
+) -> AllocationRequest:
+    locked = locked_entities(table, campaigns, strict=True) if campaigns else request.locked
+    return dataclasses.replace(request, currency=currency, locked=locked)

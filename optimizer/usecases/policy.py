@@ -33,6 +33,7 @@ __all__ = [
     "PlanPolicy",
     "StoredPolicy",
     "get_policy",
+    "locked_entities",
     "policy_for",
     "set_policy",
     "under_policy",
@@ -76,8 +77,7 @@ class PlanPolicy:
         )
         locked: frozenset[str] = frozenset()
         if self.locked_campaigns and table is not None:
-            chosen = table["campaign"].astype(str).isin(self.locked_campaigns)
-            locked = frozenset(table.loc[chosen, "entity_id"].astype(str))
+            locked = locked_entities(table, self.locked_campaigns)
         return dataclasses.replace(
             built,
             max_increase=self.max_increase,
@@ -103,6 +103,21 @@ class PlanPolicy:
         if len(self.locked_campaigns) > _MAX_NAMES or len(self.groups) > _MAX_NAMES:
             raise InvalidInputError(f"a policy names at most {_MAX_NAMES} groups or campaigns")
         return self
+
+
+def locked_entities(
+    table: pd.DataFrame, campaigns: Sequence[str], *, strict: bool = False
+) -> frozenset[str]:
+    """The entity ids of the named campaigns in a curve table. A standing policy may name a
+    campaign that has since gone (ignored); with `strict` (a what-if typed now) that is an error."""
+    names = table["campaign"].astype(str)
+    if strict:
+        unknown = sorted(set(campaigns) - set(names))
+        if unknown:
+            raise InvalidInputError(
+                f"no campaign named {', '.join(repr(n) for n in unknown[:5])} in the latest curves"
+            )
+    return frozenset(table.loc[names.isin(campaigns), "entity_id"].astype(str))
 
 
 @dataclass(frozen=True, slots=True)

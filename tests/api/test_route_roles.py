@@ -8,9 +8,11 @@ without deciding who may call it. Allowed calls must not answer 401/403/404; for
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from typing import Any
 
+import httpx
 import pytest
 
 from api.app import create_app
@@ -80,7 +82,7 @@ PUBLIC = {
     "/openapi.json",
     "/docs",
     "/docs/oauth2-redirect",
-    "/redoc",
+    "/docs/assets/{name}",
 }
 """No key needed and no account data behind them. `/ui` pages have their own session tests."""
 
@@ -338,3 +340,162 @@ def test_another_accounts_things_answer_as_if_they_did_not_exist(
     assert answers[0] == answers[1]
     assert answers[0][0] == (403 if role not in allowed else answers[0][0])
     assert answers[0][0] in (403, 404, 422), answers[0]
+
+
+D = frozenset({A, M, F})
+"""The roles that may sign in to the dashboard (a script key cannot)."""
+
+UI_RULES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/ui/accounts"): D,
+    ("GET", "/ui/accounts/{account}"): D,
+    ("GET", "/ui/accounts/{account}/curves/{entity_id}"): D,
+    ("GET", "/ui/accounts/{account}/frontier"): D,
+    ("GET", "/ui/accounts/{account}/accuracy"): D,
+    ("GET", "/ui/accounts/{account}/reports/{period}"): D,
+    ("GET", "/ui/accounts/{account}/caps"): D,
+    ("POST", "/ui/accounts/{account}/caps"): frozenset({M, F}),
+    ("GET", "/ui/caps/{cap_id}"): D,
+    ("POST", "/ui/caps/{cap_id}/decision"): frozenset({F}),
+    ("GET", "/ui/jobs"): D,
+    ("GET", "/ui/jobs/{run_id}"): D,
+    ("GET", "/ui/accounts/{account}/upload"): frozenset({A, M}),
+    ("POST", "/ui/accounts/{account}/upload"): frozenset({A, M}),
+    ("GET", "/ui/accounts/{account}/whatif"): D,
+    ("POST", "/ui/accounts/{account}/whatif"): D,
+    ("POST", "/ui/accounts/{account}/policy"): frozenset({A, M}),
+    ("GET", "/ui/accounts/{account}/plan"): D,
+    ("GET", "/ui/accounts/{account}/plan/download"): D,
+    ("POST", "/ui/accounts/{account}/publish"): frozenset({A, M}),
+    ("POST", "/ui/accounts/{account}/nightly"): frozenset({A, M}),
+}
+"""The dashboard's pages: the same rights as the API's routes they stand for."""
+
+UI_PUBLIC = {"/ui", "/ui/", "/ui/signin", "/ui/signout", "/ui/static/ui.css", "/ui/static/ui.js"}
+
+
+@cache
+def _ui_routes() -> frozenset[tuple[str, str]]:
+    app = create_app(Settings(database_url="sqlite://"))
+    found = set()
+    for route in app.routes:
+        # FastAPI 0.165 keeps included routers whole; their routes are the effective contexts.
+        expand = getattr(route, "effective_route_contexts", None)
+        for one in expand() if expand is not None else [route]:
+            path = getattr(one, "path", "")
+            if path.startswith("/ui") and path not in UI_PUBLIC:
+                found.update(
+                    (m, path) for m in (getattr(one, "methods", None) or ()) if m != "HEAD"
+                )
+    return frozenset(found)
+
+
+def test_every_dashboard_page_has_a_rule() -> None:
+    routes = _ui_routes()
+    assert not sorted(routes - set(UI_RULES)), "dashboard pages without a rule"
+    assert not sorted(set(UI_RULES) - routes), "rules for pages the dashboard does not serve"
+
+
+def _ui_client(server: Server, key: str | None) -> tuple[httpx.Client, str]:
+    """A browser-like client signed in through the form (or not), and a form token."""
+    client = httpx.Client(base_url=server.base_url, timeout=120)
+    page = client.get("/ui/signin").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    if key is None:
+        return client, token.group(1)
+    answer = client.post(
+        "/ui/signin",
+        data={"key": server.keys[key], "csrf": token.group(1)},
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200, answer.text  # followed to the accounts page
+    signed = re.search(r'name="csrf" value="([^"]+)"', answer.text)
+    assert signed is not None
+    return client, signed.group(1)
+
+
+@pytest.fixture(scope="module")
+def ui_targets(server: Server, targets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A nightly run of acme for the run page, and proposed caps to decide."""
+    with server.client("admin") as admin:
+        run = admin.post("/v1/accounts/acme/jobs/nightly/run")
+        assert run.status_code == 201, run.text
+    day = server.history_end + dt.timedelta(days=250)
+    body = {"period_start": day.isoformat(), "period_end": day.isoformat(), "amount": "1.00"}
+    with server.client("manager") as manager:
+        caps = [
+            manager.post("/v1/accounts/acme/caps", json={**body, "currency": "EUR"}).json()["id"]
+            for _ in range(3)
+        ]
+    return {"run": run.json()["id"], "caps": caps, **targets["acme"]}
+
+
+def _ui_cases() -> list[Any]:
+    cases = []
+    for (method, path), allowed in sorted(UI_RULES.items()):
+        for role in (A, M, F, "none"):
+            for scope in ("own", "other"):
+                scoped = any(p in path for p in ("{account}", "{cap_id}", "{run_id}"))
+                if scope == "other" and (not scoped or role in (A, "none")):
+                    continue
+                cases.append(
+                    pytest.param(
+                        method, path, role, scope, allowed, id=f"{method} {path} {role} {scope}"
+                    )
+                )
+    return cases
+
+
+def _ui_request(
+    method: str, path: str, token: str, day: dt.date
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The request's body and query for one page."""
+    form: dict[str, Any] = {"csrf": token}
+    if path.endswith("/caps") and method == "POST":
+        form.update(period_start=day.isoformat(), period_end=day.isoformat(), amount="5")
+    if path.endswith("/decision"):
+        form["decision"] = "approve"
+    if path.endswith("/upload") and method == "POST":
+        text = f"date,campaign,spend,clicks,impressions,conversions\n{day},UI Matrix,1.00,1,9,0\n"
+        return {"data": form, "files": {"file": ("m.csv", text.encode(), "text/csv")}}, {}
+    query = {"account": "acme"} if path.endswith("{run_id}") else {}
+    return ({"data": form} if method == "POST" else {}), query
+
+
+@pytest.mark.parametrize(("method", "path", "role", "scope", "allowed"), _ui_cases())
+def test_dashboard_role_matrix(
+    server: Server,
+    ui_targets: dict[str, Any],
+    method: str,
+    path: str,
+    role: str,
+    scope: str,
+    allowed: frozenset[str],
+) -> None:
+    """Allowed: neither 401, 403 nor 404; a role without the right: 403; a key of the other
+    account: 404, as for a page that is not there; no session: the sign-in page (401)."""
+    key = None if role == "none" else (_KEY[role] if scope == "own" else _OTHER_KEY[role])
+    cap_index = 0 if path.endswith("/decision") else 1
+    concrete = (
+        path.replace("{account}", "acme")
+        .replace("{cap_id}", str(ui_targets["caps"][cap_index]))
+        .replace("{entity_id}", ui_targets["entity_id"])
+        .replace("{period}", "2026-11")
+        .replace("{run_id}", str(ui_targets["run"]))
+    )
+    client, token = _ui_client(server, key)
+    kwargs, query = _ui_request(method, path, token, server.history_end + dt.timedelta(days=320))
+    try:
+        response = client.request(method, concrete, params=query, **kwargs)
+    finally:
+        client.close()
+    status = response.status_code
+    assert status != 500, response.text
+    if key is None:
+        assert status == 401, response.text[:500]
+    elif role not in allowed:
+        assert status == 403, response.text[:500]
+    elif scope == "other":
+        assert status == 404, response.text[:500]
+    else:
+        assert status not in (401, 403, 404), response.text[:2000]

@@ -224,25 +224,37 @@ def test_a_manager_proposes_a_cap_through_the_form(client, seeded: Seeded) -> No
 
 
 @pytest.mark.parametrize(
-    ("form", "status"),
+    ("form", "field"),
     [
-        ({"period_start": "2031-01-01", "period_end": "2031-01-31", "amount": "abc"}, 422),
-        ({"period_start": "2031-01-31", "period_end": "2031-01-01", "amount": "10"}, 422),
-        ({"period_start": "2031-01-01", "period_end": "2031-01-31", "amount": "1.005"}, 422),
-        ({"period_start": "not a date", "period_end": "2031-01-31", "amount": "10"}, 422),
-        ({"period_end": "2031-01-31", "amount": "10"}, 422),
+        ({"period_start": "2031-01-01", "period_end": "2031-01-31", "amount": "abc"}, "amount"),
+        ({"period_start": "2031-01-31", "period_end": "2031-01-01", "amount": "10"}, "period_end"),
+        ({"period_start": "2031-01-01", "period_end": "2031-01-31", "amount": "1.005"}, "amount"),
+        (
+            {"period_start": "not a date", "period_end": "2031-01-31", "amount": "10"},
+            "period_start",
+        ),
+        ({"period_end": "2031-01-31", "amount": "10"}, "period_start"),
     ],
     ids=["amount-not-a-number", "end-before-start", "too-many-decimals", "bad-date", "missing"],
 )
-def test_bad_form_input_is_a_friendly_page_not_a_500(
-    client, seeded: Seeded, form: dict[str, str], status: int
+def test_bad_form_input_comes_back_as_typed_with_the_error_by_its_field(
+    client, seeded: Seeded, form: dict[str, str], field: str
 ) -> None:
     sign_in(client, seeded.keys["manager"])
     token = csrf_of(client.get("/ui/accounts/acme/caps").text)
-    answer = client.post("/ui/accounts/acme/caps", data={**form, "csrf": token})
-    assert answer.status_code == status
+    typed = {**form, "note": "كتب هذا"}
+    answer = client.post("/ui/accounts/acme/caps", data={**typed, "csrf": token})
+    assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("text/html")
-    assert "Back to your accounts" in answer.text
+    for name, value in typed.items():
+        if name != "note":
+            assert f'name="{name}" type="date" required value="{value}"' in answer.text or (
+                f'value="{value}"' in answer.text
+            ), name
+    assert "كتب هذا</textarea>" in answer.text
+    assert f'id="{field}" name="{field}"' in answer.text
+    assert f'id="{field}-error" role="alert"' in answer.text
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', answer.text)
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"], ids=["year-1", "year-9999"])
@@ -252,7 +264,8 @@ def test_a_cap_form_with_a_day_out_of_range_is_refused(client, seeded: Seeded, d
     form = {"period_start": day, "period_end": day, "amount": "10", "csrf": token}
     answer = client.post("/ui/accounts/acme/caps", data=form, follow_redirects=False)
     assert answer.status_code == 422
-    assert "Back to your accounts" in answer.text
+    assert 'id="period_start-error"' in answer.text and 'id="period_end-error"' in answer.text
+    assert f'value="{day}"' in answer.text
 
 
 def test_a_revoked_keys_session_ends_at_once(client, seeded: Seeded) -> None:
