@@ -13,6 +13,7 @@ from cli import (
     accuracy,
     caps,
     events,
+    experiments,
     fit,
     ingest,
     jobs,
@@ -56,6 +57,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(caps.app, name="caps")
 app.add_typer(events.app, name="events")
 app.add_typer(policy.app, name="policy")
+app.add_typer(experiments.app, name="experiments")
 app.command("publish")(caps.publish_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)

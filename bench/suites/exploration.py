@@ -140,7 +140,7 @@ def exploration_loop(
                 burn_in=burn_in,
                 history=history,
                 steady=steady,
-            )  # fmt: skip
+            )
             for name, s in (("off", 0.0), ("on", share))
         }
         off, on = arms["off"]["true_conversions"], arms["on"]["true_conversions"]

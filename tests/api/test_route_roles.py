@@ -27,6 +27,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
     ("GET", "/v1/accounts/{account}/policy"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/accuracy"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/experiments"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/experiments/suggestions"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/reports/{period}"): frozenset({A, M, F}),
     ("PUT", "/v1/accounts/{account}/policy"): frozenset({A, M}),
     ("POST", "/v1/accounts/{account}/performance"): frozenset({A, M}),

@@ -41,7 +41,9 @@ def test_the_schedule_stays_inside_the_change_limits(limit_up, limit_down) -> No
 
 
 def test_without_limits_the_schedule_is_the_designed_blocks() -> None:
-    multiples = schedule(Design(step=0.2, block_days=3, blocks=2), max_increase=None, max_decrease=None)
+    multiples = schedule(
+        Design(step=0.2, block_days=3, blocks=2), max_increase=None, max_decrease=None
+    )
     assert multiples == pytest.approx((1.2,) * 3 + (0.8,) * 3)
 
 
@@ -135,8 +137,11 @@ def test_tests_rank_by_what_they_teach_net_of_what_they_cost() -> None:
 
 def test_picked_tests_fit_the_exploration_share_and_skip_held_entities() -> None:
     ranked = pd.DataFrame(
-        {"entity_id": ["a", "b", "c", "d"], "spend": [100.0, 10.0, 10.0, 10.0],
-         "net": [5.0, 4.0, 3.0, -1.0]}  # fmt: skip
+        {
+            "entity_id": ["a", "b", "c", "d"],
+            "spend": [100.0, 10.0, 10.0, 10.0],
+            "net": [5.0, 4.0, 3.0, -1.0],
+        }
     )
     chosen = pick_tests(ranked, budget=200.0, share=0.03, step=0.3, excluded=frozenset({"b"}))
     assert list(chosen["entity_id"]) == ["c"]  # a moves 30 > 6; b is held; d is not worth it

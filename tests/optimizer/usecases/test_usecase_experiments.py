@@ -69,9 +69,7 @@ def test_the_plan_runs_the_best_tests_inside_the_cap_and_says_which_part_is_a_te
     tests = experiments.list_experiments(shop, MANAGER, "shop")
     assert tests and all(t.status == "running" for t in tests)
     assert published.total_micros <= published.budget_micros
-    rows = {
-        (r["campaign"], r["keyword"]): r["micros"] for r in published.payload["keyword"]
-    }
+    rows = {(r["campaign"], r["keyword"]): r["micros"] for r in published.payload["keyword"]}
     moved = 0
     for test in tests:
         campaign, _, keyword = test.label.partition(" / ")
