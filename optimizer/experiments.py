@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -127,7 +128,7 @@ def schedule(
     return tuple(out)
 
 
-def elasticity_at(family: str, params: dict[str, FloatArray], spend: FloatArray) -> FloatArray:
+def elasticity_at(family: str, params: Mapping[str, Any], spend: FloatArray) -> FloatArray:
     """x f'(x) / f(x) at `spend` (0 where the curve is 0)."""
     x = np.maximum(np.asarray(spend, dtype=np.float64), 1e-9)
     value = evaluate(family, params, x)
@@ -268,13 +269,13 @@ def pick_tests(
     exploration budget `share` x `budget` beside the moves already `used`."""
     room = share * budget - used
     chosen: list[int] = []
-    for i, row in enumerate(ranked.itertuples(index=False)):
+    for i, row in enumerate(ranked.to_dict("records")):
         if len(chosen) >= max_tests:
             break
-        if row.net <= 0:
+        if float(row["net"]) <= 0:
             break
-        move = step * float(row.spend)
-        if str(row.entity_id) in excluded or move <= 0 or move > room:
+        move = step * float(row["spend"])
+        if str(row["entity_id"]) in excluded or move <= 0 or move > room:
             continue
         chosen.append(i)
         room -= move
@@ -284,8 +285,8 @@ def pick_tests(
 def readout_figures(
     *,
     base: float,
-    spends: Sequence[float],
-    multipliers: Sequence[float],
+    spends: npt.ArrayLike,
+    multipliers: npt.ArrayLike,
     f_at: FloatArray,
     f_base: float,
     slope_base: float,

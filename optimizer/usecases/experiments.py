@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,17 +215,17 @@ def explore(
             excluded=frozenset(held | recent | {t.entity_id for t in active}),
             max_tests=max(0, _MAX_TESTS - len(active)),
         )
-        for row in chosen.itertuples(index=False):
+        for row in chosen.to_dict("records"):
             started.append(
                 _NewTest(
-                    entity_id=str(row.entity_id),
+                    entity_id=str(row["entity_id"]),
                     label=_label(row),
-                    base_micros=round(float(row.spend) * MICROS),
-                    elasticity=float(row.elasticity),
-                    sd=float(row.elasticity_sd),
-                    predicted_sd=float(row.predicted_sd_after),
-                    cost=float(row.cost),
-                    gain=float(row.gain),
+                    base_micros=round(float(row["spend"]) * MICROS),
+                    elasticity=float(row["elasticity"]),
+                    sd=float(row["elasticity_sd"]),
+                    predicted_sd=float(row["predicted_sd_after"]),
+                    cost=float(row["cost"]),
+                    gain=float(row["gain"]),
                 )
             )
     pinned = [
@@ -505,8 +505,8 @@ def _person_held(request: AllocationRequest) -> set[str]:
     return {str(e) for e in request.locked} | {str(e) for e in request.entity_bounds}
 
 
-def _label(row: Any) -> str:
-    parts = [str(row.campaign), str(row.keyword)]
+def _label(row: Mapping[Hashable, Any]) -> str:
+    parts = [str(row["campaign"]), str(row["keyword"])]
     return " / ".join(p for p in parts if p and p != "nan")
 
 
