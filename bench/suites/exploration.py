@@ -76,6 +76,7 @@ def closed_loop(
     truth = sim.truth
     scored = 0.0
     spent = 0.0
+    over = 0
     started = time.perf_counter()
     for night in range(days):
         today = last + dt.timedelta(days=night)
@@ -85,6 +86,7 @@ def closed_loop(
         if run.status != "succeeded":
             raise RuntimeError(f"night {night}: {run.error}")
         plan = recommendations.latest(engine, manager, "shop")
+        over += plan.total_micros > plan.budget_micros
         spends = {
             EntityKey(*(str(row[n] or "") for n in NAME_COLUMNS)): row["micros"] / 1_000_000
             for row in plan.payload["keyword"]
@@ -112,6 +114,8 @@ def closed_loop(
         "band_ratio": statistics.median(ratios) if ratios else None,
         "predicted_band_ratio": statistics.median(predicted) if predicted else None,
         "seconds": time.perf_counter() - started,
+        "over_budget_days": over,
+        "experiments": [t.as_dict() for t in tests],
     }
 
 
