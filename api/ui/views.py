@@ -31,10 +31,10 @@ from optimizer.solver import AllocationRequest
 from optimizer.usecases import recommendations
 from optimizer.usecases.accounts import Account
 from optimizer.usecases.accuracy import LedgerAccuracy, ledger_accuracy
-from optimizer.usecases.experiments import Experiment, list_experiments
 from optimizer.usecases.authorized import account_as, curves_as, frontier_as, history_as
 from optimizer.usecases.caps import Cap, list_caps
 from optimizer.usecases.events import StoredEvent, list_events
+from optimizer.usecases.experiments import Experiment, list_experiments
 from optimizer.usecases.monthly import month_report
 from optimizer.usecases.nightly import JobRun, list_runs
 from optimizer.usecases.optimize import tomorrow
