@@ -542,7 +542,8 @@ def _exploration() -> list[BenchItem]:
             {"seeds": 2, "days": 90, "share": 0.03, "steady": False},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": False, "burn_in": 0},
             repeats=1,
-            note="Histories whose spend already moved widely: the model finds little to learn.",
+            note="Histories whose spend already moved widely: the model proposes few tests (2 in 2 "
+            "seeds, against 11 in 5 steady-spend seeds).",
         ),
     ]
 
