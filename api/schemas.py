@@ -236,6 +236,7 @@ class PolicyIn(BaseModel):
     allow_new: bool = False
     conservative: bool = False
     decimal_comma: bool | None = None
+    exploration_share: float = Field(default=0.0, ge=0, le=0.1)
 
 
 class PolicyOut(BaseModel):
@@ -255,6 +256,7 @@ class PolicyOut(BaseModel):
     allow_new: bool
     conservative: bool
     decimal_comma: bool | None
+    exploration_share: float
 
 
 class CampaignBoundsIn(BaseModel):

@@ -14,6 +14,7 @@ from cli import (
     audit,
     caps,
     events,
+    experiments,
     fit,
     ingest,
     jobs,
@@ -58,6 +59,7 @@ app.add_typer(caps.app, name="caps")
 app.add_typer(events.app, name="events")
 app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(experiments.app, name="experiments")
 app.command("publish")(caps.publish_command)
 app.command("ingest")(ingest.ingest_command)
 app.command("simulate")(simulate.simulate_command)

@@ -51,6 +51,12 @@ def set_(
     lock: list[str] = typer.Option([], "--lock", help="A campaign kept at current spend."),
     allow_new: bool = typer.Option(False, "--allow-new"),
     conservative: bool = typer.Option(False, "--conservative"),
+    exploration: float = typer.Option(
+        0.0,
+        "--exploration",
+        help="Share of each day's budget for spend tests where the curves are unsure "
+        "(e.g. 0.03; 0 turns them off).",
+    ),
     decimal_comma: bool | None = DECIMAL_MARK,
     actor: str | None = _AS,
 ) -> None:
@@ -73,6 +79,7 @@ def set_(
         locked_campaigns=tuple(lock),
         allow_new=allow_new,
         conservative=conservative,
+        exploration_share=exploration,
         decimal_comma=get_account(engine, account).decimal_comma(decimal_comma),
     )
     stored = set_policy(engine, operator(actor, Role.MANAGER), account, policy)

@@ -164,6 +164,7 @@ def frontier_page(request: Request, engine: StoreEngine, account: str) -> HTMLRe
 def accuracy_page(request: Request, engine: StoreEngine, account: str) -> HTMLResponse:
     session, principal = signed_in(request, engine)
     acct, result, chart, reason = views.accuracy_view(engine, principal, account)
+    tests = views.experiments_view(engine, principal, acct.name)
     return page(
         request,
         session,
@@ -173,6 +174,7 @@ def accuracy_page(request: Request, engine: StoreEngine, account: str) -> HTMLRe
         result=result,
         chart=chart,
         reason=reason,
+        tests=tests,
         month=dt.date.today().replace(day=1).strftime("%Y-%m"),
     )
 

@@ -34,6 +34,7 @@ from optimizer.usecases.accuracy import LedgerAccuracy, ledger_accuracy
 from optimizer.usecases.authorized import account_as, curves_as, frontier_as, history_as
 from optimizer.usecases.caps import Cap, list_caps
 from optimizer.usecases.events import StoredEvent, list_events
+from optimizer.usecases.experiments import Experiment, list_experiments
 from optimizer.usecases.monthly import month_report
 from optimizer.usecases.nightly import JobRun, list_runs
 from optimizer.usecases.optimize import tomorrow
@@ -236,6 +237,11 @@ def accuracy_view(
     except InvalidInputError as error:
         return account, None, None, error.message
     return account, result, inline_svg(accuracy_figure(result.accuracy.by_day)), ""
+
+
+def experiments_view(engine: Engine, principal: Principal, name: str) -> list[Experiment]:
+    """The account's spend tests, newest first, with their read-outs."""
+    return list_experiments(engine, principal, name)
 
 
 def report_html(

@@ -2,6 +2,7 @@
 
 from bench.suites import (
     api,
+    exploration,
     fit,
     fit_store,
     ingest,
@@ -15,6 +16,7 @@ from bench.suites import (
 
 __all__ = [
     "api",
+    "exploration",
     "fit",
     "fit_store",
     "ingest",

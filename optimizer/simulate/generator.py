@@ -434,7 +434,13 @@ def _daily_budgets(
     return np.asarray(np.where(chosen, np.maximum(budget, 0.5), 0.0))
 
 
-def _spend(rng: np.random.Generator, base: FloatArray, days: int, decimals: int) -> FloatArray:
+def _spend(
+    rng: np.random.Generator,
+    base: FloatArray,
+    days: int,
+    decimals: int,
+    level_range: tuple[float, float] = _LEVEL_RANGE,
+) -> FloatArray:
     """Step-wise budget levels with staggered change days, plus lognormal auction noise."""
     n = base.shape[0]
     segments = days // _MIN_SEGMENT_DAYS + 2
@@ -446,7 +452,7 @@ def _spend(rng: np.random.Generator, base: FloatArray, days: int, decimals: int)
     changes = np.zeros((n, days), dtype=np.int32)
     changes[rows[inside], starts[inside]] = 1
     segment = np.cumsum(changes, axis=1)
-    levels = rng.uniform(*_LEVEL_RANGE, size=(n, segments + 1))
+    levels = rng.uniform(*level_range, size=(n, segments + 1))
     level = np.take_along_axis(levels, segment, axis=1)
     noise = rng.lognormal(0.0, _AUCTION_NOISE, size=(n, days))
     spend: FloatArray = np.round(base[:, None] * level * noise, decimals)
@@ -466,7 +472,7 @@ def _history(
     weekday = dates.day_of_week.to_numpy()[None, :]
     day_index = np.arange(days)[None, :]
 
-    spend = _spend(rng, behaviour.base_spend, days, decimals)
+    spend = _spend(rng, behaviour.base_spend, days, decimals, plan.spend_levels)
     lost_is = None
     if draws.budget.any() or plan.impression_share:
         spend, lost_is = _pin_to_budget(

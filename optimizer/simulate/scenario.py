@@ -14,6 +14,9 @@ draws exactly what it always did).
 - `auction`: spend buys clicks along the curve divided by a per-entity conversion rate, and each
   click converts at that rate (day-to-day noise only): conversions follow the same curve, with
   clicks 10-50 times as many.
+- `spend_levels`: the range of the budget levels the history's spend steps between, as multiples
+  of each entity's base spend (0.4-1.6 by default; (0.9, 1.1): spend that barely moves, so the
+  curves' bends stay unsure, as in accounts whose budgets are rarely changed).
 - `grain`: 'week' or 'month' sums the daily rows into whole weeks (Monday first) or months,
   dated by their first day, as a marketing-mix export is.
 
@@ -62,9 +65,13 @@ class Scenario:
     auction: bool = False
     grain: str = "day"
     weekday_swing: float = 1.0
+    spend_levels: tuple[float, float] = (0.4, 1.6)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
+        low, high = self.spend_levels
+        if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high <= 10):
+            raise InvalidInputError("spend_levels must be 0 < low <= high <= 10")
         if not (math.isfinite(self.weekday_swing) and 0 <= self.weekday_swing <= 10):
             raise InvalidInputError("weekday_swing must be between 0 and 10")
         if not (math.isfinite(self.s_shaped_share) and 0 <= self.s_shaped_share <= 1):

@@ -44,6 +44,7 @@ __all__ = [
     "curves",
     "ended_sessions",
     "entities",
+    "experiments",
     "fit_contexts",
     "ingests",
     "job_locks",
@@ -400,6 +401,33 @@ platform_structures = Table(
 )
 """The account's Google Ads structure as the ad script last sent it (JSON, see
 `optimizer.platform.structure`); replaced when a different one arrives (`digest` tells)."""
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("account_id", _Id, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("entity_id", String(32), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("design", Text, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("base_micros", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("stop_reason", Text, nullable=True),
+    Column("cap_id", _Id, ForeignKey("caps.id"), nullable=False),
+    Column("cap_micros", BigInteger, nullable=False),
+    Column("curve_set_id", _Id, nullable=False),
+    Column("elasticity_before", Float, nullable=False),
+    Column("sd_before", Float, nullable=False),
+    Column("predicted_sd_after", Float, nullable=False),
+    Column("expected_cost", Float, nullable=False),
+    Column("expected_gain", Float, nullable=False),
+    Column("readout", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "account_id", "status"),
+)
+"""A spend test on one entity (`optimizer.experiments`): its design, dates, expected cost and
+gain, status (running, ended, stopped, scored) and, once scored, its read-out as JSON."""
 
 job_locks = Table(
     "job_locks",

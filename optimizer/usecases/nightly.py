@@ -36,7 +36,7 @@ from optimizer.settings import Settings, get_settings
 from optimizer.store.engine import transaction
 from optimizer.store.locks import account_lock, runner_name
 from optimizer.store.tables import accounts, job_runs, performance
-from optimizer.usecases import recommendations
+from optimizer.usecases import experiments, recommendations
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.fit import fit
 from optimizer.usecases.inbox import ingest_inbox
@@ -318,6 +318,8 @@ def _pipeline(
     published = attempt(lambda: recommendations.publish(engine, principal, account.name, day))
     said = [f"{n['kind']}: {n['text']}" for n in published.notes if n["kind"] != "policy"]
     progress.counts.update(recommendation_id=published.id, notes="\n".join(said) or None)
+    progress.step = "experiments"
+    attempt(lambda: experiments.read_out_account(engine, account.name))
 
 
 def _retrying(

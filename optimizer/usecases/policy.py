@@ -5,6 +5,9 @@ limit the team agreed on reaches the published plan. Each change is a new versio
 one before. Without a stored policy the default applies: a campaign's budget rises at most 30% a
 day (Smart Bidding's learning and the ad script's guard both dislike jumps) and falls without limit
 (finance must be able to cut). A request's own options override the policy field by field.
+
+`exploration_share` is the share of each day's budget the plan may move into spend tests where
+the curves are unsure (`optimizer.experiments`); 0, the default, turns them off.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +34,7 @@ from optimizer.usecases.audit import record
 
 __all__ = [
     "DEFAULT_MAX_INCREASE",
+    "MAX_EXPLORATION_SHARE",
     "PlanPolicy",
     "StoredPolicy",
     "get_policy",
@@ -40,6 +45,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_INCREASE = 0.30
+MAX_EXPLORATION_SHARE = 0.10
 _MAX_NAMES = 1000
 
 
@@ -60,6 +66,7 @@ class PlanPolicy:
     allow_new: bool = False
     conservative: bool = False
     decimal_comma: bool | None = None
+    exploration_share: float = 0.0
 
     def request(self, currency: str, table: pd.DataFrame | None = None) -> AllocationRequest:
         """The solver request this policy asks for (locks resolved against `table`'s campaigns)."""
@@ -102,6 +109,12 @@ class PlanPolicy:
         self.request(currency)
         if len(self.locked_campaigns) > _MAX_NAMES or len(self.groups) > _MAX_NAMES:
             raise InvalidInputError(f"a policy names at most {_MAX_NAMES} groups or campaigns")
+        share = self.exploration_share
+        if not (math.isfinite(share) and 0 <= share <= MAX_EXPLORATION_SHARE):
+            raise InvalidInputError(
+                f"the exploration share must be between 0 (no spend tests) and "
+                f"{MAX_EXPLORATION_SHARE:g} of the budget, not {share:g}"
+            )
         return self
 
 

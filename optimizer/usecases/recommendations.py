@@ -40,6 +40,7 @@ from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import transaction
 from optimizer.store.performance import select_stored
 from optimizer.store.tables import performance, predictions, recommendations
+from optimizer.usecases import experiments
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import record
 from optimizer.usecases.cap_pacing import CapBudget, cap_budget
@@ -131,13 +132,19 @@ def publish(
         budgeted = cap_budget(connection, account, day, stored.curve_set, base, current)
         structure = load_structure(connection, account.id)
         history = _bid_history(connection, account.id, day, structure)
-    if structure is not None:
-        base = dataclasses.replace(base, shared_budgets=shared_budgets_for(structure, table))
-    budget = budgeted.budget_micros
-    if base.budget_micros is not None:
-        budget = min(budget, base.budget_micros)
-    day_plan = plan_day(stored.curve_set, dataclasses.replace(base, budget_micros=budget), day)
-    day_plan = dataclasses.replace(day_plan, pacing=budgeted.pacing)
+        if structure is not None:
+            base = dataclasses.replace(base, shared_budgets=shared_budgets_for(structure, table))
+        budget = budgeted.budget_micros
+        if base.budget_micros is not None:
+            budget = min(budget, base.budget_micros)
+        planned = dataclasses.replace(base, budget_micros=budget)
+        day_plan = plan_day(stored.curve_set, planned, day)
+        day_plan = dataclasses.replace(day_plan, pacing=budgeted.pacing)
+        exploration = experiments.explore(
+            connection, account.id, stored.curve_set, planned, day, day_plan, budgeted,
+            policy.exploration_share,
+        )  # fmt: skip
+    day_plan = exploration.day_plan
     cap = budgeted.cap
     total = day_plan.allocation.total_micros
     if total > budget or total < 0:
@@ -145,6 +152,7 @@ def publish(
             f"refused to publish: the plan spends {total} micros against a budget of {budget}"
         )
     notes = _notes(day_plan, budgeted, version, len(budgeted.estimated))
+    notes[-1:-1] = list(exploration.notes)
     payload = {
         level: _rows(day_plan, level, cap_reached=budgeted.cap_reached)
         for level in ("keyword", "campaign")
@@ -187,6 +195,10 @@ def publish(
             .returning(recommendations.c.id)
         ).scalar_one()
         _write_predictions(connection, int(rec_id), account.id, stored.id, day_plan)
+        experiments.save(
+            connection, account.id, exploration, day=day, cap_id=cap.id,
+            cap_micros=cap.amount_micros, curve_set_id=stored.id, request=planned,
+        )  # fmt: skip
         record(
             connection,
             principal,

@@ -29,6 +29,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/v1/accounts/{account}/locale"): frozenset({A}),
     ("GET", "/v1/accounts/{account}/policy"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/accuracy"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/experiments"): frozenset({A, M, F}),
+    ("GET", "/v1/accounts/{account}/experiments/suggestions"): frozenset({A, M, F}),
     ("GET", "/v1/accounts/{account}/reports/{period}"): frozenset({A, M, F}),
     ("PUT", "/v1/accounts/{account}/policy"): frozenset({A, M}),
     ("PUT", "/v1/accounts/{account}/structure"): frozenset({A, M, S}),

@@ -379,6 +379,7 @@ def test_the_accuracy_page_and_the_months_report(client, seeded: Seeded) -> None
     accuracy = client.get("/ui/accounts/acme/accuracy")
     assert accuracy.status_code == 200, accuracy.text[:500]
     assert "How well the plans predicted" in accuracy.text
+    assert "Spend tests" in accuracy.text and "No spend tests yet" in accuracy.text
     month = dt.date.today().strftime("%Y-%m")
     english = client.get(f"/ui/accounts/acme/reports/{month}", params={"lang": "en"})
     persian = client.get(f"/ui/accounts/acme/reports/{month}", params={"lang": "fa"})

@@ -1,0 +1,172 @@
+"""Learn while spending (issue 23): the nightly job in a closed loop, with and without spend tests.
+
+Each seed's account (2 keyword campaigns x 4 keywords and a keyword-less one, 84 days of simulated
+history) is stored with a cap that pays its current daily spend over the loop's days. Then, every
+night, the job ingests yesterday's rows, refits and publishes tomorrow's plan; the simulated
+account spends what the plan says and its rows are what the next night ingests
+(`optimizer.simulate.live`). Two arms per seed meet the same daily luck: the plan policy's
+exploration share 0 (no tests) and `share`. Scored against the truth: expected conversions of the
+spend each plan made, from day `burn_in` on. Tested entities' elasticity bands are compared with
+what the value-of-information model predicted for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.registry import case
+
+__all__ = ["closed_loop", "exploration_loop"]
+
+_START = dt.date(2026, 1, 5)
+_HISTORY = 84
+
+
+def closed_loop(
+    *,
+    seed: int,
+    days: int,
+    share: float,
+    workdir: Path,
+    burn_in: int = 30,
+    history: int = _HISTORY,
+    steady: bool = False,
+) -> dict[str, Any]:
+    """One arm: `days` nights of the nightly job on a simulated account that spends the plans."""
+    from optimizer.access import Role, system_principal
+    from optimizer.io import write_canonical_csv
+    from optimizer.schema import NAME_COLUMNS, EntityKey
+    from optimizer.settings import Settings
+    from optimizer.simulate import Scenario, simulate
+    from optimizer.simulate.live import day_rows, true_conversions
+    from optimizer.store.engine import make_engine, upgrade
+    from optimizer.usecases import experiments, recommendations
+    from optimizer.usecases.accounts import create_account
+    from optimizer.usecases.caps import decide_cap, propose_cap
+    from optimizer.usecases.ingest import ingest
+    from optimizer.usecases.nightly import run_nightly
+    from optimizer.usecases.policy import PlanPolicy, set_policy
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{workdir / 'store.db'}")
+    upgrade(engine)
+    manager = system_principal("bench:manager", Role.MANAGER)
+    create_account(engine, "shop", currency="EUR", timezone="UTC")
+    scenario = Scenario(spend_levels=(0.9, 1.1)) if steady else Scenario()
+    sim = simulate(campaigns=2, keywords_per_campaign=4, days=history, seed=seed, start=_START,
+                   scenario=scenario)  # fmt: skip
+    write_canonical_csv(sim.history, workdir / "history.csv")
+    ingest(engine, "shop", workdir / "history.csv")
+    last = _START + dt.timedelta(days=history - 1)
+    recent = sim.history[sim.history["date"] > str(last - dt.timedelta(days=7))]
+    daily = float(recent["spend"].sum()) / 7
+    finance = [system_principal(f"bench:finance-{i}", Role.FINANCE) for i in (1, 2)]
+    cap = propose_cap(engine, finance[0], "shop", period_start=last + dt.timedelta(days=1),
+                      period_end=last + dt.timedelta(days=days),
+                      amount=f"{daily * days:.2f}", currency="EUR")  # fmt: skip
+    decide_cap(engine, finance[1], cap.id, approve=True)
+    set_policy(engine, manager, "shop", PlanPolicy(exploration_share=share))
+    settings = Settings(database_url="sqlite://", inbox=workdir / "inbox")
+    inbox = workdir / "inbox" / "shop"
+    inbox.mkdir(parents=True)
+    truth = sim.truth
+    scored = 0.0
+    spent = 0.0
+    over = 0
+    started = time.perf_counter()
+    for night in range(days):
+        today = last + dt.timedelta(days=night)
+        moment = dt.datetime.combine(today, dt.time(23, 0), tzinfo=dt.UTC)
+        run = run_nightly(engine, system_principal("scheduler"), "shop", trigger="manual",
+                          now=moment, settings=settings)  # fmt: skip
+        if run.status != "succeeded":
+            raise RuntimeError(f"night {night}: {run.error}")
+        plan = recommendations.latest(engine, manager, "shop")
+        over += plan.total_micros > plan.budget_micros
+        spends = {
+            EntityKey(*(str(row[n] or "") for n in NAME_COLUMNS)): row["micros"] / 1_000_000
+            for row in plan.payload["keyword"]
+        }
+        day = today + dt.timedelta(days=1)
+        rows = day_rows(truth, spends, day, seed)
+        write_canonical_csv(rows, inbox / f"{day}.csv")
+        if night >= burn_in:
+            scored += true_conversions(truth, spends, day)
+            spent += float(rows["spend"].sum())
+    tests = experiments.list_experiments(engine, manager, "shop")
+    engine.dispose()
+    read = [t.readout for t in tests if t.readout is not None]
+    ratios = [
+        r["sd_after"] / r["sd_before"] for r in read if r["sd_before"] > 0 and r["sd_after"] > 0
+    ]
+    predicted = [r["predicted_sd_after"] / r["sd_before"] for r in read if r["sd_before"] > 0]
+    return {
+        "true_conversions": scored,
+        "spend": spent,
+        "tests": len(tests),
+        "tests_scored": len(read),
+        "expected_cost": sum(t.expected_cost for t in tests),
+        "measured_cost": sum(r["conversions_cost"] for r in read),
+        "band_ratio": statistics.median(ratios) if ratios else None,
+        "predicted_band_ratio": statistics.median(predicted) if predicted else None,
+        "seconds": time.perf_counter() - started,
+        "over_budget_days": over,
+        "experiments": [t.as_dict() for t in tests],
+    }
+
+
+@case("exploration_loop")
+def exploration_loop(
+    *,
+    seeds: int,
+    days: int,
+    share: float,
+    workdir: str,
+    burn_in: int = 30,
+    history: int = _HISTORY,
+    steady: bool = False,
+) -> dict[str, Any]:
+    base = Path(workdir) / f"exploration-{time.time_ns()}"
+    gains, costs, measured, ratios, predicted = [], [], [], [], []
+    tests = 0
+    wins = 0
+    for seed in range(seeds):
+        arms = {
+            name: closed_loop(
+                seed=seed,
+                days=days,
+                share=s,
+                workdir=base / f"{seed}-{name}",
+                burn_in=burn_in,
+                history=history,
+                steady=steady,
+            )
+            for name, s in (("off", 0.0), ("on", share))
+        }
+        off, on = arms["off"]["true_conversions"], arms["on"]["true_conversions"]
+        gains.append(on / off - 1 if off > 0 else 0.0)
+        wins += on > off
+        costs.append(arms["on"]["expected_cost"])
+        measured.append(arms["on"]["measured_cost"])
+        tests += arms["on"]["tests"]
+        if arms["on"]["band_ratio"] is not None:
+            ratios.append(arms["on"]["band_ratio"])
+            predicted.append(arms["on"]["predicted_band_ratio"])
+        print(f"seed {seed}: {arms}", flush=True)
+    return {
+        "seeds": seeds,
+        "days": days,
+        "exploration_share": share,
+        "mean_gain_true_conversions": statistics.mean(gains),
+        "min_gain_true_conversions": min(gains),
+        "seeds_won": wins,
+        "tests": tests,
+        "expected_cost_conversions": sum(costs),
+        "measured_cost_conversions": sum(measured),
+        "median_band_ratio": statistics.median(ratios) if ratios else float("nan"),
+        "median_predicted_band_ratio": statistics.median(predicted) if predicted else float("nan"),
+    }
