@@ -288,10 +288,10 @@ def test_non_seekable_binary_stream():
 _GAQL_HEADERS = {
     "report_rows": "segments.date,campaign.id,campaign.name,metrics.cost_micros,metrics.clicks,"
     "metrics.conversions,metrics.conversions_value,metrics.search_budget_lost_impression_share",
-    "search_json_camel": "segments.date,campaign.id,campaign.name,metrics.costMicros,metrics.clicks,"
-    "metrics.conversions,metrics.conversionsValue,metrics.searchBudgetLostImpressionShare",
-    "bigquery_transfer": "segments_date,campaign_id,campaign_name,metrics_cost_micros,metrics_clicks,"
-    "metrics_conversions,metrics_conversions_value,metrics_search_budget_lost_impression_share",
+    "search_json_camel": "segments.date,campaign.id,campaign.name,metrics.costMicros,"
+    "metrics.clicks,metrics.conversions,metrics.conversionsValue,metrics.searchBudgetLostImpressionShare",
+    "bigquery_transfer": "segments_date,campaign_id,campaign_name,metrics_cost_micros,"
+    "metrics_clicks,metrics_conversions,metrics_conversions_value,metrics_search_budget_lost_impression_share",
 }
 
 
