@@ -2,7 +2,8 @@
 
 Pure core: the API, the CLI and the nightly job all authorise through `require`, so a rule is
 written once. Finance decides caps and nobody else does (not even admin: separation of duties);
-scripts read published recommendations and send the account's platform structure, nothing else.
+scripts upload their accounts' performance, send the platform structure and read published
+recommendations, nothing else.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ _A, _M, _F, _S = Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.SCRIPT
 RIGHTS: dict[Action, frozenset[Role]] = {
     Action.ACCOUNT_CREATE: frozenset({_A}),
     Action.ACCOUNT_READ: frozenset({_A, _M, _F, _S}),
-    Action.PERFORMANCE_WRITE: frozenset({_A, _M}),
+    Action.PERFORMANCE_WRITE: frozenset({_A, _M, _S}),
     Action.FIT_RUN: frozenset({_A, _M}),
     Action.CURVES_READ: frozenset({_A, _M, _F}),
     Action.WHAT_IF: frozenset({_A, _M, _F}),

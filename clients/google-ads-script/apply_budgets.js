@@ -31,6 +31,14 @@ const APPLY_KEYWORD_BIDS = false;
 const STRUCTURE_DATE_RANGE = 'LAST_7_DAYS';
 // At most this many keywords are sent with the structure (largest accounts: raise with care).
 const MAX_STRUCTURE_KEYWORDS = 50000;
+// Report the account's last UPLOAD_DAYS days (up to yesterday) to ppcopt before pulling the plan.
+// The window should cover the conversion lag: a day sent again with more conversions replaces the
+// stored numbers. For a first run, raise it once (e.g. 120) to send the history the fit needs.
+const SEND_PERFORMANCE = true;
+const UPLOAD_DAYS = 14;
+// 'campaign': one row per campaign and day. 'keyword': one per keyword and day (keyword_view),
+// plus campaign rows for the campaigns that have no keywords (Performance Max, Shopping, ...).
+const UPLOAD_LEVEL = 'campaign';
 
 const MICROS = 1000000;
 // AdsApp.campaigns() leaves out Shopping and Performance Max campaigns; each has its own selector.
@@ -63,6 +71,7 @@ function main(overrides) {
     notFound: [],
     paused: [],
     resumed: [],
+    performance: null,
     structure: null,
     targets: [],
     keywordBids: [],
@@ -98,10 +107,14 @@ function resolveConfig_(o) {
     applyKeywordBids: pick('applyKeywordBids', APPLY_KEYWORD_BIDS) === true,
     structureDateRange: pick('structureDateRange', STRUCTURE_DATE_RANGE),
     maxStructureKeywords: Number(pick('maxStructureKeywords', MAX_STRUCTURE_KEYWORDS)),
+    sendPerformance: pick('sendPerformance', SEND_PERFORMANCE) === true,
+    uploadDays: Number(pick('uploadDays', UPLOAD_DAYS)),
+    uploadLevel: pick('uploadLevel', UPLOAD_LEVEL),
   };
 }
 
 function run_(config, summary) {
+  if (config.sendPerformance) summary.performance = sendPerformance_(config);
   if (config.sendStructure) summary.structure = sendStructure_(config);
   const rec = fetchRecommendation_(config, summary);
   checkRecommendation_(rec, config);
@@ -633,6 +646,147 @@ function logSummary_(s) {
   );
 }
 
+// ---------------------------------------------------------------- performance upload (issue 21)
+
+// GAQL columns, written as the CSV header under exactly these names: ppcopt reads them as its
+// `google_ads_api` format (the names AdsApp.report rows are keyed by).
+const PERFORMANCE_METRICS = [
+  'metrics.cost_micros',
+  'metrics.clicks',
+  'metrics.impressions',
+  'metrics.conversions',
+  'metrics.conversions_value',
+];
+const CAMPAIGN_PERFORMANCE_FIELDS = [
+  'segments.date',
+  'customer.id',
+  'customer.currency_code',
+  'campaign.id',
+  'campaign.name',
+].concat(PERFORMANCE_METRICS, ['metrics.search_budget_lost_impression_share']);
+const KEYWORD_PERFORMANCE_FIELDS = [
+  'segments.date',
+  'customer.id',
+  'customer.currency_code',
+  'campaign.id',
+  'campaign.name',
+  'ad_group.id',
+  'ad_group.name',
+  'ad_group_criterion.criterion_id',
+  'ad_group_criterion.keyword.text',
+  'ad_group_criterion.keyword.match_type',
+].concat(PERFORMANCE_METRICS);
+const UPLOAD_COLUMNS = KEYWORD_PERFORMANCE_FIELDS.concat([
+  'metrics.search_budget_lost_impression_share',
+]);
+
+/** The first and last day to report: UPLOAD_DAYS days up to yesterday, in the account's zone. */
+function uploadWindow_(config) {
+  const today = Utilities.formatDate(config.now, AdsApp.currentAccount().getTimeZone(), 'yyyy-MM-dd');
+  const day = (offset) => {
+    const d = new Date(today + 'T00:00:00Z');
+    d.setUTCDate(d.getUTCDate() + offset);
+    return d.toISOString().slice(0, 10);
+  };
+  return { start: day(-config.uploadDays), end: day(-1) };
+}
+
+function performanceQuery_(fields, resource, window) {
+  return (
+    'SELECT ' + fields.join(', ') + ' FROM ' + resource + ' WHERE segments.date BETWEEN ' +
+    gaqlString_(window.start) + ' AND ' + gaqlString_(window.end)
+  );
+}
+
+/** AdsApp.report rows: flat objects keyed by the GAQL field names. */
+function reportRows_(query) {
+  const rows = [];
+  const it = AdsApp.report(query).rows();
+  while (it.hasNext()) rows.push(it.next());
+  return rows;
+}
+
+/** The window's rows at the configured level, each a plain object keyed by GAQL field names. */
+function readPerformance_(config, window) {
+  if (config.uploadLevel !== 'campaign' && config.uploadLevel !== 'keyword') {
+    throw new Error('UPLOAD_LEVEL must be "campaign" or "keyword", not "' + config.uploadLevel + '"');
+  }
+  const campaigns = reportRows_(performanceQuery_(CAMPAIGN_PERFORMANCE_FIELDS, 'campaign', window));
+  if (config.uploadLevel === 'campaign') return campaigns;
+  const keywords = reportRows_(performanceQuery_(KEYWORD_PERFORMANCE_FIELDS, 'keyword_view', window));
+  const withKeywords = {};
+  keywords.forEach((r) => (withKeywords[String(r['campaign.id'])] = true));
+  return keywords.concat(campaigns.filter((r) => !withKeywords[String(r['campaign.id'])]));
+}
+
+function csvCell_(value) {
+  const text = value === undefined || value === null ? '' : String(value);
+  return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+}
+
+function performanceCsv_(rows) {
+  const lines = [UPLOAD_COLUMNS.join(',')];
+  rows.forEach((r) => lines.push(UPLOAD_COLUMNS.map((c) => csvCell_(r[c])).join(',')));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * POST the last days' performance to ppcopt (an idempotent upsert by entity and day). A failure
+ * is logged and the run goes on with the plan ppcopt already has.
+ */
+function sendPerformance_(config) {
+  let window;
+  let rows;
+  try {
+    if (typeof AdsApp.report !== 'function') throw new Error('AdsApp.report is not available');
+    window = uploadWindow_(config);
+    rows = readPerformance_(config, window);
+  } catch (e) {
+    Logger.log('Performance not sent: could not read it with GAQL (' + e.message + ').');
+    return { sent: false, message: e.message };
+  }
+  const url =
+    config.baseUrl + '/v1/accounts/' + encodeURIComponent(config.account) +
+    '/performance?format=google_ads_api';
+  let response;
+  try {
+    response = UrlFetchApp.fetch(url, {
+      method: 'post',
+      contentType: 'text/csv; charset=utf-8',
+      payload: performanceCsv_(rows),
+      headers: { Authorization: 'Bearer ' + config.apiKey, Accept: 'application/json' },
+      muteHttpExceptions: true,
+    });
+  } catch (e) {
+    Logger.log('Performance not sent: could not reach ' + config.baseUrl + ': ' + e.message);
+    return { sent: false, message: e.message };
+  }
+  const status = response.getResponseCode();
+  const text = response.getContentText();
+  if (status !== 200 && status !== 201) {
+    const message = httpProblem_(status, text, config);
+    Logger.log('Performance not accepted: ' + message);
+    return { sent: false, httpStatus: status, message: message, start: window.start, end: window.end };
+  }
+  let answer = {};
+  try {
+    answer = JSON.parse(text);
+  } catch (e) {
+    answer = {};
+  }
+  Logger.log(
+    'Performance sent: ' + rows.length + ' row(s), ' + window.start + ' to ' + window.end + '.',
+  );
+  return {
+    sent: true,
+    httpStatus: status,
+    rows: rows.length,
+    start: window.start,
+    end: window.end,
+    report: answer,
+  };
+}
+
 // ---------------------------------------------------------------- platform structure (issue 21)
 
 const STRUCTURE_CAMPAIGNS_GAQL =
@@ -1034,6 +1188,8 @@ if (typeof module !== 'undefined') {
     nextDay_: nextDay_,
     capReached_: capReached_,
     readStructure_: readStructure_,
+    performanceCsv_: performanceCsv_,
+    uploadWindow_: uploadWindow_,
     CAP_LABEL: CAP_LABEL,
   };
 }

@@ -283,3 +283,30 @@ def test_non_seekable_binary_stream():
     result = read_performance(OneWay(data), today=TODAY)  # type: ignore[arg-type]
 
     assert result.frame["campaign"].tolist() == ["Brand"]
+
+
+_GAQL_HEADERS = {
+    "report_rows": "segments.date,campaign.id,campaign.name,metrics.cost_micros,metrics.clicks,"
+    "metrics.conversions,metrics.conversions_value,metrics.search_budget_lost_impression_share",
+    "search_json_camel": "segments.date,campaign.id,campaign.name,metrics.costMicros,"
+    "metrics.clicks,metrics.conversions,metrics.conversionsValue,metrics.searchBudgetLostImpressionShare",
+    "bigquery_transfer": "segments_date,campaign_id,campaign_name,metrics_cost_micros,"
+    "metrics_clicks,metrics_conversions,metrics_conversions_value,metrics_search_budget_lost_impression_share",
+}
+
+
+@pytest.mark.parametrize("header", _GAQL_HEADERS.values(), ids=_GAQL_HEADERS.keys())
+def test_gaql_column_names_read_as_google_ads_api_with_exact_micros(header: str) -> None:
+    """What the ad script posts (AdsApp.report names), AdsApp.search's camelCase and BigQuery's."""
+    body = f"{header}\n2026-03-19,7,Brand,12345679,10,2.5,80.125,0.9999\n".encode()
+    read = read_performance(io.BytesIO(body))
+    assert read.format == "google_ads_api"
+    row = read.frame.iloc[0]
+    assert (row["campaign"], row["campaign_id"], row["date"]) == (
+        "Brand",
+        "7",
+        pd.Timestamp(2026, 3, 19),
+    )
+    assert (row["spend_micros"], row["clicks"]) == (12_345_679, 10)
+    assert (row["conversions_micros"], row["value_micros"]) == (2_500_000, 80_125_000)
+    assert row["lost_is_budget"] == pytest.approx(0.9999)
