@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,8 +164,9 @@ def plan_frontier(
     request: AllocationRequest,
     day: dt.date,
     budgets_micros: Sequence[int] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Frontier:
     """What each total budget would buy on `day` (50%..200% of current spend by default)."""
     if len(curve_set) == 0:
         raise InvalidInputError("there are no fitted curves to optimise")
-    return budget_frontier(curve_set.table(day), request, budgets_micros)
+    return budget_frontier(curve_set.table(day), request, budgets_micros, should_stop)

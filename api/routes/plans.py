@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from api.cancel import run_while_connected
 from api.deps import CurrentPrincipal, StoreEngine
 from api.schemas import (
     AllocationOut,
@@ -135,27 +137,36 @@ def optimize(
 
 
 @router.post("/accounts/{account}/frontier")
-def frontier(
-    account: str, body: FrontierIn, engine: StoreEngine, principal: CurrentPrincipal
+async def frontier(
+    account: str,
+    body: FrontierIn,
+    request: Request,
+    engine: StoreEngine,
+    principal: CurrentPrincipal,
 ) -> FrontierOut:
     """Expected conversions and value for a range of total daily budgets (default 50%..200%
-    of current spend)."""
+    of current spend); a client that goes away stops it between budgets."""
     require(principal, Action.WHAT_IF)
-    acct = account_as(engine, principal, account)
-    request = solver_request(body.model_copy(update={"budget": None}), acct)
-    decimal_comma = acct.decimal_comma(body.decimal_comma)
-    budgets = (
-        [parse_amount(b, field="budgets", decimal_comma=decimal_comma) for b in body.budgets]
-        if body.budgets
-        else None
-    )
-    result = frontier_as(
-        engine,
-        principal,
-        account,
-        request,
-        day=body.date,
-        budgets_micros=budgets,
-        locked_campaigns=body.locked_campaigns,
-    )
-    return FrontierOut(account=acct.name, currency=acct.currency, points=records(result.points))
+
+    def work(should_stop: Callable[[], bool]) -> FrontierOut:
+        acct = account_as(engine, principal, account)
+        options = solver_request(body.model_copy(update={"budget": None}), acct)
+        decimal_comma = acct.decimal_comma(body.decimal_comma)
+        budgets = (
+            [parse_amount(b, field="budgets", decimal_comma=decimal_comma) for b in body.budgets]
+            if body.budgets
+            else None
+        )
+        result = frontier_as(
+            engine,
+            principal,
+            account,
+            options,
+            day=body.date,
+            budgets_micros=budgets,
+            locked_campaigns=body.locked_campaigns,
+            should_stop=should_stop,
+        )
+        return FrontierOut(account=acct.name, currency=acct.currency, points=records(result.points))
+
+    return await run_while_connected(request, work)

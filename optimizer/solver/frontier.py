@@ -8,13 +8,13 @@ to the currency): the frontier is for comparing budget levels, the allocation fo
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import InfeasibleError, InvalidInputError, SolverError
+from optimizer.errors import CancelledError, InfeasibleError, InvalidInputError, SolverError
 from optimizer.schema import MICROS
 from optimizer.solver.allocate import cap_shadow_price, entity_spend
 from optimizer.solver.backends import LpSolution, Session, open_session
@@ -57,8 +57,10 @@ def budget_frontier(
     table: pd.DataFrame,
     request: AllocationRequest,
     budgets_micros: Sequence[int] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Frontier:
-    """Frontier over `budgets_micros` (default: 50%..200% of the current total, by 10%)."""
+    """Frontier over `budgets_micros` (default: 50%..200% of the current total, by 10%);
+    `should_stop` is asked before each budget's solve (CancelledError once it says yes)."""
     if request.objective == "min_cost":
         raise InvalidInputError("a budget frontier needs an objective to maximise, not min_cost")
     started = time.perf_counter()
@@ -78,7 +80,11 @@ def budget_frontier(
     floor = int(prepared.bounds.lower_micros.sum())
     rows = []
     unit = prepared.bounds.unit
-    for level in levels:
+    for done, level in enumerate(levels):
+        if should_stop is not None and should_stop():
+            raise CancelledError(
+                f"the frontier stopped after {done} of {len(levels)} budgets: its caller went away"
+            )
         budget = level / MICROS
         room = ((level // unit) * unit - floor) / MICROS
         if room < 0:

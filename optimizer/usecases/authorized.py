@@ -211,6 +211,7 @@ def frontier_as(
     day: dt.date | None = None,
     budgets_micros: Sequence[int] | None = None,
     locked_campaigns: Sequence[str] = (),
+    should_stop: Callable[[], bool] | None = None,
 ) -> Frontier:
     account = _checked(engine, principal, account_name, Action.WHAT_IF)
     return frontier(
@@ -220,4 +221,5 @@ def frontier_as(
         day=day,
         budgets_micros=budgets_micros,
         locked_campaigns=locked_campaigns,
+        should_stop=should_stop,
     )

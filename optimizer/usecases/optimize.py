@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -131,15 +131,17 @@ def frontier(
     day: dt.date | None = None,
     budgets_micros: Sequence[int] | None = None,
     locked_campaigns: Sequence[str] = (),
+    should_stop: Callable[[], bool] | None = None,
 ) -> Frontier:
-    """What each total budget would buy on `day` for the account's latest curves."""
+    """What each total budget would buy on `day` for the account's latest curves; stops between
+    budgets once `should_stop` says the caller went away."""
     with transaction(engine) as connection:
         account = find_account(connection, account_name)
         stored = load_curve_set(connection, account.id)
     target = day if day is not None else tomorrow(account)
     table = stored.curve_set.table(target)
     request = _with_locks(request, account.currency, table, locked_campaigns)
-    return plan_frontier(stored.curve_set, request, target, budgets_micros)
+    return plan_frontier(stored.curve_set, request, target, budgets_micros, should_stop)
 
 
 def _with_locks(

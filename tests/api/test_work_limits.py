@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+import optimizer.solver.frontier as frontier_module
 import optimizer.usecases.fit as fit_module
 from api.app import create_app
 from api.cancel import POLL_SECONDS
@@ -174,17 +175,12 @@ def _versions(engine: Engine) -> int:
         return int(connection.execute(select(func.count()).select_from(curve_sets)).scalar_one())
 
 
-def test_a_fit_whose_client_went_away_stops_early(
-    fitted_store: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The client sends POST .../fits and disconnects, as a browser or script that gave up does:
-    the fit stops after at most a unit or two of work and stores no curve set."""
-    engine, key = fitted_store
-    calls: list[tuple[int, int]] = []
-    _counting_progress(monkeypatch, calls)
+def _post_and_leave(path: str, key: str, body: bytes = b"") -> tuple[int, dict[str, Any]]:
+    """POST `path` straight to the app, then disconnect, as a browser or script that gave up
+    does; the status and JSON body the app answered."""
     app = create_app()
     sent: list[dict[str, Any]] = []
-    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict[str, Any]:
         if messages:
@@ -194,29 +190,68 @@ def test_a_fit_whose_client_went_away_stops_early(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
+    headers = [(b"host", b"test"), (b"authorization", f"Bearer {key}".encode())]
+    if body:
+        headers.append((b"content-type", b"application/json"))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/v1/accounts/shop/fits",
-        "raw_path": b"/v1/accounts/shop/fits",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"test"), (b"authorization", f"Bearer {key}".encode())],
+        "headers": headers,
         "client": ("127.0.0.1", 50000),
         "server": ("test", 80),
         "app": app,
     }
     asyncio.run(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
-    assert start["status"] == 499
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    assert json.loads(body)["error"] == "cancelled"
+    answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return int(start["status"]), json.loads(answer)
+
+
+def test_a_fit_whose_client_went_away_stops_early(
+    fitted_store: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client sends POST .../fits and disconnects: the fit stops after at most a unit or two
+    of work and stores no curve set."""
+    engine, key = fitted_store
+    calls: list[tuple[int, int]] = []
+    _counting_progress(monkeypatch, calls)
+    status, body = _post_and_leave("/v1/accounts/shop/fits", key)
+    assert status == 499 and body["error"] == "cancelled"
     assert _versions(engine) == 0
     total = 8 * 3
     assert not calls or calls[-1][0] < total
+
+
+def test_a_frontier_whose_client_went_away_stops_between_budgets(
+    fitted_store: tuple[Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 budgets asked, the client gone: the frontier stops between budgets (any first solve
+    lasts longer than two looks at the connection) instead of solving all 20."""
+    engine, key = fitted_store
+    fit(engine, "shop")
+    solved: list[float] = []
+    real = frontier_module._solve_at
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        if not solved:
+            time.sleep(3 * POLL_SECONDS)
+        solved.append(time.perf_counter())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(frontier_module, "_solve_at", slow)
+    budgets = [f"{10 + 5 * i}.00" for i in range(20)]
+    status, body = _post_and_leave(
+        "/v1/accounts/shop/frontier", key, json.dumps({"budgets": budgets}).encode()
+    )
+    assert status == 499 and body["error"] == "cancelled", body
+    assert len(solved) < len(budgets)
 
 
 def test_a_fit_asked_to_stop_raises_and_stores_nothing(
