@@ -40,7 +40,9 @@ def create(
     all_accounts: bool = typer.Option(False, "--all-accounts", help="Every account."),
     label: str = typer.Option(..., "--label", help="Who or what uses the key."),
     user: str | None = typer.Option(
-        None, "--user", help="The person the key belongs to (default: the label); new names "
+        None,
+        "--user",
+        help="The person the key belongs to (default: the label); new names "
         "become users with the key's role.",
     ),
 ) -> None:
@@ -58,8 +60,7 @@ def create(
     )
     scope = "all accounts" if key.accounts is None else ", ".join(key.accounts)
     typer.echo(
-        f"created key {key.id} ({key.role.value}, {scope}) for {key.user}; it is shown only "
-        "once:",
+        f"created key {key.id} ({key.role.value}, {scope}) for {key.user}; it is shown only once:",
         err=True,
     )
     typer.echo(plaintext)

@@ -1,4 +1,4 @@
-"""People's names, written once: `Maria`, `maria ` and `ｍａｒｉａ` are one person.
+"""People's names, written once: `Maria`, `maria ` and the full-width `Maria` are one person.
 
 Four eyes compares people, so a name that only looks different must not be a different person: a
 user's name is NFKC-normalised, case-folded and trimmed (inner runs of spaces become one), and

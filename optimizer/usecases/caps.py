@@ -21,8 +21,8 @@ from optimizer.money import (
     parse_amount,
     validate_currency,
 )
-from optimizer.store.engine import transaction
 from optimizer.people import person_of
+from optimizer.store.engine import transaction
 from optimizer.store.tables import accounts, caps, users
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.audit import record

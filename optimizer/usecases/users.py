@@ -53,9 +53,10 @@ def add_user(
     with transaction(engine) as connection:
         if find_user(connection, clean) is not None:
             raise ConflictError(f"there is already a user named '{clean}'")
-        if mail is not None and connection.execute(
-            select(users.c.id).where(users.c.email == mail)
-        ).first():
+        if (
+            mail is not None
+            and connection.execute(select(users.c.id).where(users.c.email == mail)).first()
+        ):
             raise ConflictError(f"another user already has the email address {mail}")
         return _insert(connection, principal, clean, role, mail)
 
@@ -96,9 +97,7 @@ def user_principal(engine: Engine, name: str, *, via: str) -> Principal:
             f"no user named '{user_name(name)}'; `ppcopt users list` shows them, and an admin "
             "adds one with `ppcopt users add NAME --role ROLE`"
         )
-    return Principal(
-        role=found.role, label=f"{via}{found.name}", user_id=found.id, user=found.name
-    )
+    return Principal(role=found.role, label=f"{via}{found.name}", user_id=found.id, user=found.name)
 
 
 def principal_for_user_id(engine: Engine, user_id: int) -> Principal:

@@ -86,18 +86,12 @@ def _keys_join_users(connection: sa.Connection) -> None:
                 .returning(users.c.id)
             ).scalar_one()
             found = by_name[name] = (int(user_id), key.role)
-        connection.execute(
-            sa.update(keys).where(keys.c.id == key.id).values(user_id=found[0])
-        )
+        connection.execute(sa.update(keys).where(keys.c.id == key.id).values(user_id=found[0]))
     for key_column, user_column in (
         ("proposed_key_id", "proposed_user_id"),
         ("decided_key_id", "decided_user_id"),
     ):
-        owner = (
-            sa.select(keys.c.user_id)
-            .where(keys.c.id == caps.c[key_column])
-            .scalar_subquery()
-        )
+        owner = sa.select(keys.c.user_id).where(keys.c.id == caps.c[key_column]).scalar_subquery()
         connection.execute(
             sa.update(caps).where(caps.c[key_column].is_not(None)).values({user_column: owner})
         )
