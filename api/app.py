@@ -29,6 +29,7 @@ from api.routes import (
     policy,
     recommendations,
 )
+from api.ui import oidc as ui_oidc
 from optimizer import __version__
 from optimizer.settings import Settings, get_settings
 from optimizer.store.engine import make_async_reader, make_engine
@@ -106,5 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(ui.router)
+    app.include_router(ui_oidc.router)
     app.add_middleware(MetricsMiddleware)
     return app

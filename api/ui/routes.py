@@ -34,6 +34,7 @@ from optimizer.usecases.caps import decide_cap, get_cap, list_caps, propose_cap
 from optimizer.usecases.keys import authenticate, principal_for_key_id
 from optimizer.usecases.nightly import list_runs
 from optimizer.usecases.sessions import end_session, session_ended
+from optimizer.usecases.users import principal_for_user_id
 
 __all__ = ["router"]
 
@@ -45,12 +46,18 @@ _Csrf = Annotated[str, Form(max_length=200)]
 
 
 def _signed_in(request: Request, engine: StoreEngine) -> tuple[Session, Principal]:
-    """The session and its key's principal now; AuthenticationError (the sign-in page, 401)
-    without a session, after it was signed out, or when its key was revoked since."""
+    """The session and its key's (or its user's) principal now; AuthenticationError (the sign-in
+    page, 401) without a session, after it was signed out, or when its key was revoked since."""
     session = load_session(request)
-    if session.key_id is None or session_ended(engine, session.sid):
-        raise AuthenticationError("Sign in with your API key to continue.")
-    return session, principal_for_key_id(engine, session.key_id)
+    if not session.signed_in or session_ended(engine, session.sid):
+        raise AuthenticationError("Sign in to continue.")
+    if session.key_id is not None:
+        return session, principal_for_key_id(engine, session.key_id)
+    assert session.user_id is not None
+    principal = principal_for_user_id(engine, session.user_id)
+    if principal.role is Role.SCRIPT:
+        raise AuthenticationError("A script user cannot use the dashboard.")
+    return session, principal
 
 
 def _checked_post(request: Request, engine: StoreEngine, csrf: str) -> tuple[Session, Principal]:
@@ -85,7 +92,13 @@ def home() -> RedirectResponse:
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, signedout: Annotated[bool, Query()] = False) -> HTMLResponse:
     session = load_session(request)
-    return page(request, session, "signin.html", message=_SIGNED_OUT if signedout else "")
+    return page(
+        request,
+        session,
+        "signin.html",
+        message=_SIGNED_OUT if signedout else "",
+        oidc=request.app.state.settings.oidc_enabled,
+    )
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -107,7 +120,14 @@ def signin(
     except AuthenticationError:
         limiter.failed(client)
         message = "That key is unknown or revoked. Check it and try again."
-        return page(request, session, "signin.html", status=401, error=message)
+        return page(
+            request,
+            session,
+            "signin.html",
+            status=401,
+            error=message,
+            oidc=request.app.state.settings.oidc_enabled,
+        )
     if principal.role is Role.SCRIPT:
         raise PermissionDeniedError(
             "A script key is for ad scripts reading published budgets over the API; it cannot "
@@ -123,7 +143,7 @@ def signout(request: Request, engine: StoreEngine, csrf: _Csrf) -> Response:
     """Ends the session in the store too, so a copy of its cookie is refused from now on."""
     session = load_session(request)
     _require_csrf(session, csrf)
-    if session.key_id is not None:
+    if session.signed_in:
         end_session(engine, session.sid, expires_at(session))
     response = _redirect("/ui/signin?signedout=true")
     store_session(request, response, new_session())
@@ -261,7 +281,9 @@ def cap_page(request: Request, engine: StoreEngine, cap_id: RowId) -> HTMLRespon
     session, principal = _signed_in(request, engine)
     cap = get_cap(engine, principal, cap_id)
     acct = account_as(engine, principal, cap.account)
-    own = principal.key_id is not None and principal.key_id == cap.proposed_key_id
+    own = (
+        principal.key_id is not None and principal.key_id == cap.proposed_key_id
+    ) or principal.person == cap.proposer
     return page(
         request,
         session,
