@@ -1,4 +1,4 @@
-"""Spend caps: proposed by a manager or finance, approved or rejected once by another finance key.
+"""Spend caps: proposed by a manager or finance, approved or rejected once by another person.
 
 An approved cap never changes; a new figure is a new cap. When approved caps overlap, every one
 covering a day applies and the tightest binds (a looser cap never wins); to raise a cap, finance
