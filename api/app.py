@@ -32,6 +32,7 @@ from api.routes import (
     recommendations,
     structure,
 )
+from api.ui import oidc as ui_oidc
 from optimizer import __version__
 from optimizer.settings import Settings, get_settings
 from optimizer.store.engine import make_async_reader, make_engine
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(ui.router)
+    app.include_router(ui_oidc.router)
     install_docs(app)
     app.add_middleware(MetricsMiddleware)
     return app

@@ -472,6 +472,13 @@ class KeyIn(BaseModel):
     label: str = Field(min_length=1, max_length=200)
     accounts: list[str] = Field(default_factory=list, max_length=1000)
     all_accounts: bool = False
+    user: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The person the key belongs to (default: the label); a new name becomes a "
+        "user with this role, an existing user must have it (a person has one role).",
+    )
 
 
 class KeyOut(BaseModel):
@@ -482,6 +489,8 @@ class KeyOut(BaseModel):
     accounts: list[str] | None
     created_at: Instant
     revoked_at: Instant | None
+    user: str
+    created_by: str | None
 
 
 class KeyCreatedOut(KeyOut):

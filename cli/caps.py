@@ -1,7 +1,8 @@
 """`ppcopt caps ...` and `ppcopt publish`: the finance flow for a local operator.
 
-`--as NAME` names the person acting (audit: `cli:NAME`); the four-eyes rule compares names, so
-the approver must be someone other than the proposer.
+`--as NAME` names the user acting (default: your login name), who must exist (`ppcopt users
+add`) and acts with their own role; the four-eyes rule compares users, so `--as Maria` cannot
+approve what `--as maria` proposed.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import datetime as dt
 import typer
 
 from cli._common import DECIMAL_MARK, open_store
-from cli.keys import operator
+from cli.keys import operator, person
 from optimizer.access import Role
 
 __all__ = ["app", "publish_command"]
 
 app = typer.Typer(help="Propose, approve, reject and list spend caps.", no_args_is_help=True)
 
-_AS = typer.Option(None, "--as", help="Who is acting (default: your user name).")
+_AS = typer.Option(
+    None, "--as", help="The user acting (default: your login name); `ppcopt users list`."
+)
 
 
 @app.command("propose")
@@ -41,7 +44,7 @@ def propose(
 
     cap = propose_cap(
         open_store(),
-        operator(actor, Role.MANAGER),
+        person(actor),
         account,
         period_start=start.date(),
         period_end=end.date(),
@@ -69,9 +72,7 @@ def _say_overlaps(overlaps: tuple[int, ...], replaces: int | None) -> None:
 def _decide(cap_id: int, approve: bool, note: str, actor: str | None) -> None:
     from optimizer.usecases.caps import decide_cap
 
-    cap = decide_cap(
-        open_store(), operator(actor, Role.FINANCE), cap_id, approve=approve, note=note
-    )
+    cap = decide_cap(open_store(), person(actor), cap_id, approve=approve, note=note)
     typer.echo(f"cap {cap.id} {cap.status} by {cap.decided_by}")
     if cap.status == "approved":
         _say_overlaps(cap.overlaps, cap.replaces)

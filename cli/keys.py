@@ -9,14 +9,26 @@ import typer
 from cli._common import open_store
 from optimizer.access import Principal, parse_role, system_principal
 
-__all__ = ["app", "operator"]
+__all__ = ["app", "operator", "person"]
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
 
 def operator(name: str | None = None, role: str = "admin") -> Principal:
-    """The local operator as a principal: named in the audit log as `cli:NAME`."""
-    return system_principal(f"cli:{name or getpass.getuser()}", parse_role(role))
+    """The local operator as a principal. `--as NAME` acts as that user, with their role (a name
+    that is nobody's is refused); without it, a trusted system principal named `cli:LOGIN` with
+    the command's role."""
+    if name is None:
+        return system_principal(f"cli:{getpass.getuser()}", parse_role(role))
+    return person(name)
+
+
+def person(name: str | None = None) -> Principal:
+    """The user named by `--as` (default: your login name): commands where who acts matters
+    (caps: four eyes compares people) always act as a user, never as an anonymous operator."""
+    from optimizer.usecases.users import user_principal
+
+    return user_principal(open_store(), name or getpass.getuser(), via="cli:")
 
 
 @app.command("create")
@@ -27,6 +39,12 @@ def create(
     ),
     all_accounts: bool = typer.Option(False, "--all-accounts", help="Every account."),
     label: str = typer.Option(..., "--label", help="Who or what uses the key."),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        help="The person the key belongs to (default: the label); new names "
+        "become users with the key's role.",
+    ),
 ) -> None:
     """Create a key and print it once: it is stored only as a hash."""
     from optimizer.usecases.keys import create_key
@@ -38,10 +56,12 @@ def create(
         label=label,
         account_names=account or [],
         all_accounts=all_accounts,
+        user=user,
     )
     scope = "all accounts" if key.accounts is None else ", ".join(key.accounts)
     typer.echo(
-        f"created key {key.id} ({key.role.value}, {scope}); it is shown only once:", err=True
+        f"created key {key.id} ({key.role.value}, {scope}) for {key.user}; it is shown only once:",
+        err=True,
     )
     typer.echo(plaintext)
 
@@ -54,7 +74,9 @@ def list_() -> None:
     for key in list_keys(open_store(), operator()):
         scope = "*" if key.accounts is None else ",".join(key.accounts)
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        typer.echo(f"{key.id}\t{key.prefix}\t{key.role.value}\t{scope}\t{state}\t{key.label}")
+        typer.echo(
+            f"{key.id}\t{key.prefix}\t{key.role.value}\t{scope}\t{state}\t{key.label}\t{key.user}"
+        )
 
 
 @app.command("revoke")

@@ -26,6 +26,7 @@ from cli import (
     scheduler,
     serve,
     simulate,
+    users,
 )
 from optimizer.errors import OptimizerError
 
@@ -55,6 +56,7 @@ def _root(
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(plot.app, name="plot")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(caps.app, name="caps")
 app.add_typer(events.app, name="events")
 app.add_typer(policy.app, name="policy")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from optimizer.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from optimizer.people import person_of
 
 __all__ = [
     "LOCAL_OPERATOR",
@@ -88,17 +89,29 @@ RIGHTS: dict[Action, frozenset[Role]] = {
 class Principal:
     """Who is acting: an API key (`key_id`), or a local operator / the scheduler (`key_id` None).
 
-    `account_ids` None means every account.
+    `user_id` and `user` name the person (a row of `users`) behind a key, a dashboard sign-in or
+    the CLI's `--as`; a trusted system principal has none. `account_ids` None means every account.
     """
 
     role: Role
     label: str
     key_id: int | None = None
     account_ids: frozenset[int] | None = None
+    user_id: int | None = None
+    user: str | None = None
 
     @property
     def actor(self) -> str:
-        return f"key {self.key_id} ({self.label})" if self.key_id is not None else self.label
+        if self.key_id is None:
+            return self.label
+        owner = "" if self.user is None or self.user == self.label else f" of {self.user}"
+        return f"key {self.key_id} ({self.label}){owner}"
+
+    @property
+    def person(self) -> str:
+        """The person acting, as four eyes compares them: the user's (normalised) name, else the
+        folded label of a trusted system principal."""
+        return self.user if self.user is not None else person_of(self.label)
 
 
 def system_principal(label: str, role: Role = Role.ADMIN) -> Principal:

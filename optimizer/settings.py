@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_database_url", "get_settings"]
@@ -65,6 +66,39 @@ class Settings(BaseSettings):
         "proxies whose X-Forwarded-For / X-Forwarded-Proto are believed; empty: none, so the "
         "client address (rate limit, audit) is always the connection's.",
     )
+
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The OpenID Connect issuer URL of the company's identity provider (its "
+        "discovery document is ISSUER/.well-known/openid-configuration); unset: the dashboard "
+        "signs in with API keys only.",
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_create_role: Literal["manager", "script"] | None = Field(
+        default=None,
+        description="Role of a user created at their first identity-provider sign-in (by verified "
+        "email); unset: a person who is not a user is refused. Never admin or finance: people "
+        "who decide caps are added by an admin.",
+    )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None
+
+    @model_validator(mode="after")
+    def _oidc_whole(self) -> Settings:
+        given = [self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError(
+                "PPCOPT_OIDC_ISSUER, PPCOPT_OIDC_CLIENT_ID and PPCOPT_OIDC_CLIENT_SECRET are set "
+                "together (or none, for key sign-in only)"
+            )
+        if self.oidc_issuer is not None and not self.oidc_issuer.startswith(
+            ("https://", "http://127.0.0.1", "http://localhost")
+        ):
+            raise ValueError("PPCOPT_OIDC_ISSUER must be an https:// URL")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

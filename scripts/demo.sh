@@ -42,6 +42,8 @@ echo "== 7. what other budgets would buy, and pictures"
 echo "== 8. finance: a manager proposes a 30-day cap of 60,000.00 EUR, finance approves it (four eyes)"
 first=$("$bin/python" -c "import datetime as d; print(d.date.today())")
 last=$("$bin/python" -c "import datetime as d; print(d.date.today() + d.timedelta(days=29))")
+"$ppcopt" users add maria.manager --role manager
+"$ppcopt" users add ben.finance --role finance
 proposed=$("$ppcopt" caps propose demo-shop --start "$first" --end "$last" --amount 60000.00 \
     --currency EUR --as maria.manager --note "December plan")
 echo "$proposed"

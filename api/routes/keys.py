@@ -23,6 +23,8 @@ def _out(key: ApiKey) -> KeyOut:
         accounts=None if key.accounts is None else list(key.accounts),
         created_at=key.created_at,
         revoked_at=key.revoked_at,
+        user=key.user,
+        created_by=key.created_by,
     )
 
 
@@ -35,6 +37,7 @@ def create(body: KeyIn, engine: StoreEngine, principal: CurrentPrincipal) -> Key
         label=body.label,
         account_names=body.accounts,
         all_accounts=body.all_accounts,
+        user=body.user,
     )
     return KeyCreatedOut(**_out(key).model_dump(), key=plaintext)
 

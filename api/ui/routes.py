@@ -62,7 +62,13 @@ def home() -> RedirectResponse:
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, signedout: Annotated[bool, Query()] = False) -> HTMLResponse:
     session = load_session(request)
-    return page(request, session, "signin.html", message=_SIGNED_OUT if signedout else "")
+    return page(
+        request,
+        session,
+        "signin.html",
+        message=_SIGNED_OUT if signedout else "",
+        oidc=request.app.state.settings.oidc_enabled,
+    )
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -84,7 +90,14 @@ def signin(
     except AuthenticationError:
         limiter.failed(client)
         message = "That key is unknown or revoked. Check it and try again."
-        return page(request, session, "signin.html", status=401, error=message)
+        return page(
+            request,
+            session,
+            "signin.html",
+            status=401,
+            error=message,
+            oidc=request.app.state.settings.oidc_enabled,
+        )
     if principal.role is Role.SCRIPT:
         raise PermissionDeniedError(
             "A script key is for ad scripts reading published budgets over the API; it cannot "
@@ -100,7 +113,7 @@ def signout(request: Request, engine: StoreEngine, csrf: _Csrf) -> Response:
     """Ends the session in the store too, so a copy of its cookie is refused from now on."""
     session = load_session(request)
     require_csrf(session, csrf)
-    if session.key_id is not None:
+    if session.signed_in:
         end_session(engine, session.sid, expires_at(session))
     response = redirect("/ui/signin?signedout=true")
     store_session(request, response, new_session())
@@ -222,7 +235,9 @@ def cap_page(request: Request, engine: StoreEngine, cap_id: RowId) -> HTMLRespon
     session, principal = signed_in(request, engine)
     cap = get_cap(engine, principal, cap_id)
     acct = account_as(engine, principal, cap.account)
-    own = principal.key_id is not None and principal.key_id == cap.proposed_key_id
+    own = (
+        principal.key_id is not None and principal.key_id == cap.proposed_key_id
+    ) or principal.person == cap.proposer
     return page(
         request,
         session,

@@ -1,5 +1,5 @@
-"""Dashboard sessions: a signed cookie holding a key id, a session id and a CSRF token, never the
-key.
+"""Dashboard sessions: a signed cookie holding a key id (or, after an identity provider's sign-in,
+a user id), a session id and a CSRF token, never the key.
 
 The cookie is `base64(json).base64(HMAC-SHA256)`, signed with `PPCOPT_SESSION_SECRET`, or, when
 that is unset, with a random secret made once per process (sessions then end on restart and do not
@@ -34,7 +34,9 @@ __all__ = [
     "expires_at",
     "load_session",
     "new_session",
+    "sign",
     "store_session",
+    "verify",
 ]
 
 COOKIE = "ppcopt_session"
@@ -44,18 +46,25 @@ _LOCK = threading.Lock()
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """`key_id` None: not signed in. `changed`: the cookie must be (re)sent with the response."""
+    """Signed in with a key (`key_id`) or through the identity provider (`user_id`); neither: not
+    signed in. `changed`: the cookie must be (re)sent with the response."""
 
     key_id: int | None
     csrf: str
     issued: int
     sid: str
     changed: bool = field(default=False, compare=False)
+    user_id: int | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.key_id is not None or self.user_id is not None
 
 
-def new_session(key_id: int | None = None) -> Session:
+def new_session(key_id: int | None = None, *, user_id: int | None = None) -> Session:
     return Session(
         key_id=key_id,
+        user_id=user_id,
         csrf=secrets.token_urlsafe(32),
         issued=int(time.time()),
         sid=secrets.token_urlsafe(32),
@@ -97,6 +106,26 @@ def csrf_matches(session: Session, presented: str) -> bool:
     return hmac.compare_digest(session.csrf.encode(), presented.encode("utf-8", "replace"))
 
 
+def sign(request: Request, payload: dict[str, object]) -> str:
+    """`payload` as signed cookie text (the sign-in's short-lived state uses it too)."""
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return f"{body}.{_sign(body, _secret(request))}"
+
+
+def verify(request: Request, raw: str) -> dict[str, object] | None:
+    """The payload of cookie text `sign` made with this server's secret, else None."""
+    body, _, signature = raw.partition(".")
+    if len(raw) > 4000 or not body.isascii() or not signature.isascii():
+        return None
+    if not hmac.compare_digest(_sign(body, _secret(request)), signature):
+        return None
+    try:
+        payload = json.loads(_unb64(body))
+    except (binascii.Error, ValueError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
 def _secret(request: Request) -> bytes:
     configured: str | None = request.app.state.settings.session_secret
     if configured:
@@ -122,7 +151,13 @@ def _sign(body: str, secret: bytes) -> str:
 
 
 def _encode(session: Session, secret: bytes) -> str:
-    payload = {"k": session.key_id, "c": session.csrf, "t": session.issued, "s": session.sid}
+    payload = {
+        "k": session.key_id,
+        "u": session.user_id,
+        "c": session.csrf,
+        "t": session.issued,
+        "s": session.sid,
+    }
     body = _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
     return f"{body}.{_sign(body, secret)}"
 
@@ -136,10 +171,13 @@ def _decode(raw: str, secret: bytes) -> Session | None:
     try:
         payload = json.loads(_unb64(body))
         key_id, csrf, issued, sid = payload["k"], payload["c"], payload["t"], payload["s"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
+        user_id = payload.get("u")
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
         return None
     if not (key_id is None or isinstance(key_id, int)) or not isinstance(csrf, str):
         return None
+    if not (user_id is None or isinstance(user_id, int)) or (key_id and user_id):
+        return None
     if not isinstance(issued, int) or not isinstance(sid, str) or not 32 <= len(sid) <= 64:
         return None
-    return Session(key_id=key_id, csrf=csrf, issued=issued, sid=sid)
+    return Session(key_id=key_id, csrf=csrf, issued=issued, sid=sid, user_id=user_id)

@@ -58,6 +58,7 @@ __all__ = [
     "predictions",
     "recommendations",
     "scheduler_jobs",
+    "users",
 ]
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -228,6 +229,22 @@ curves = Table(
 )
 """One entity's fitted curve as JSON (`EntityCurve.to_dict`), addressed by its stable entity id."""
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("email", Text, nullable=True, unique=True),
+    Column("oidc_subject", Text, nullable=True, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_by_user_id", _Id, nullable=True),
+)
+"""A person, named once (`optimizer.people.user_name`: NFKC, case-folded, trimmed) with one role;
+their keys, dashboard sign-ins and CLI `--as` act as them, and four eyes compares them. `email`
+(lower-case) and `oidc_subject` (the identity provider's `sub`) let a sign-in find them."""
+
 api_keys = Table(
     "api_keys",
     metadata,
@@ -239,8 +256,13 @@ api_keys = Table(
     Column("all_accounts", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("user_id", _Id, ForeignKey("users.id"), nullable=False),
+    Column("created_by", Text, nullable=True),
+    Column("created_by_user_id", _Id, nullable=True),
 )
-"""An API key: found by its public prefix, checked by the SHA-256 of its secret (never stored)."""
+"""An API key: found by its public prefix, checked by the SHA-256 of its secret (never stored).
+It belongs to one user (`user_id`) and has that user's role; who created it is recorded
+(`created_by`, and `created_by_user_id` when that was a user's key)."""
 
 api_key_accounts = Table(
     "api_key_accounts",
@@ -269,6 +291,8 @@ caps = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decision_note", Text, nullable=True),
     Column("replaces", _Id, nullable=True),
+    Column("proposed_user_id", _Id, nullable=True),
+    Column("decided_user_id", _Id, nullable=True),
     Index(None, "account_id", "period_start"),
 )
 """A spend cap for a period: proposed, then approved or rejected once; approved is final."""

@@ -1,4 +1,4 @@
-"""Spend caps: proposed by a manager or finance, approved or rejected once by another finance key.
+"""Spend caps: proposed by a manager or finance, approved or rejected once by another person.
 
 An approved cap never changes; a new figure is a new cap. When approved caps overlap, every one
 covering a day applies and the tightest binds (a looser cap never wins); to raise a cap, finance
@@ -21,8 +21,9 @@ from optimizer.money import (
     parse_amount,
     validate_currency,
 )
+from optimizer.people import person_of
 from optimizer.store.engine import transaction
-from optimizer.store.tables import accounts, caps
+from optimizer.store.tables import accounts, caps, users
 from optimizer.usecases.accounts import Account, find_account
 from optimizer.usecases.audit import record
 
@@ -61,6 +62,10 @@ class Cap:
     decision_note: str | None
     replaces: int | None = None
     overlaps: tuple[int, ...] = ()
+    proposed_user_id: int | None = None
+    proposer: str = ""
+    """The person who proposed it: their user's name, else the folded name of a trusted local
+    principal (what four eyes compares)."""
 
     @property
     def amount(self) -> str:
@@ -134,6 +139,7 @@ def propose_cap(
                 status="proposed",
                 proposed_by=principal.actor,
                 proposed_key_id=principal.key_id,
+                proposed_user_id=principal.user_id,
                 proposed_at=now,
                 replaces=replaces,
             )
@@ -159,7 +165,8 @@ def decide_cap(
     approve: bool,
     note: str = "",
 ) -> Cap:
-    """Approve or reject a proposed cap, once; the proposer can never decide their own cap."""
+    """Approve or reject a proposed cap, once; the person who proposed it never decides it, with
+    whichever key, sign-in or spelling of their name (four eyes compares people, not keys)."""
     require(principal, Action.CAP_DECIDE)
     with transaction(engine) as connection:
         before = _load_for_update(connection, cap_id)
@@ -170,11 +177,11 @@ def decide_cap(
                 "propose a new cap for a different amount"
             )
         same_key = principal.key_id is not None and principal.key_id == before.proposed_key_id
-        same_person = principal.key_id is None and principal.actor == before.proposed_by
-        if same_key or same_person:
+        same_user = principal.user_id is not None and principal.user_id == before.proposed_user_id
+        if same_key or same_user or principal.person == before.proposer:
             raise PermissionDeniedError(
-                f"cap {cap_id} was proposed by {before.proposed_by}; another finance key must "
-                "decide it (four-eyes rule)"
+                f"cap {cap_id} was proposed by {before.proposer}; another person with the finance "
+                "role must decide it (four-eyes rule: it compares people, not keys)"
             )
         status: CapStatus = "approved" if approve else "rejected"
         connection.execute(
@@ -184,6 +191,7 @@ def decide_cap(
                 status=status,
                 decided_by=principal.actor,
                 decided_key_id=principal.key_id,
+                decided_user_id=principal.user_id,
                 decided_at=dt.datetime.now(dt.UTC),
                 decision_note=note.strip()[:_MAX_NOTE],
             )
@@ -299,8 +307,10 @@ def _account_id(connection: Connection, name: str) -> int:
 
 
 def _select() -> Select[Any]:
-    return select(caps, accounts.c.name.label("account_name")).join(
-        accounts, accounts.c.id == caps.c.account_id
+    return (
+        select(caps, accounts.c.name.label("account_name"), users.c.name.label("proposer_name"))
+        .join(accounts, accounts.c.id == caps.c.account_id)
+        .outerjoin(users, users.c.id == caps.c.proposed_user_id)
     )
 
 
@@ -343,6 +353,8 @@ def _cap(row: object) -> Cap:
         decided_at=_utc(r["decided_at"]),
         decision_note=r["decision_note"],
         replaces=None if r["replaces"] is None else int(r["replaces"]),
+        proposed_user_id=None if r["proposed_user_id"] is None else int(r["proposed_user_id"]),
+        proposer=r["proposer_name"] or person_of(r["proposed_by"]),
     )
 
 

@@ -19,8 +19,9 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from optimizer.access import Action, Principal, Role, require
 from optimizer.errors import AuthenticationError, InvalidInputError, NotFoundError
 from optimizer.store.engine import transaction
-from optimizer.store.tables import accounts, api_key_accounts, api_keys
+from optimizer.store.tables import accounts, api_key_accounts, api_keys, users
 from optimizer.usecases.audit import record
+from optimizer.usecases.users import ensure_user
 
 __all__ = [
     "ApiKey",
@@ -48,6 +49,8 @@ class ApiKey:
     accounts: tuple[str, ...] | None
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    user: str = ""
+    created_by: str | None = None
 
 
 def create_key(
@@ -58,8 +61,13 @@ def create_key(
     label: str,
     account_names: Sequence[str] = (),
     all_accounts: bool = False,
+    user: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """The new key's record and its plaintext, which is never stored and cannot be shown again."""
+    """The new key's record and its plaintext, which is never stored and cannot be shown again.
+
+    The key belongs to `user` (default: the person its label names), who is created with `role`
+    when new; a user has one role, so an admin's own user never holds a finance key. The creator
+    is recorded on the key."""
     require(principal, Action.KEYS_MANAGE)
     clean_label = label.strip()
     if not clean_label or len(clean_label) > 200:
@@ -82,6 +90,7 @@ def create_key(
     plaintext = f"{_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     now = dt.datetime.now(dt.UTC)
     with transaction(engine) as connection:
+        owner = ensure_user(connection, principal, clean_label if user is None else user, role)
         ids = _account_ids(connection, account_names)
         key_id = connection.execute(
             insert(api_keys)
@@ -92,6 +101,9 @@ def create_key(
                 label=clean_label,
                 all_accounts=all_accounts,
                 created_at=now,
+                user_id=owner.id,
+                created_by=principal.actor,
+                created_by_user_id=principal.user_id,
             )
             .returning(api_keys.c.id)
         ).scalar_one()
@@ -108,6 +120,8 @@ def create_key(
             accounts=None if all_accounts else tuple(sorted(ids)),
             created_at=now,
             revoked_at=None,
+            user=owner.name,
+            created_by=principal.actor,
         )
         record(connection, principal, "key.create", f"key {key_id}", after=_shown(created))
     return created, plaintext
@@ -116,7 +130,11 @@ def create_key(
 def list_keys(engine: Engine, principal: Principal) -> list[ApiKey]:
     require(principal, Action.KEYS_MANAGE)
     with transaction(engine) as connection:
-        rows = connection.execute(select(api_keys).order_by(api_keys.c.id)).all()
+        rows = connection.execute(
+            select(api_keys, users.c.name.label("user_name"))
+            .join(users, users.c.id == api_keys.c.user_id)
+            .order_by(api_keys.c.id)
+        ).all()
         scopes = _scopes(connection)
     return [
         ApiKey(
@@ -127,6 +145,8 @@ def list_keys(engine: Engine, principal: Principal) -> list[ApiKey]:
             accounts=None if r.all_accounts else tuple(sorted(scopes.get(int(r.id), []))),
             created_at=r.created_at,
             revoked_at=r.revoked_at,
+            user=r.user_name,
+            created_by=r.created_by,
         )
         for r in rows
     ]
@@ -213,7 +233,15 @@ def _principal(connection: Connection, row: Any) -> Principal:
             ).scalars()
         )
     )
-    return Principal(role=Role(row.role), label=row.label, key_id=int(row.id), account_ids=ids)
+    name = connection.execute(select(users.c.name).where(users.c.id == row.user_id)).scalar_one()
+    return Principal(
+        role=Role(row.role),
+        label=row.label,
+        key_id=int(row.id),
+        account_ids=ids,
+        user_id=int(row.user_id),
+        user=name,
+    )
 
 
 def _digest(plaintext: str) -> str:
@@ -251,4 +279,6 @@ def _shown(key: ApiKey) -> dict[str, object]:
         "role": key.role.value,
         "label": key.label,
         "accounts": key.accounts,
+        "user": key.user,
+        "created_by": key.created_by,
     }

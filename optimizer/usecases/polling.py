@@ -74,6 +74,7 @@ def _decide(plaintext_key: str, found: Any | None, account_name: str) -> Publish
         label=row.label,
         key_id=int(row.id),
         account_ids=None if row.all_accounts else in_scope,
+        user_id=int(row.user_id),
     )
     require(principal, Action.RECOMMENDATION_READ)
     if account_id is None:
@@ -105,6 +106,7 @@ def _statement() -> Select[Any]:
             api_keys.c.role,
             api_keys.c.label,
             api_keys.c.all_accounts,
+            api_keys.c.user_id,
             accounts.c.id.label("account_id"),
             or_(api_keys.c.all_accounts, scoped).label("in_scope"),
             recommendations.c.id.label("rec_id"),

@@ -372,7 +372,18 @@ UI_RULES: dict[tuple[str, str], frozenset[str]] = {
 }
 """The dashboard's pages: the same rights as the API's routes they stand for."""
 
-UI_PUBLIC = {"/ui", "/ui/", "/ui/signin", "/ui/signout", "/ui/static/ui.css", "/ui/static/ui.js"}
+UI_PUBLIC = {
+    "/ui",
+    "/ui/",
+    "/ui/signin",
+    "/ui/signout",
+    "/ui/static/ui.css",
+    "/ui/static/ui.js",
+    # The identity provider's sign-in and its return: no session yet; 404 unless configured
+    # (tests/ui/test_oidc_signin.py holds what they accept and refuse).
+    "/ui/signin/oidc",
+    "/ui/signin/oidc/callback",
+}
 
 
 @cache

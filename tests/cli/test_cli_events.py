@@ -10,6 +10,7 @@ from cli import main
 @pytest.fixture
 def shop(cli_store: str) -> str:
     assert main(["accounts", "create", "shop", "--currency", "EUR", "--timezone", "UTC"]) == 0
+    assert main(["users", "add", "maria", "--role", "manager"]) == 0
     return "shop"
 
 

@@ -76,6 +76,7 @@ def test_a_lag_report_is_kept_for_the_account(
     report = tmp_path / "lag.csv"
     report.write_text("Days to conversion,Conversions\n<1 day,70\n1 to <7 days,30\n")
     args = ["fit", "--account", "shop", "--jobs", "1"]
+    assert main(["users", "add", "maria", "--role", "manager"]) == 0
     assert main([*args, "--lag-report", str(report), "--as", "maria"]) == 0
     assert "from the conversion-lag report" in capsys.readouterr().out
     assert main(args) == 0

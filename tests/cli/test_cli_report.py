@@ -18,6 +18,7 @@ def shop(cli_store: str, tmp_path: Path) -> Path:
     assert main(["accounts", "create", "shop", "--currency", "EUR", "--timezone", "UTC"]) == 0
     assert main(["ingest", str(path), "--account", "shop"]) == 0
     assert main(["fit", "--account", "shop"]) == 0
+    assert main(["users", "add", "maria", "--role", "manager"]) == 0
     propose = ["caps", "propose", "shop", "--start", "2026-08-01", "--end", "2026-08-31",
                "--amount", "9000.00", "--currency", "EUR", "--as", "maria"]  # fmt: skip
     assert main(propose) == 0

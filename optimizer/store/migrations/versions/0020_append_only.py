@@ -3,7 +3,7 @@ here), and triggers refuse UPDATE, DELETE and TRUNCATE of the audit log and publ
 every change to a cap except the one decision of a proposed cap, for every role, superusers too.
 
 Revision ID: 0020
-Revises: 0021 (kept last: a later batch migration of a guarded table on SQLite would
+Revises: 0017 (kept last: a later batch migration of a guarded table on SQLite would
 recreate it without its triggers)
 Create Date: 2026-12-03
 """
@@ -16,7 +16,7 @@ from alembic import op
 from optimizer.store.audit_chain import GENESIS, row_hash
 
 revision = "0020"
-down_revision: str | None = "0021"
+down_revision: str | None = "0017"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -33,6 +33,7 @@ _CAP_KEPT = (
     "note",
     "proposed_by",
     "proposed_key_id",
+    "proposed_user_id",
     "proposed_at",
     "replaces",
 )
