@@ -1,15 +1,19 @@
 """Read an upload (multipart field `file`, a raw CSV body, or JSON rows) within the size limit.
 
 The body is streamed to a temporary file and counted as it arrives, so a client that omits or lies
-about Content-Length still gets 413 at the limit, and memory stays flat.
+about Content-Length still gets 413 at the limit, and memory stays flat. Nothing here parses rows
+on the event loop: a multipart body is split chunk by chunk, letting other requests run between
+chunks, and JSON rows are validated where the upload is ingested (`Upload.transform`, called in
+the ingest worker).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import tempfile
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -22,7 +26,7 @@ from api.schemas import PerformanceRowsIn
 from optimizer.errors import InvalidInputError
 from optimizer.schema import CANONICAL_COLUMNS
 
-__all__ = ["Upload", "read_upload"]
+__all__ = ["Upload", "json_rows_as_csv", "read_upload"]
 
 _CHUNK = 1 << 16
 
@@ -34,6 +38,7 @@ class Upload:
     format: str | None
     fields: dict[str, str] = field(default_factory=dict)
     """A multipart form's other fields (the dashboard's CSRF token and options)."""
+    transform: Callable[[IO[bytes]], IO[bytes]] | None = None
 
 
 async def read_upload(request: Request, limit: int) -> Upload:
@@ -54,7 +59,7 @@ async def read_upload(request: Request, limit: int) -> Upload:
     if kind == "multipart/form-data":
         return await _multipart(request, spool, limit)
     if kind == "application/json":
-        return Upload(_json_rows(spool), "rows.json", "canonical")
+        return Upload(spool, "rows.json", "canonical", transform=json_rows_as_csv)
     if kind in ("text/csv", "text/plain", "application/octet-stream", "text/tab-separated-values"):
         return Upload(spool, "upload.csv", None)
     raise HTTPException(
@@ -75,6 +80,7 @@ async def _multipart(request: Request, spool: IO[bytes], limit: int) -> Upload:
     async def stream() -> AsyncGenerator[bytes, None]:
         while chunk := spool.read(_CHUNK):
             yield chunk
+            await asyncio.sleep(0)
 
     parser = MultiPartParser(
         request.headers, stream(), max_files=1, max_fields=20, max_part_size=limit
@@ -91,7 +97,9 @@ async def _multipart(request: Request, spool: IO[bytes], limit: int) -> Upload:
     return Upload(part.file, part.filename or "upload.csv", None, fields)
 
 
-def _json_rows(spool: IO[bytes]) -> IO[bytes]:
+def json_rows_as_csv(spool: IO[bytes]) -> IO[bytes]:
+    """JSON rows (`PerformanceRowsIn`) as a canonical CSV; InvalidInputError where they are not
+    valid."""
     try:
         body = PerformanceRowsIn.model_validate_json(spool.read())
     except ValidationError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, BinaryIO, Literal, cast
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +12,7 @@ from api.schemas import IngestOut, IssueOut
 from api.upload import read_upload
 from optimizer.access import Action, require
 from optimizer.errors import RowIssue
-from optimizer.usecases.authorized import account_as, ingest_accounts_as
+from optimizer.usecases.authorized import account_as
 from optimizer.usecases.ingest import IngestReport
 
 __all__ = ["router"]
@@ -100,6 +100,7 @@ async def upload(
         principal,
         account,
         data.data,
+        data.transform,
         source_name=data.name,
         format=format if data.format is None else data.format,
         partial=partial,
@@ -134,20 +135,16 @@ async def upload_accounts(
     require(principal, Action.PERFORMANCE_WRITE)
     settings = request.app.state.settings
     data = await read_upload(request, settings.upload_limit_bytes)
-    try:
-        reports = await run_in_threadpool(
-            lambda: ingest_accounts_as(
-                engine,
-                principal,
-                cast(BinaryIO, data.data),
-                source_name=data.name,
-                format=format if data.format is None else data.format,
-                partial=partial,
-                decimal_comma=decimal_comma,
-                date_order=date_order,
-                sum_segments=sum_segments,
-            )
-        )
-    finally:
-        data.data.close()
+    reports = await request.app.state.ingest_pool.ingest_accounts(
+        engine,
+        principal,
+        data.data,
+        data.transform,
+        source_name=data.name,
+        format=format if data.format is None else data.format,
+        partial=partial,
+        decimal_comma=decimal_comma,
+        date_order=date_order,
+        sum_segments=sum_segments,
+    )
     return [_out(report) for report in reports]
