@@ -157,7 +157,7 @@ def exploration_loop(
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
         print(f"seed {seed}: {arms}", flush=True)
-    return {
+    result: dict[str, Any] = {
         "seeds": seeds,
         "days": days,
         "exploration_share": share,
@@ -167,6 +167,8 @@ def exploration_loop(
         "tests": tests,
         "expected_cost_conversions": sum(costs),
         "measured_cost_conversions": sum(measured),
-        "median_band_ratio": statistics.median(ratios) if ratios else float("nan"),
-        "median_predicted_band_ratio": statistics.median(predicted) if predicted else float("nan"),
     }
+    if ratios:  # no test scored (a short run): the band ratios are left out, not NaN
+        result["median_band_ratio"] = statistics.median(ratios)
+        result["median_predicted_band_ratio"] = statistics.median(predicted)
+    return result

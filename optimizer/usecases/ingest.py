@@ -41,7 +41,7 @@ from optimizer.schema import (
     with_identity,
 )
 from optimizer.settings import get_settings
-from optimizer.store.engine import transaction
+from optimizer.store.engine import take_write_lock, transaction
 from optimizer.store.identity import Rename
 from optimizer.store.performance import select_stored, upsert_performance
 from optimizer.store.snapshots import record_snapshots
@@ -181,6 +181,7 @@ def ingest_accounts(
     errors, rejected, frame = _accepted(result, partial)
     reports = []
     with transaction(engine) as connection:
+        take_write_lock(connection)
         owners = account_owners(connection, frame)
         # An account outside the key's scope is named like one that does not exist.
         scope = principal.account_ids
@@ -293,6 +294,7 @@ def _store(
     _check_currencies(account, result.currencies)
     errors, rejected, frame = _accepted(result, partial)
     with transaction(engine) as connection:
+        take_write_lock(connection)
         _check_accounts(connection, account, frame)
         return _write(
             connection,
