@@ -29,9 +29,7 @@ class _Outcome:
     error: BaseException | None = None
 
 
-def start_nightly(
-    engine: Engine, principal: Principal, account: str, settings: Settings
-) -> JobRun:
+def start_nightly(engine: Engine, principal: Principal, account: str, settings: Settings) -> JobRun:
     """Start a manual run of `account` in a new thread; return it once recorded (`running`), or
     finished or skipped if it ended first. What stops it from starting (no such account, no
     right, another run in progress: ConflictError) is raised here, as `run_nightly` raises it."""

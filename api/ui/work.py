@@ -342,9 +342,7 @@ def run_now(request: Request, engine: StoreEngine, account: str, csrf: _Csrf) ->
     require(principal, Action.JOBS_RUN)
     acct = account_as(engine, principal, account)
     try:
-        run: JobRun | None = start_nightly(
-            engine, principal, acct.name, request.app.state.settings
-        )
+        run: JobRun | None = start_nightly(engine, principal, acct.name, request.app.state.settings)
     except ConflictError:
         runs = list_runs(engine, principal, account_name=acct.name, limit=20)
         run = next((r for r in runs if r.status == "running"), None)
