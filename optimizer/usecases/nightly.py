@@ -45,8 +45,8 @@ from optimizer.usecases.optimize import tomorrow
 
 __all__ = [
     "CATCH_UP_AFTER",
-    "STEP_NOTE",
     "SCHEDULED_LOCK_WAIT_SECONDS",
+    "STEP_NOTE",
     "TRANSIENT_ERRORS",
     "AccountRunSummary",
     "JobRun",
@@ -67,7 +67,7 @@ CATCH_UP_AFTER = dt.timedelta(minutes=5)
 SCHEDULED_LOCK_WAIT_SECONDS = 600.0
 """How long a scheduled run waits for a manual run of the same account to finish."""
 STEP_NOTE = "step: "
-"""A running run's `notes` line naming the step it is on (replaced by the run's notes at its end)."""
+"""A running run's `notes` line naming its current step (replaced by its notes at the end)."""
 
 _T = TypeVar("_T")
 _log = logging.getLogger("ppcopt.jobs")

@@ -20,9 +20,9 @@ from api.ui.render import money
 from optimizer.report import to_editor_csv
 from optimizer.store.engine import transaction
 from optimizer.store.performance import spend_between
+from optimizer.usecases import nightly
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import list_audit
-from optimizer.usecases import nightly
 from optimizer.usecases.cap_review import review_cap
 from optimizer.usecases.policy import get_policy, set_policy
 from optimizer.usecases.recommendations import latest
