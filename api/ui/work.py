@@ -21,13 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import RowId, StoreEngine
 from api.schemas import LAST_DAY
 from api.ui import whatif
+from api.ui.background import start_nightly
 from api.ui.guard import checked_post, redirect, require_csrf, signed_in
 from api.ui.render import UiRoute, inline_svg, page, partial
 from api.ui.session import Session
 from api.upload import read_upload
-from jobs.metrics import observe
 from optimizer.access import Action, Principal, can, require
-from optimizer.errors import InvalidInputError, NotFoundError, OptimizerError
+from optimizer.errors import ConflictError, InvalidInputError, NotFoundError, OptimizerError
 from optimizer.io.dates import EARLIEST_DATE
 from optimizer.plots import cap_pacing_figure
 from optimizer.report import to_editor_csv, to_safe_csv
@@ -37,7 +37,7 @@ from optimizer.usecases.authorized import account_as
 from optimizer.usecases.cap_review import CapReview, review_cap
 from optimizer.usecases.caps import list_caps, propose_cap
 from optimizer.usecases.ingest import IngestReport
-from optimizer.usecases.nightly import JobRun, list_runs, run_nightly
+from optimizer.usecases.nightly import JobRun, list_runs
 from optimizer.usecases.optimize import tomorrow
 from optimizer.usecases.policy import get_policy, set_policy
 from optimizer.usecases.recommendations import Recommendation, latest, publish
@@ -47,6 +47,8 @@ __all__ = ["cap_review_view", "propose_with_form", "router"]
 router = APIRouter(route_class=UiRoute)
 _Csrf = Annotated[str, Form(max_length=200)]
 _STEPS = ("inbox", "fit", "publish")
+_REFRESH_SECONDS = 2
+"""How often a running run's page reloads itself without JavaScript (the script polls faster)."""
 _CAP_FIELD_WORDS = (
     ("note", "note"),
     ("amount", "amount"),
@@ -333,15 +335,18 @@ def download(
 @router.post("/accounts/{account}/nightly", response_class=HTMLResponse)
 def run_now(request: Request, engine: StoreEngine, account: str, csrf: _Csrf) -> Response:
     """The nightly pipeline now (inbox, fit if the data changed, publish tomorrow), as
-    `POST /v1/accounts/{a}/jobs/nightly/run`; the run's page shows each step."""
+    `POST /v1/accounts/{a}/jobs/nightly/run`, but without waiting for it: the run goes on in the
+    server and its page shows each step as it comes. While a run of the account is in progress
+    (a second click), its page is shown instead of starting another."""
     _, principal = checked_post(request, engine, csrf)
     require(principal, Action.JOBS_RUN)
     acct = account_as(engine, principal, account)
-    run = run_nightly(
-        engine, principal, acct.name, trigger="manual", settings=request.app.state.settings
-    )
-    observe(run)
-    if run.id is None:
+    try:
+        run: JobRun | None = start_nightly(engine, principal, acct.name, request.app.state.settings)
+    except ConflictError:
+        runs = list_runs(engine, principal, account_name=acct.name, limit=20)
+        run = next((r for r in runs if r.status == "running"), None)
+    if run is None or run.id is None:
         return redirect(f"/ui/jobs?account={_quoted(acct.name)}")
     return redirect(f"/ui/jobs/{run.id}?account={_quoted(acct.name)}")
 
@@ -360,22 +365,40 @@ def run_page(
     if run is None:
         raise NotFoundError(f"no job run {run_id} of account '{acct.name}'")
     return page(
-        request, session, "run.html", me=principal, account=acct, run=run, steps=_steps(run)
+        request,
+        session,
+        "run.html",
+        me=principal,
+        account=acct,
+        run=run,
+        steps=_steps(run),
+        refresh=_REFRESH_SECONDS if run.status == "running" else None,
     )
 
 
 def _steps(run: JobRun) -> list[dict[str, str]]:
-    """Each step of the pipeline with what it did, where it failed, and what it never reached."""
+    """Each step of the pipeline with what it did, where it failed, and what it never reached;
+    while the run lasts, the steps done, the one it is on and the ones still to come."""
     failed = (run.error or "").partition(":")[0] if run.status == "failed" else ""
+    reason = (run.error or "").partition(":")[2].strip()
+    if failed and failed not in _STEPS and run.current_step in _STEPS:
+        failed, reason = str(run.current_step), run.error or ""  # interrupted in that step
+    current = run.current_step if run.status == "running" else None
+    if run.status == "running" and current not in _STEPS:
+        current = _STEPS[0] if current in (None, "start") else None  # None: past the last shown
     reached = True
     out = []
     for step in _STEPS:
         if not reached:
-            out.append({"step": step, "status": "not reached", "detail": ""})
+            status = "waiting" if run.status == "running" else "not reached"
+            out.append({"step": step, "status": status, "detail": ""})
+            continue
+        if step == current:
+            out.append({"step": step, "status": "running", "detail": ""})
+            reached = False
             continue
         if step == failed:
-            detail = (run.error or "").partition(":")[2].strip()
-            out.append({"step": step, "status": "failed", "detail": detail})
+            out.append({"step": step, "status": "failed", "detail": reason})
             reached = False
             continue
         if step == "inbox":
@@ -391,7 +414,7 @@ def _steps(run: JobRun) -> list[dict[str, str]]:
             )
         else:
             detail = f"published recommendation #{run.recommendation_id}"
-        status = "succeeded" if run.status != "running" else "running"
+        status = "succeeded"
         out.append({"step": step, "status": status, "detail": detail})
     return out
 

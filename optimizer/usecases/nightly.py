@@ -7,7 +7,8 @@ and a run still marked `running` when the next one holds the lock was killed, so
 failed. Steps retry transient failures (store unavailable, solver failure) with exponential
 backoff; domain errors (bad input, no approved cap) fail the run at once. Publication is one
 transaction (`recommendations.publish`), so a failed or killed run leaves the previous
-recommendation live.
+recommendation live. While a run lasts its row says which step it is on (a `step: <name>` line in
+`notes`) and holds the counts of the steps done, so a page can show it live.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from optimizer.usecases.optimize import tomorrow
 __all__ = [
     "CATCH_UP_AFTER",
     "SCHEDULED_LOCK_WAIT_SECONDS",
+    "STEP_NOTE",
     "TRANSIENT_ERRORS",
     "AccountRunSummary",
     "JobRun",
@@ -64,6 +66,8 @@ CATCH_UP_AFTER = dt.timedelta(minutes=5)
 """A scheduled run starting later than this after its nightly time is labelled a catch-up."""
 SCHEDULED_LOCK_WAIT_SECONDS = 600.0
 """How long a scheduled run waits for a manual run of the same account to finish."""
+STEP_NOTE = "step: "
+"""A running run's `notes` line naming its current step (replaced by its notes at the end)."""
 
 _T = TypeVar("_T")
 _log = logging.getLogger("ppcopt.jobs")
@@ -90,6 +94,14 @@ class JobRun:
     recommendation_id: int | None = None
     error: str | None = None
     notes: str | None = None
+
+    @property
+    def current_step(self) -> str | None:
+        """The step a running (or interrupted) run was last on, from its `step:` note."""
+        for line in (self.notes or "").splitlines():
+            if line.startswith(STEP_NOTE):
+                return line[len(STEP_NOTE) :]
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: datetimes as ISO 8601 strings in UTC."""
@@ -118,6 +130,22 @@ class AccountRunSummary:
 class _Progress:
     step: str = "start"
     counts: dict[str, Any] = field(default_factory=dict)
+    engine: Engine | None = None
+    run_id: int | None = None
+
+    def enter(self, step: str) -> None:
+        """Move to `step` and write it, with the counts so far, to the run's row."""
+        self.step = step
+        if self.engine is None or self.run_id is None:
+            return
+        values = {**self.counts, "notes": f"{STEP_NOTE}{step}"}
+        try:
+            with transaction(self.engine) as connection:
+                connection.execute(
+                    update(job_runs).where(job_runs.c.id == self.run_id).values(**values)
+                )
+        except StoreUnavailableError as exc:  # the step itself will retry or fail the run
+            _log.warning("could not record run %s entering %s: %s", self.run_id, step, exc)
 
 
 def nightly_fire_time(timezone: str, nightly_time: str, now: dt.datetime) -> dt.datetime:
@@ -143,13 +171,15 @@ def run_nightly(
     trigger: Trigger = "schedule",
     settings: Settings | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    on_start: Callable[[JobRun], None] | None = None,
 ) -> JobRun:
     """Run the account's pipeline once and record it; returns the finished (or skipped) run.
 
     A scheduled or catch-up run is for the night of `now` (the latest nightly time before it) and
     publishes the day after that night; a manual run publishes tomorrow. A failing step makes a
     `failed` run with the step and the reason, never an exception; a manual run while another run
-    of the account is in progress is a ConflictError.
+    of the account is in progress is a ConflictError. `on_start` is called with the recorded run
+    as soon as it holds the lock, before its first step (a caller that does not wait for the end).
     """
     if trigger not in get_args(Trigger):
         raise InvalidInputError(f"trigger must be schedule, manual or catch-up, not '{trigger}'")
@@ -183,7 +213,9 @@ def run_nightly(
         if started is None:
             return _skipped(account, run_key, trigger, scheduled_for, moment, "already ran")
         clock = time.monotonic()
-        progress = _Progress()
+        progress = _Progress(engine=engine, run_id=started.id)
+        if on_start is not None:
+            on_start(started)
         status: RunStatus = "succeeded"
         error: str | None = None
         try:
@@ -303,7 +335,7 @@ def _pipeline(
     def attempt(step: Callable[[], _T]) -> _T:
         return _retrying(step, progress.step, settings, sleep)
 
-    progress.step = "inbox"
+    progress.enter("inbox")
     local_today = now.astimezone(ZoneInfo(account.timezone)).date()
     inbox = ingest_inbox(engine, account.name, settings.inbox, today=local_today, attempt=attempt)
     progress.counts.update(
@@ -311,14 +343,14 @@ def _pipeline(
         files_processed=len(inbox.processed),
         files_rejected=len(inbox.rejected),
     )
-    progress.step = "fit"
+    progress.enter("fit")
     outcome = attempt(lambda: fit(engine, account.name, only_if_changed=True))
     progress.counts.update(curves_refit=outcome.refitted, curve_set_version=outcome.stored.version)
-    progress.step = "publish"
+    progress.enter("publish")
     published = attempt(lambda: recommendations.publish(engine, principal, account.name, day))
     said = [f"{n['kind']}: {n['text']}" for n in published.notes if n["kind"] != "policy"]
     progress.counts.update(recommendation_id=published.id, notes="\n".join(said) or None)
-    progress.step = "experiments"
+    progress.enter("experiments")
     attempt(lambda: experiments.read_out_account(engine, account.name))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -247,12 +248,16 @@ def test_manager_uploads_tries_saves_publishes_and_downloads(
     assert sum(budgets.values()) == Decimal(rec.total_micros) / 1_000_000
     assert now - Decimal("0.05") <= budgets[campaign] <= now  # locked at current spend
 
-    page.click("#nightly-form button")
-    expect(page.locator("h1")).to_contain_text("succeeded", timeout=120_000)
+    page.click("#nightly-form button")  # answers at once with the run's page, while it runs
+    page.wait_for_url(re.compile(r".*/ui/jobs/\d+\?account=acme$"))
     steps = page.locator("ol.steps li")
     expect(steps).to_have_count(3)
     expect(steps.nth(0)).to_contain_text("inbox")
     expect(steps.nth(1)).to_contain_text("fit")
+    # a run still going when the page loaded reaches here only through the page's own polling
+    expect(page.locator("h1")).to_contain_text("succeeded", timeout=120_000)
+    expect(page.locator("#run-now")).to_have_text("The run succeeded.")
+    expect(steps.nth(0)).to_contain_text("file(s) stored")
     expect(steps.nth(2)).to_contain_text("published recommendation #")
     _shot(page, "run")
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.ui import background
 from api.ui.render import money
 from optimizer.report import to_editor_csv
 from optimizer.store.engine import transaction
 from optimizer.store.performance import spend_between
+from optimizer.usecases import nightly
 from optimizer.usecases.accounts import find_account
 from optimizer.usecases.audit import list_audit
 from optimizer.usecases.cap_review import review_cap
@@ -229,15 +233,64 @@ def test_the_editor_file_leaves_out_zero_budgets() -> None:
     assert left_out == ["Paused"]
 
 
-def test_running_the_nightly_job_shows_its_steps(client, seeded: Seeded) -> None:
+def _steps_of(page: str) -> list[tuple[str, str]]:
+    found = re.findall(
+        r'<li class="step step-[a-z-]+"><strong>(\w+)</strong> <span[^>]*>([a-z ]+)<', page
+    )
+    return [(step, status) for step, status in found]
+
+
+def test_the_nightly_jobs_page_shows_its_steps_while_it_runs(
+    client, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form returns at once; the run's page says it is on fit (held there by the test) and
+    refreshes itself, a second click shows the same run, and the end shows every step."""
+    in_fit, let_go, ended = threading.Event(), threading.Event(), threading.Event()
+    real_fit, real_observe = nightly.fit, background.observe
+
+    def slow_fit(*args: Any, **kwargs: Any) -> Any:
+        in_fit.set()
+        assert let_go.wait(timeout=60), "the test never let the fit go on"
+        return real_fit(*args, **kwargs)
+
+    def observed(run: Any) -> None:
+        real_observe(run)
+        ended.set()
+
+    monkeypatch.setattr(nightly, "fit", slow_fit)
+    monkeypatch.setattr(background, "observe", observed)
     sign_in(client, seeded.keys["manager"])
     token = _token(client, "/ui/accounts/acme/plan")
-    answer = client.post("/ui/accounts/acme/nightly", data={"csrf": token}, follow_redirects=False)
-    assert answer.status_code == 303 and "/ui/jobs/" in answer.headers["location"]
-    page = client.get(answer.headers["location"]).text
-    steps = re.findall(r'<li class="step step-([a-z-]+)"><strong>(\w+)</strong>', page)
-    assert [s for _, s in steps] == ["inbox", "fit", "publish"]
-    assert all(status == "succeeded" for status, _ in steps), steps
+    try:
+        answer = client.post(
+            "/ui/accounts/acme/nightly", data={"csrf": token}, follow_redirects=False
+        )
+        assert answer.status_code == 303 and "/ui/jobs/" in answer.headers["location"]
+        assert in_fit.wait(timeout=60)
+        running = client.get(answer.headers["location"]).text
+        assert not ended.is_set()
+        again = client.post(
+            "/ui/accounts/acme/nightly", data={"csrf": token}, follow_redirects=False
+        )
+    finally:
+        let_go.set()
+    assert 'class="status-running">running</span></h1>' in running
+    assert "Now: <strong>fit</strong> (step 2 of 3)" in running
+    assert _steps_of(running) == [
+        ("inbox", "succeeded"),
+        ("fit", "running"),
+        ("publish", "waiting"),
+    ]
+    assert re.search(r"<noscript><meta http-equiv=\"refresh\" content=\"\d+\"></noscript>", running)
+    assert "file(s) stored" in running  # the inbox's counts, recorded when fit began
+    assert again.status_code == 303 and again.headers["location"] == answer.headers["location"]
+
+    assert ended.wait(timeout=120)
+    done = client.get(answer.headers["location"]).text
+    assert 'class="status-succeeded">succeeded</span></h1>' in done
+    assert _steps_of(done) == [(s, "succeeded") for s in ("inbox", "fit", "publish")]
+    assert "published recommendation #" in done
+    assert 'http-equiv="refresh"' not in done
     other = TestClient(client.app)
     sign_in(other, seeded.keys["manager_b"])
     run_id = answer.headers["location"].split("/ui/jobs/")[1].split("?")[0]

@@ -165,10 +165,35 @@ function setUpBusy(form) {
   });
 }
 
+/* A running nightly run's page: fetch the page again every second and swap in its steps, until
+   the run has ended (without a script, a <noscript> refresh reloads it instead). */
+function setUpRunWatch(live) {
+  const poll = async () => {
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) {
+        document.getElementById("run-now").textContent = "The server answered " + response.status + ": reload the page.";
+        return;
+      }
+      const answer = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = answer.getElementById("run-live");
+      if (!fresh) return;
+      live.innerHTML = fresh.innerHTML;
+      live.dataset.status = fresh.dataset.status;
+    } catch (error) {
+      document.getElementById("run-now").textContent = "Could not reach the server; retrying.";
+    }
+    if (live.dataset.status === "running") setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 1000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const upload = document.getElementById("upload-form");
   if (upload) setUpUpload(upload);
   const whatIf = document.getElementById("whatif-form");
   if (whatIf) setUpWhatIf(whatIf);
   document.querySelectorAll("form[data-busy]").forEach(setUpBusy);
+  const run = document.getElementById("run-live");
+  if (run && run.dataset.status === "running") setUpRunWatch(run);
 });

@@ -204,6 +204,40 @@ def test_a_run_in_progress_blocks_another_run_of_the_account(
     assert run_nightly(engine, JOB, "shop", now=NIGHT, settings=settings).status == "succeeded"
 
 
+def test_a_running_run_records_its_step_and_the_counts_so_far(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the dashboard shows live: the row says the step the run is on, with the counts of the
+    steps done; `on_start` hands over the recorded run before the first step."""
+    ready_account(engine)
+    write_history(_inbox(settings) / "export.csv", HISTORY_START, HISTORY_DAYS + 3)
+    seen: dict[str, Any] = {}
+    real_fit, real_publish = nightly.fit, nightly.recommendations.publish
+
+    def watched_fit(*args: Any, **kwargs: Any) -> Any:
+        seen["fit"] = list_runs(engine, JOB, account_name="shop")[0]
+        return real_fit(*args, **kwargs)
+
+    def watched_publish(*args: Any, **kwargs: Any) -> Any:
+        seen["publish"] = list_runs(engine, JOB, account_name="shop")[0]
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(nightly, "fit", watched_fit)
+    monkeypatch.setattr(nightly.recommendations, "publish", watched_publish)
+    run = run_nightly(
+        engine, JOB, "shop", now=NIGHT, settings=settings, on_start=lambda r: seen.update(start=r)
+    )
+    assert run.status == "succeeded", run.error
+    assert (seen["start"].id, seen["start"].status) == (run.id, "running")
+    on_fit, on_publish = seen["fit"], seen["publish"]
+    assert (on_fit.status, on_fit.current_step) == ("running", "fit")
+    assert (on_fit.files_processed, on_fit.rows_ingested) == (1, run.rows_ingested)
+    assert on_fit.curve_set_version is None
+    assert (on_publish.current_step, on_publish.curve_set_version) == ("publish", 2)
+    done = list_runs(engine, JOB, account_name="shop")[0]
+    assert done.current_step is None and done.recommendation_id == run.recommendation_id
+
+
 @pytest.mark.parametrize(
     ("holder", "expires_in", "runs"),
     [
