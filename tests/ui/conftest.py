@@ -6,10 +6,12 @@ for want of a cap) and an account with a right-to-left name.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -105,3 +107,22 @@ def sign_in(client: TestClient, key: str) -> None:
     token = csrf_of(client.get("/ui/signin").text)
     answer = client.post("/ui/signin", data={"key": key, "csrf": token}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, one per test module; skipped without it, unless
+    PPCOPT_REQUIRE_BROWSER=1 (CI), where it fails."""
+    if not CHROMIUM.exists():
+        if os.environ.get("PPCOPT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"PPCOPT_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (make browser)")
+        pytest.skip(f"{CHROMIUM} is not installed (make browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield launched
+        launched.close()

@@ -7,9 +7,7 @@ Without /usr/bin/chromium the tests skip, unless PPCOPT_REQUIRE_BROWSER=1 (CI), 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,22 +18,7 @@ from tests.ui.conftest import Seeded
 
 pytestmark = pytest.mark.xdist_group("ui")
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("PPCOPT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PPCOPT_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (make browser)")
-        pytest.skip(f"{CHROMIUM} is not installed (make browser installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ Screenshots go to tests/artifacts/ (copied to docs/img/ for docs/ui.md).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -37,7 +36,6 @@ from tests.api.harness import ROOT, running_server, seed, store
 
 pytestmark = pytest.mark.xdist_group("ui")
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
@@ -67,20 +65,6 @@ def flows_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         )
         decide_cap(engine, data.principal("finance"), cap.id, approve=True)
         yield data
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("PPCOPT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PPCOPT_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (make browser)")
-        pytest.skip(f"{CHROMIUM} is not installed (make browser installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
