@@ -37,7 +37,7 @@ from optimizer import __version__
 from optimizer.settings import Settings, get_settings
 from optimizer.store.engine import make_async_reader, make_engine
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_served_app"]
 
 _DESCRIPTION = """Split a capped pay-per-click budget across campaigns and keywords.
 
@@ -58,8 +58,16 @@ def limit_request_threads(threads: int) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app over the configured store; the engine is made once and disposed on shutdown."""
+def create_served_app() -> FastAPI:
+    """The app `ppcopt serve` runs: its upload workers start before it answers."""
+    return create_app(start_upload_workers=True)
+
+
+def create_app(settings: Settings | None = None, *, start_upload_workers: bool = False) -> FastAPI:
+    """An app over the configured store; the engine is made once and disposed on shutdown.
+
+    `start_upload_workers`: spawn the ingest workers at start-up rather than at the first upload
+    (a test client that never uploads does not pay for a process)."""
     config = settings if settings is not None else get_settings()
 
     @asynccontextmanager
@@ -69,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if reader is not None:
             await reader.open()
             app.state.poll_reader = reader
+        if start_upload_workers:
+            await app.state.ingest_pool.start()
         # A full collection walks the ~260k objects the imports made (85-95 ms here), a pause
         # that lands in some request; frozen, they are skipped (they live as long as the app).
         gc.freeze()

@@ -12,6 +12,9 @@ from optimizer.settings import get_settings
 
 __all__ = ["proxy_options", "serve_command"]
 
+_APP = "api.app:create_served_app"
+"""The factory uvicorn calls in each worker: the app with its upload workers started."""
+
 
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host"),
@@ -52,9 +55,9 @@ def serve_command(
     options.update(proxy_options(get_settings().trusted_proxies))
     try:
         if shared is not None:
-            uvicorn.Server(uvicorn.Config("api.app:create_app", **options)).run(sockets=[shared])
+            uvicorn.Server(uvicorn.Config(_APP, **options)).run(sockets=[shared])
         else:
-            uvicorn.run("api.app:create_app", host=host, port=port, workers=workers, **options)
+            uvicorn.run(_APP, host=host, port=port, workers=workers, **options)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)

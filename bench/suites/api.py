@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import socket
 import subprocess
@@ -163,10 +164,17 @@ async def _load(
         *(asyncio.open_connection(address.hostname, address.port) for _ in range(clients))
     )
     warmup = await asyncio.gather(*(_timed(*stream, request) for stream in opened))
+    # An httpx client loads its CA bundle when made (tens of ms of this loop each): made before
+    # the clock, as the pollers' connections are, so it is not counted against their latency.
+    uploading = [
+        httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=1), timeout=120)
+        for _ in range(uploaders)
+    ]
+    # The set-up's imports left ~10^5 objects here; a full collection walking them paused this
+    # loop (and so every client) for 0.1-0.25 s at a time. Frozen, as the server freezes its own.
+    gc.collect()
+    gc.freeze()
     stop = time.monotonic() + seconds
-
-    def connect() -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=1), timeout=120)
 
     async def read(index: int) -> None:
         """A bare HTTP/1.1 keep-alive loop: httpx's client costs more CPU per request than the
@@ -205,7 +213,7 @@ async def _load(
             stream[1].close()
 
     async def uploads(index: int) -> None:
-        async with connect() as client:
+        async with uploading[index] as client:
             await upload(client, index)
 
     async def upload(client: httpx.AsyncClient, index: int) -> None:

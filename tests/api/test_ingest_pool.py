@@ -19,6 +19,7 @@ from optimizer.errors import InvalidInputError, StoreUnavailableError
 from optimizer.store.engine import make_engine, upgrade
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.ingest import load_history
+from tests.api._worker_probe import worker_state
 
 _GOOD = (
     "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
@@ -90,3 +91,31 @@ def test_no_processes_ingests_in_a_thread(engine: Engine) -> None:
     pool = IngestPool(0, "unused://", None)
     assert _ingest(pool, engine, _GOOD).inserted == 2
     assert pool._executor is None
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_started_workers_have_imported_and_yield_the_cpu(pool: IngestPool) -> None:
+    """`ppcopt serve` starts the workers before it answers: the imports (seconds of a core) are
+    done then, not at the first upload beside the polls, and the worker then runs at idle
+    priority."""
+    asyncio.run(pool.start())
+    workers = _workers(pool)
+    assert len(workers) == 1
+    executor = pool._executor
+    assert executor is not None
+    assert executor.submit(worker_state).result(timeout=60) == (True, os.SCHED_IDLE)
+    assert _workers(pool) == workers
+
+
+def test_the_served_app_starts_its_upload_workers(engine: Engine, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from optimizer.settings import Settings
+
+    url = str(engine.url.render_as_string(hide_password=False))
+    settings = Settings(database_url=url, inbox=tmp_path / "inbox", ingest_processes=1)
+    for start, spawned in ((False, False), (True, True)):
+        app = create_app(settings, start_upload_workers=start)
+        with TestClient(app):
+            assert (app.state.ingest_pool._executor is not None) is spawned
