@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from optimizer.access import Role, system_principal
 from optimizer.settings import Settings
@@ -29,7 +30,7 @@ from optimizer.simulate import simulate
 from optimizer.store.engine import make_engine, upgrade
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.keys import create_key
-from optimizer.usecases.nightly import run_nightly
+from optimizer.usecases.nightly import JobRun, run_nightly
 from tests.jobs.nightly_setup import approve_cap
 
 NODE = shutil.which("node")
@@ -233,16 +234,31 @@ def _run_script(
     return result
 
 
-def test_script_uploads_then_applies_the_nightly_plan(
-    server: tuple[str, str], tmp_path: Path
-) -> None:
-    base, url = server
+def _script_account(url: str) -> tuple[Engine, str]:
+    """The account with an approved cap over the runs' days, and the script's key for it."""
     engine = make_engine(url)
     create_account(engine, ACCOUNT, currency="EUR", timezone="Europe/Berlin")
     approve_cap(engine, ACCOUNT, dt.date(2026, 3, 1), dt.date(2026, 4, 30))
     _, key = create_key(
         engine, ADMIN, role=Role.SCRIPT, label="ads script", account_names=[ACCOUNT]
     )
+    return engine, key
+
+
+def _nightly(engine: Engine, url: str, tmp_path: Path) -> JobRun:
+    """The nightly job in the small hours after the script's first run: it publishes the plan."""
+    night = dt.datetime(2026, 3, 21, 4, 30, tzinfo=dt.UTC)
+    settings = Settings(database_url=url, inbox=tmp_path / "inbox", job_backoff_seconds=0.0)
+    run = run_nightly(engine, ADMIN, ACCOUNT, now=night, settings=settings)
+    assert run.status == "succeeded", run.error
+    return run
+
+
+def test_script_uploads_then_applies_the_nightly_plan(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    base, url = server
+    engine, key = _script_account(url)
     fixture = _fixture()
 
     # First run: the history (keyword level), no plan yet.
@@ -265,10 +281,7 @@ def test_script_uploads_then_applies_the_nightly_plan(
     assert first["summary"]["outcome"] != "applied"
     assert first["summary"]["applied"] == []
 
-    night = dt.datetime(2026, 3, 21, 4, 30, tzinfo=dt.UTC)
-    settings = Settings(database_url=url, inbox=tmp_path / "inbox", job_backoff_seconds=0.0)
-    run = run_nightly(engine, ADMIN, ACCOUNT, now=night, settings=settings)
-    assert run.status == "succeeded", run.error
+    run = _nightly(engine, url, tmp_path)
 
     # Next run: the last 14 days again; one of them has gained a late conversion.
     lagged = next(r for r in fixture["keywordRows"] if r["segments.date"] == LAG_DAY.isoformat())
@@ -318,12 +331,7 @@ def test_script_sets_shared_budgets_once_and_targets_and_bids_only_when_told(
     keyword max CPCs, and the script sets the shared budget once, and the target and the bids
     only when its switches are on."""
     base, url = server
-    engine = make_engine(url)
-    create_account(engine, ACCOUNT, currency="EUR", timezone="Europe/Berlin")
-    approve_cap(engine, ACCOUNT, dt.date(2026, 3, 1), dt.date(2026, 4, 30))
-    _, key = create_key(
-        engine, ADMIN, role=Role.SCRIPT, label="ads script", account_names=[ACCOUNT]
-    )
+    engine, key = _script_account(url)
     fixture = _fixture(shared=True)
     switches = {"uploadLevel": "keyword", "apply": True, "sendStructure": True}
     first = _run_script(
@@ -333,10 +341,7 @@ def test_script_sets_shared_budgets_once_and_targets_and_bids_only_when_told(
     assert structure["sent"] is True, first["log"]
     assert (structure["campaigns"], structure["keywords"]) == (3, 6)
 
-    night = dt.datetime(2026, 3, 21, 4, 30, tzinfo=dt.UTC)
-    settings = Settings(database_url=url, inbox=tmp_path / "inbox", job_backoff_seconds=0.0)
-    run = run_nightly(engine, ADMIN, ACCOUNT, now=night, settings=settings)
-    assert run.status == "succeeded", run.error
+    run = _nightly(engine, url, tmp_path)
     campaign_plan = _plan(base, key, "campaign")
     keyword_plan = _plan(base, key, "keyword")
     assert campaign_plan["id"] == keyword_plan["id"] == run.recommendation_id

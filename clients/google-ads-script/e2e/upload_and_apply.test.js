@@ -8,11 +8,9 @@
  * account's budgets afterwards are written to PPCOPT_E2E_OUT for the Python side to check.
  *
  * The fakes follow the documented Google Ads scripts API: AdsApp.report(gaql).rows() iterates flat
- * objects keyed by the GAQL field names, every value a string (micros included); AdsApp.search
- * yields camelCase objects (int64 values as strings); a shared budget is one Budget object that
- * each of its campaigns' getBudget() returns; campaign.bidding() and keyword.bidding() get and set
- * targets and max CPCs in currency units. UrlFetchApp.fetch is synchronous, so it is a child node
- * process doing the HTTP request (the real server answers).
+ * objects keyed by the GAQL field names, every value a string (micros included); the structure
+ * (AdsApp.search, budgets, bidding) is fakes/structure.js. UrlFetchApp.fetch is synchronous, so it
+ * is a child node process doing the HTTP request (the real server answers).
  */
 const { it } = require('node:test');
 const assert = require('node:assert/strict');
@@ -21,6 +19,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const script = require(path.join(__dirname, '..', 'apply_budgets.js'));
+const { iterator, structureFakes } = require(path.join(__dirname, '..', 'fakes', 'structure.js'));
 
 const ENV = {
   base: process.env.PPCOPT_E2E_BASE_URL,
@@ -81,174 +80,27 @@ function parseQuery(query) {
 }
 
 /**
- * The account as AdsApp shows it. `fx.budgets` by id ({id, name, amount, shared}); each campaign
- * names its budgetId (campaigns on one explicitly shared budget get the same Budget object),
- * its bidding strategy (`strategy`, `targetCpa` / `targetRoas` in currency units) and its `kind`
- * (which selector lists it); `fx.keywords` are keyword criteria with their max CPC (`cpc`).
- * Every setter call is recorded in `sets`, in order.
+ * The account as AdsApp shows it: its structure (fakes/structure.js: budgets, campaigns with their
+ * bidding, keywords with their max CPC; copied, so each run starts from the fixture) and its GAQL
+ * report rows. Every setter call is recorded in `sets`, in order.
  */
 function makeAdsApp(fx) {
-  const queries = [];
   const sets = [];
+  const copy = (o) => Object.assign({}, o);
   const budgets = {};
-  Object.keys(fx.budgets).forEach((id) => (budgets[id] = Object.assign({}, fx.budgets[id])));
-  const campaigns = fx.campaigns.map((c) => Object.assign({}, c));
-  const keywords = (fx.keywords || []).map((k) => Object.assign({}, k));
-  const iterator = (items) => {
-    let i = 0;
-    return { hasNext: () => i < items.length, next: () => items[i++], totalNumEntities: () => items.length };
-  };  // prettier-ignore
-  const budgetObjects = {};
-  const campaignObjects = {};
-  const budgetObject = (id) => {
-    if (budgetObjects[id]) return budgetObjects[id];
-    const b = budgets[id];
-    budgetObjects[id] = {
-      getId: () => b.id,
-      getName: () => b.name,
-      getAmount: () => b.amount,
-      setAmount(x) {
-        sets.push({ kind: 'budget', id: String(b.id), value: x });
-        b.amount = x;
-      },
-      isExplicitlyShared: () => b.shared,
-      campaigns: () => ({
-        get: () => iterator(campaigns.filter((c) => c.budgetId === b.id).map(wrap)),
-      }),
-    };
-    return budgetObjects[id];
-  };
-  const wrap = (c) => {
-    if (campaignObjects[c.id]) return campaignObjects[c.id];
-    const bidding = {
-      getStrategyType: () => c.strategy,
-      getTargetCpa: () => (c.targetCpa === undefined ? null : c.targetCpa),
-      getTargetRoas: () => (c.targetRoas === undefined ? null : c.targetRoas),
-      setTargetCpa(x) {
-        sets.push({ kind: 'targetCpa', id: String(c.id), value: x });
-        c.targetCpa = x;
-      },
-      setTargetRoas(x) {
-        sets.push({ kind: 'targetRoas', id: String(c.id), value: x });
-        c.targetRoas = x;
-      },
-    };
-    campaignObjects[c.id] = {
-      getName: () => c.name,
-      getId: () => c.id,
-      getBudget: () => budgetObject(c.budgetId),
-      bidding: () => bidding,
-      isEnabled: () => true,
-      isPaused: () => false,
-      isRemoved: () => false,
-      labels: () => ({ withCondition: () => ({ get: () => iterator([]) }) }),
-    };
-    return campaignObjects[c.id];
-  };
-  const selector = (kind) => {
-    let items = campaigns.filter((c) => c.kind === kind);
-    const sel = {
-      withCondition(cond) {
-        const name = /^campaign\.name = "((?:[^"\\]|\\.)*)"$/.exec(cond);
-        if (name) {
-          const wanted = name[1].replace(/\\(.)/g, '$1');
-          items = items.filter((c) => c.name === wanted);
-        } else if (cond !== 'campaign.status != REMOVED') {
-          throw new Error('fake does not understand condition: ' + cond);
-        }
-        return sel;
-      },
-      withIds(ids) {
-        items = items.filter((c) => ids.includes(c.id));
-        return sel;
-      },
-      get: () => iterator(items.map(wrap)),
-    };
-    return sel;
-  };
-  const keywordSelector = () => {
-    let items = keywords.slice();
-    const sel = {
-      withIds(pairs) {
-        pairs.forEach((p) =>
-          assert.ok(Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number'),
-            'keyword ids are [adGroupId, keywordId] number pairs'));  // prettier-ignore
-        items = items.filter((k) => pairs.some((p) => p[0] === k.adGroupId && p[1] === k.id));
-        return sel;
-      },
-      get: () =>
-        iterator(
-          items.map((k) => ({
-            getId: () => k.id,
-            getText: () => k.text,
-            getAdGroup: () => ({ getId: () => k.adGroupId }),
-            bidding: () => ({
-              getCpc: () => (k.cpc === undefined ? null : k.cpc),
-              setCpc(x) {
-                sets.push({ kind: 'cpc', id: k.adGroupId + '~' + k.id, value: x });
-                k.cpc = x;
-              },
-            }),
-          })),
-        ),
-    };
-    return sel;
-  };
-  const micros = (x) => String(Math.round(x * 1e6));
-  /** AdsApp.search: rows as camelCase objects, int64 values (IDs, micros) as strings. */
-  const search = (query) => {
-    queries.push(query);
-    const from = /FROM (\w+)/.exec(query)[1];
-    if (from === 'campaign' && query.includes('metrics.')) {
-      return iterator(campaigns.map((c) => ({
-        campaign: { resourceName: 'customers/1/campaigns/' + c.id, id: String(c.id) },
-        metrics: {
-          ...(c.lostBudget === undefined ? {} : { searchBudgetLostImpressionShare: c.lostBudget }),
-          ...(c.lostRank === undefined ? {} : { searchRankLostImpressionShare: c.lostRank }),
-        },
-      })));  // prettier-ignore
-    }
-    if (from === 'campaign') {
-      return iterator(campaigns.map((c) => {
-        const b = budgets[c.budgetId];
-        const row = {
-          campaign: { resourceName: 'customers/1/campaigns/' + c.id, id: String(c.id),
-            name: c.name, biddingStrategyType: c.strategy },
-          campaignBudget: { resourceName: 'customers/1/campaignBudgets/' + b.id, id: String(b.id),
-            name: b.name, amountMicros: micros(b.amount), explicitlyShared: b.shared },
-        };  // prettier-ignore
-        if (c.strategy === 'TARGET_CPA') row.campaign.targetCpa = { targetCpaMicros: micros(c.targetCpa) };
-        if (c.strategy === 'MAXIMIZE_CONVERSIONS' && c.targetCpa !== undefined) {
-          row.campaign.maximizeConversions = { targetCpaMicros: micros(c.targetCpa) };
-        }
-        if (c.strategy === 'TARGET_ROAS') row.campaign.targetRoas = { targetRoas: c.targetRoas };
-        return row;
-      }));  // prettier-ignore
-    }
-    if (from === 'bidding_strategy') return iterator([]);
-    if (from === 'ad_group_criterion') {
-      return iterator(keywords.map((k) => {
-        const c = campaigns.find((x) => x.id === k.campaignId);
-        return {
-          campaign: { id: String(c.id), name: c.name, biddingStrategyType: c.strategy },
-          adGroup: { id: String(k.adGroupId), name: k.adGroup },
-          adGroupCriterion: { criterionId: String(k.id), keyword: { text: k.text, matchType: k.matchType },
-            ...(k.cpc === undefined ? {} : { cpcBidMicros: micros(k.cpc) }) },
-        };
-      }));  // prettier-ignore
-    }
-    throw new Error('fake AdsApp.search does not know: ' + query);
-  };
+  Object.keys(fx.budgets).forEach((id) => (budgets[id] = copy(fx.budgets[id])));
+  const acct = { budgets: budgets, campaigns: fx.campaigns.map(copy), keywords: (fx.keywords || []).map(copy) };
+  const fakes = structureFakes(acct, (kind, subject, value) => {
+    const id = kind === 'cpc' ? subject.adGroupId + '~' + subject.id : String(subject.id);
+    sets.push({ kind: kind, id: id, value: value });
+  });  // prettier-ignore
   const byResource = { campaign: fx.campaignRows, keyword_view: fx.keywordRows };
-  return {
-    queries: queries,
+  return Object.assign(fakes, {
     sets: sets,
     budgetsNow: budgets,
-    campaignsNow: campaigns,
-    keywordsNow: keywords,
-    search: search,
+    campaignsNow: acct.campaigns,
     report(query) {
-      queries.push(query);
+      fakes.queries.push(query);
       const q = parseQuery(query);
       const source = byResource[q.resource];
       if (!source) throw new Error('fake has no resource ' + q.resource);
@@ -262,19 +114,10 @@ function makeAdsApp(fx) {
           });
           return out;
         });
-      return {
-        rows() {
-          let i = 0;
-          return { hasNext: () => i < rows.length, next: () => rows[i++] };
-        },
-      };
+      return { rows: () => iterator(rows) };
     },
     currentAccount: () => ({ getTimeZone: () => fx.timeZone, getCurrencyCode: () => fx.currency }),
-    campaigns: () => selector('search'),
-    shoppingCampaigns: () => selector('shopping'),
-    performanceMaxCampaigns: () => selector('pmax'),
-    keywords: keywordSelector,
-  };
+  });
 }
 
 const Utilities = {

@@ -3,12 +3,8 @@
  * Platform structure (issue 21): the script reads the account's structure with GAQL, sends it, sets
  * each shared budget once, and touches Smart Bidding targets and keyword bids only when told to.
  *
- * The AdsApp fake follows the documented Google Ads scripts API: AdsApp.search(gaql) yields rows as
- * camelCase objects with int64 values (IDs, micros) as strings; campaign.getBudget() returns the one
- * Budget object a shared budget is (getId, getAmount, setAmount, isExplicitlyShared, campaigns());
- * campaign.bidding() is a CampaignBidding (getStrategyType, getTargetCpa, setTargetCpa,
- * getTargetRoas, setTargetRoas); AdsApp.keywords().withIds() takes [adGroupId, keywordId] pairs and
- * keyword.bidding() is a KeywordBidding (getCpc, setCpc). Amounts in the API are currency units.
+ * The AdsApp fake (fakes/structure.js) follows the documented Google Ads scripts API; `ops` lists
+ * its setter calls as "setAmount <budget> <amount>", "setTargetCpa <campaign> <target>", ...
  *
  * UrlFetchApp is a fake that answers by route (PUT structure, GET the campaign / keyword plan).
  * When PPCOPT_TEST_BASE_URL, PPCOPT_TEST_KEY and PPCOPT_TEST_ACCOUNT are set, the structure the
@@ -19,6 +15,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 
 const script = require(path.join(__dirname, '..', 'apply_budgets.js'));
+const { iterator, structureFakes } = require(path.join(__dirname, '..', 'fakes', 'structure.js'));
 
 const DAY = '2026-12-02';
 const NOW = new Date(DAY + 'T12:00:00Z');
@@ -50,175 +47,16 @@ function account() {
 
 function makeAdsApp(acct) {
   const ops = [];
-  const queries = [];
-  const budgetObjects = {};
-  const byId = {};
-  const wrapCampaign = (c) => {
-    if (byId[c.id]) return byId[c.id];
-    const bidding = {
-      getStrategyType: () => c.strategy,
-      getTargetCpa: () => (c.targetCpa === undefined ? null : c.targetCpa),
-      getTargetRoas: () => (c.targetRoas === undefined ? null : c.targetRoas),
-      setTargetCpa(x) {
-        ops.push('setTargetCpa ' + c.name + ' ' + x);
-        c.targetCpa = x;
-      },
-      setTargetRoas(x) {
-        ops.push('setTargetRoas ' + c.name + ' ' + x);
-        c.targetRoas = x;
-      },
-    };
-    byId[c.id] = {
-      getName: () => c.name,
-      getId: () => c.id,
-      getBudget: () => budgetObject(c.budgetId),
-      isEnabled: () => true,
-      isPaused: () => false,
-      isRemoved: () => false,
-      bidding: () => bidding,
-    };
-    return byId[c.id];
-  };
-  const iterator = (items) => {
-    let i = 0;
-    return { hasNext: () => i < items.length, next: () => items[i++], totalNumEntities: () => items.length };
-  };
-  const budgetObject = (id) => {
-    if (budgetObjects[id]) return budgetObjects[id];
-    const b = acct.budgets[id];
-    budgetObjects[id] = {
-      getId: () => b.id,
-      getName: () => b.name,
-      getAmount: () => b.amount,
-      setAmount(x) {
-        ops.push('setAmount ' + b.name + ' ' + x.toFixed(2));
-        b.amount = x;
-      },
-      isExplicitlyShared: () => b.shared,
-      campaigns: () => ({
-        get: () => iterator(acct.campaigns.filter((c) => c.budgetId === b.id).map(wrapCampaign)),
-      }),
-    };
-    return budgetObjects[id];
-  };
-  const selector = (kind) => {
-    let items = kind === 'search' ? acct.campaigns.slice() : [];
-    const sel = {
-      withCondition(cond) {
-        const m = /^campaign\.name = "((?:[^"\\]|\\.)*)"$/.exec(cond);
-        if (m) items = items.filter((c) => c.name === m[1].replace(/\\(.)/g, '$1'));
-        else if (cond !== 'campaign.status != REMOVED') throw new Error('condition: ' + cond);
-        return sel;
-      },
-      withIds(ids) {
-        items = items.filter((c) => ids.includes(c.id));
-        return sel;
-      },
-      get: () => iterator(items.map(wrapCampaign)),
-    };
-    return sel;
-  };
-  const keywordSelector = () => {
-    let items = acct.keywords.slice();
-    const sel = {
-      withIds(pairs) {
-        pairs.forEach((p) => {
-          assert.ok(Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number'),
-            'keyword ids are [adGroupId, keywordId] number pairs');
-        });  // prettier-ignore
-        items = items.filter((k) => pairs.some((p) => p[0] === k.adGroupId && p[1] === k.id));
-        return sel;
-      },
-      get: () =>
-        iterator(
-          items.map((k) => ({
-            getId: () => k.id,
-            getText: () => k.text,
-            getAdGroup: () => ({ getId: () => k.adGroupId }),
-            bidding: () => ({
-              getCpc: () => (k.cpc === undefined ? null : k.cpc),
-              setCpc(x) {
-                ops.push('setCpc ' + k.text + ' ' + x.toFixed(2));
-                k.cpc = x;
-              },
-            }),
-          })),
-        ),
-    };
-    return sel;
-  };
-  const micros = (x) => String(Math.round(x * 1e6));
-  const search = (query) => {
-    queries.push(query);
-    const from = /FROM (\w+)/.exec(query)[1];
-    if (from === 'campaign' && query.includes('metrics.')) {
-      assert.match(query, /segments\.date DURING LAST_7_DAYS/);
-      return iterator(acct.campaigns.map((c) => ({
-        campaign: { resourceName: 'customers/1/campaigns/' + c.id, id: String(c.id) },
-        metrics: {
-          ...(c.lostBudget === undefined ? {} : { searchBudgetLostImpressionShare: Number(c.lostBudget) }),
-          ...(c.lostRank === undefined ? {} : { searchRankLostImpressionShare: Number(c.lostRank) }),
-        },
-      })));  // prettier-ignore
-    }
-    if (from === 'campaign') {
-      return iterator(acct.campaigns.map((c) => {
-        const b = acct.budgets[c.budgetId];
-        const row = {
-          campaign: {
-            resourceName: 'customers/1/campaigns/' + c.id,
-            id: String(c.id),
-            name: c.name,
-            biddingStrategyType: c.strategy,
-          },
-          campaignBudget: {
-            resourceName: 'customers/1/campaignBudgets/' + b.id,
-            id: String(b.id),
-            name: b.name,
-            amountMicros: micros(b.amount),
-            explicitlyShared: b.shared,
-          },
-        };
-        if (c.portfolioId) row.campaign.biddingStrategy = 'customers/1/biddingStrategies/' + c.portfolioId;
-        else if (c.strategy === 'TARGET_CPA') row.campaign.targetCpa = { targetCpaMicros: micros(c.targetCpa) };
-        else if (c.strategy === 'TARGET_ROAS') row.campaign.targetRoas = { targetRoas: c.targetRoas };
-        return row;
-      }));  // prettier-ignore
-    }
-    if (from === 'bidding_strategy') {
-      return iterator(acct.campaigns.filter((c) => c.portfolioId).map((c) => ({
-        biddingStrategy: { resourceName: 'customers/1/biddingStrategies/' + c.portfolioId,
-          id: String(c.portfolioId), type: c.strategy, targetRoas: { targetRoas: c.targetRoas } },
-      })));  // prettier-ignore
-    }
-    if (from === 'ad_group_criterion') {
-      return iterator(acct.keywords.map((k) => {
-        const c = acct.campaigns.find((x) => x.id === k.campaignId);
-        const criterion = {
-          criterionId: String(k.id),
-          keyword: { text: k.text, matchType: k.matchType },
-          ...(k.cpc === undefined ? {} : { cpcBidMicros: micros(k.cpc) }),
-        };
-        return {
-          campaign: { id: String(c.id), name: c.name, biddingStrategyType: c.strategy },
-          adGroup: { id: String(k.adGroupId), name: k.adGroup },
-          adGroupCriterion: criterion,
-        };
-      }));  // prettier-ignore
-    }
-    throw new Error('fake AdsApp.search does not know: ' + query);
-  };
-  return {
+  const names = { budget: 'setAmount', targetCpa: 'setTargetCpa', targetRoas: 'setTargetRoas', cpc: 'setCpc' };
+  const fakes = structureFakes(acct, (kind, subject, value) => {
+    const shown = kind === 'budget' || kind === 'cpc' ? value.toFixed(2) : String(value);
+    ops.push(names[kind] + ' ' + (subject.name || subject.text) + ' ' + shown);
+  });  // prettier-ignore
+  return Object.assign(fakes, {
     ops: ops,
-    queries: queries,
-    search: search,
-    campaigns: () => selector('search'),
-    shoppingCampaigns: () => selector('shopping'),
-    performanceMaxCampaigns: () => selector('pmax'),
-    keywords: keywordSelector,
     labels: () => ({ withCondition: () => ({ get: () => iterator([]) }) }),
     currentAccount: () => ({ getTimeZone: () => 'UTC', getCurrencyCode: () => 'EUR' }),
-  };
+  });
 }
 
 // ---------------------------------------------------------------- the published plan
