@@ -552,27 +552,28 @@ def _exploration() -> list[BenchItem]:
     return [
         BenchItem(
             "exploration",
-            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 5 seeds, "
+            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 10 seeds, "
             "steady-spend accounts",
             "exploration_loop",
-            {"seeds": 5, "days": 90, "share": 0.03, "steady": True},
+            {"seeds": 10, "days": 90, "share": 0.03, "steady": True},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": True, "burn_in": 0},
             repeats=1,
             targets=(("mean_gain_true_conversions", ">=", 0.0, "more true conversions than none"),),
             note="Each seed: the same account and the same daily luck, the policy's exploration "
             "share 0 (`off`) and 3% (`on`); `gain` = on / off - 1 in true expected conversions "
-            "of the spend made from day 30 to 90. `*_cost_conversions`: what the tests cost by "
-            "the value-of-information model when they began (expected) and by the curves fitted "
-            "after them (measured). `*_band_ratio`: tested entities' elasticity band after / "
-            "before, measured and as the model predicted. Accounts whose spend moved 0.9-1.1x "
-            "over their history (`Scenario(spend_levels=(0.9, 1.1))`).",
+            "of the spend made from day 30 to 90; `*_vs_oracle`: each arm against the true "
+            "curves' best split of the same daily totals. `*_cost_conversions`: what the tests "
+            "cost by the value-of-information model when they began (expected) and by the "
+            "curves fitted after them (measured). `*_band_ratio`: tested entities' elasticity "
+            "band after / before, measured and as the model predicted. Accounts whose spend "
+            "moved 0.9-1.1x over their history (`Scenario(spend_levels=(0.9, 1.1))`).",
         ),
         BenchItem(
             "exploration",
-            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 2 seeds, "
+            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 4 seeds, "
             "plain simulator (spend moved 0.4-1.6x)",
             "exploration_loop",
-            {"seeds": 2, "days": 90, "share": 0.03, "steady": False},
+            {"seeds": 4, "days": 90, "share": 0.03, "steady": False},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": False, "burn_in": 0},
             repeats=1,
             note="Histories whose spend already moved widely: the model proposes few tests (2 in 2 "

@@ -6,8 +6,9 @@ night, the job ingests yesterday's rows, refits and publishes tomorrow's plan; t
 account spends what the plan says and its rows are what the next night ingests
 (`optimizer.simulate.live`). Two arms per seed meet the same daily luck: the plan policy's
 exploration share 0 (no tests) and `share`. Scored against the truth: expected conversions of the
-spend each plan made, from day `burn_in` on. Tested entities' elasticity bands are compared with
-what the value-of-information model predicted for them.
+spend each plan made, from day `burn_in` on, beside the oracle's (the true curves' best split of
+the same day's total): the gap is what there was to learn. Tested entities' elasticity bands are
+compared with what the value-of-information model predicted for them.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def closed_loop(
     from optimizer.io import write_canonical_csv
     from optimizer.schema import NAME_COLUMNS, EntityKey
     from optimizer.settings import Settings
-    from optimizer.simulate import Scenario, simulate
+    from optimizer.simulate import Scenario, optimal_allocation, simulate
     from optimizer.simulate.live import day_rows, true_conversions
     from optimizer.store.engine import make_engine, upgrade
     from optimizer.usecases import experiments, recommendations
@@ -74,7 +75,10 @@ def closed_loop(
     inbox = workdir / "inbox" / "shop"
     inbox.mkdir(parents=True)
     truth = sim.truth
+    keys = list(truth.curves)
+    true_params = truth.params(keys)
     scored = 0.0
+    oracle = 0.0
     spent = 0.0
     over = 0
     started = time.perf_counter()
@@ -96,6 +100,10 @@ def closed_loop(
         write_canonical_csv(rows, inbox / f"{day}.csv")
         if night >= burn_in:
             scored += true_conversions(truth, spends, day)
+            oracle += optimal_allocation(
+                true_params, sum(spends.values()), [0.0] * len(keys), [float("inf")] * len(keys),
+                weekday=day.weekday(), day_index=truth.day_index(day),
+            ).objective  # fmt: skip
             spent += float(rows["spend"].sum())
     tests = experiments.list_experiments(engine, manager, "shop")
     engine.dispose()
@@ -106,6 +114,7 @@ def closed_loop(
     predicted = [r["predicted_sd_after"] / r["sd_before"] for r in read if r["sd_before"] > 0]
     return {
         "true_conversions": scored,
+        "oracle_conversions": oracle,
         "spend": spent,
         "tests": len(tests),
         "tests_scored": len(read),
@@ -132,6 +141,7 @@ def exploration_loop(
 ) -> dict[str, Any]:
     base = Path(workdir) / f"exploration-{time.time_ns()}"
     gains, costs, measured, ratios, predicted = [], [], [], [], []
+    to_oracle: dict[str, list[float]] = {"off": [], "on": []}
     tests = 0
     wins = 0
     for seed in range(seeds):
@@ -149,6 +159,9 @@ def exploration_loop(
         }
         off, on = arms["off"]["true_conversions"], arms["on"]["true_conversions"]
         gains.append(on / off - 1 if off > 0 else 0.0)
+        for name in ("off", "on"):
+            best = arms[name]["oracle_conversions"]
+            to_oracle[name].append(arms[name]["true_conversions"] / best - 1 if best > 0 else 0.0)
         wins += on > off
         costs.append(arms["on"]["expected_cost"])
         measured.append(arms["on"]["measured_cost"])
@@ -164,6 +177,8 @@ def exploration_loop(
         "mean_gain_true_conversions": statistics.mean(gains),
         "min_gain_true_conversions": min(gains),
         "seeds_won": wins,
+        "off_vs_oracle": statistics.mean(to_oracle["off"]),
+        "on_vs_oracle": statistics.mean(to_oracle["on"]),
         "tests": tests,
         "expected_cost_conversions": sum(costs),
         "measured_cost_conversions": sum(measured),

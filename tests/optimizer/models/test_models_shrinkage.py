@@ -53,6 +53,19 @@ def test_pooling_noisy_estimates_beats_the_raw_estimates() -> None:
     assert pooled.own_weight[precise] > 0.8 > 0.1 > pooled.own_weight[vague]
 
 
+def test_a_precisely_measured_keyword_keeps_its_elasticity_in_a_small_campaign() -> None:
+    """Four keywords whose noisy estimates agree too well for a moment estimate of their spread
+    (DerSimonian-Laird gives 0); the fourth was measured precisely (a spend test). It must keep
+    its own elasticity rather than take the campaign mean."""
+    values = np.array([[0.30], [0.45], [0.50], [0.55]])
+    variance = np.array([0.04, 0.04, 0.04, 0.0004])
+    pooled = shrink_elasticities(values, variance, np.ones(4, dtype=bool))
+    assert pooled.spread > 0
+    assert pooled.own_weight[3] > 0.9
+    assert pooled.values[3, 0] == pytest.approx(0.55, abs=0.01)
+    assert (pooled.own_weight[:3] < 0.5).all()
+
+
 def test_non_members_are_untouched_and_uninformative_members_take_the_mean() -> None:
     values = np.array([[0.2, 0.25], [0.4, 0.45], [0.6, 0.65], [0.9, 0.95]])
     variance = np.array([0.01, 0.01, np.inf, 0.01])
