@@ -391,9 +391,9 @@ def _quality() -> list[BenchItem]:
             {**quick, "weeks": 4},
             repeats=1,
             targets=(("calibrated_gap_from_80", "<=", 0.05, "calibrated within 75-85%"),),
-            note="The band holds an entity's week of conversions between the 10% Poisson "
-            "quantile of its low curve and the 90% quantile of its high curve "
-            "(optimizer/accuracy.py).",
+            note="The band holds an entity's week of conversions when, under some mean in its "
+            "curve band, the week is neither in the lowest nor the highest 10% of Poisson counts "
+            "(mid-p; `optimizer/accuracy.py`).",
         ),
         BenchItem(
             "quality",
@@ -576,8 +576,8 @@ def _exploration() -> list[BenchItem]:
             {"seeds": 4, "days": 90, "share": 0.03, "steady": False},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": False, "burn_in": 0},
             repeats=1,
-            note="Histories whose spend already moved widely: the model proposes few tests (2 in 2 "
-            "seeds, against 11 in 5 steady-spend seeds).",
+            note="Histories whose spend already moved widely: the model proposes few tests (5 in 4 "
+            "seeds, against 32 in 10 steady-spend seeds).",
         ),
     ]
 
