@@ -140,10 +140,12 @@ def test_a_stored_calibration_is_what_the_ledger_scores_with(month) -> None:
     assert what_if.plan.band_scale == pytest.approx(fitted.scale)
     assert calibrated.accuracy.predicted == pytest.approx(uncalibrated.accuracy.predicted)
     assert fitted.scale != pytest.approx(1.0)
+    # A narrower band can only hold fewer entities' months, a wider one more; with 13 entities
+    # and Poisson noise in every band, none may cross an edge, so the order is not strict.
     if fitted.scale < 1:
-        assert calibrated.accuracy.coverage < uncalibrated.accuracy.coverage
+        assert calibrated.accuracy.coverage <= uncalibrated.accuracy.coverage
     else:
-        assert calibrated.accuracy.coverage > uncalibrated.accuracy.coverage
+        assert calibrated.accuracy.coverage >= uncalibrated.accuracy.coverage
 
 
 def test_the_months_report_gathers_caps_results_notes_and_accuracy(month) -> None:
