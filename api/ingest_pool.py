@@ -146,9 +146,17 @@ class IngestPool:
         transform: Transform | None,
         options: dict[str, Any],
     ) -> Future[_T]:
-        return self._executor_now().submit(
+        """Hand the upload to a worker. A pool already broken (a worker died between uploads) is
+        replaced first: nothing of this upload was in flight, so it goes to a new worker instead
+        of failing."""
+        task = functools.partial(
             _in_worker, self._url, self._schema, call, args, str(path), transform, options
         )
+        try:
+            return self._executor_now().submit(task)
+        except BrokenProcessPool:
+            self._discard()
+        return self._executor_now().submit(task)
 
     def _executor_now(self) -> ProcessPoolExecutor:
         with self._lock:

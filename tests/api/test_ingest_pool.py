@@ -1,5 +1,6 @@
-"""Uploads are ingested in worker processes: results and row errors arrive whole, a dead worker is
-a retryable outage that loses nothing, and the next upload gets a new worker."""
+"""Uploads are ingested in worker processes: results and row errors arrive whole, a worker dying
+mid-upload is a retryable outage that loses nothing, and a worker that died between uploads is
+replaced before the next one (which is then stored, not refused)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import io
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from optimizer.errors import InvalidInputError, StoreUnavailableError
 from optimizer.store.engine import make_engine, upgrade
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.ingest import load_history
-from tests.api._worker_probe import worker_state
+from tests.api._worker_probe import die, worker_state
 
 _GOOD = (
     "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
@@ -74,17 +76,33 @@ def test_row_errors_raised_in_a_worker_keep_their_lines(pool: IngestPool, engine
     assert load_history(engine, "shop").empty
 
 
-def test_a_dead_worker_is_an_outage_and_the_next_upload_works(
+def test_a_worker_dying_mid_upload_is_an_outage_that_stores_nothing(
     pool: IngestPool, engine: Engine
 ) -> None:
     _ingest(pool, engine, _GOOD)
-    for pid in _workers(pool):
-        os.kill(pid, signal.SIGKILL)
+    data = io.BytesIO(_GOOD.replace("12.50", "99.00").encode())
     with pytest.raises(StoreUnavailableError, match="send it again"):
-        _ingest(pool, engine, _GOOD.replace("12.50", "99.00"))
+        asyncio.run(pool.ingest(engine, LOCAL_OPERATOR, "shop", data, die, source_name="u.csv"))
     assert load_history(engine, "shop")["spend"].tolist() == [12.5, 13.0]
     report = _ingest(pool, engine, _GOOD.replace("12.50", "99.00"))
     assert report.updated == 1
+
+
+def test_workers_that_died_between_uploads_are_replaced_for_the_next_one(
+    pool: IngestPool, engine: Engine
+) -> None:
+    _ingest(pool, engine, _GOOD)
+    dead = _workers(pool)
+    executor = pool._executor
+    for pid in dead:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while not executor._broken and time.monotonic() < deadline:  # type: ignore[union-attr]
+        time.sleep(0.05)
+    assert executor._broken  # type: ignore[union-attr]
+    report = _ingest(pool, engine, _GOOD.replace("12.50", "99.00"))
+    assert report.updated == 1
+    assert set(_workers(pool)).isdisjoint(dead)
 
 
 def test_no_processes_ingests_in_a_thread(engine: Engine) -> None:
