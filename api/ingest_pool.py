@@ -16,7 +16,9 @@ stored (the ingest is one transaction), and the pool is made anew for the next o
 `ppcopt serve` starts the workers before it answers (`start`): a worker's imports (pandas, the
 readers, the store) take seconds of a core at normal priority, and made at the first upload they
 queued every poll behind them (p99 0.85 s with 10 uploaders in `make bench`, all of it in the
-first 9 s). A worker does its imports first and only then drops to idle priority.
+first 9 s). A worker imports this module, and through it the ingest use case, to find its
+initializer by name, so the imports are done at normal priority before the initializer drops it to
+idle priority.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib
 import logging
 import multiprocessing
 import os
@@ -55,7 +56,6 @@ so it must be a module-level function (it is pickled by name)."""
 
 _NICENESS = 19
 _LOG = logging.getLogger(__name__)
-_WORKER_IMPORTS: tuple[str, ...] = ("api.ingest_pool", "optimizer.usecases.authorized")
 
 
 class IngestPool:
@@ -69,9 +69,10 @@ class IngestPool:
         self._lock = threading.Lock()
 
     async def start(self) -> None:
-        """Spawn the workers now and wait until each has imported what an upload needs (a
-        no-op with 0 processes). A worker that cannot start is logged, not raised: the server
-        still answers, and the first upload tries again."""
+        """Spawn the workers now and wait until one has answered per process (a no-op with 0
+        processes): a worker answers only once its imports are done, so with the default single
+        process nothing is left to import at the first upload. A worker that cannot start is
+        logged, not raised: the server still answers, and the first upload tries again."""
         if self.processes == 0:
             return
         try:
@@ -164,7 +165,7 @@ class IngestPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_prepare_worker,
+                    initializer=_lowest_priority,
                 )
             return self._executor
 
@@ -187,13 +188,6 @@ def _to_file(data: IO[bytes]) -> Path:
     with data, tempfile.NamedTemporaryFile(prefix="ppcopt-upload-", delete=False) as out:
         shutil.copyfileobj(data, out, 1 << 20)
     return Path(out.name)
-
-
-def _prepare_worker() -> None:
-    """Import what an upload needs, then yield the CPU to the server (see `_lowest_priority`)."""
-    for module in _WORKER_IMPORTS:
-        importlib.import_module(module)
-    _lowest_priority()
 
 
 def _lowest_priority() -> None:

@@ -38,6 +38,8 @@ def closed_loop(
     steady: bool = False,
 ) -> dict[str, Any]:
     """One arm: `days` nights of the nightly job on a simulated account that spends the plans."""
+    import numpy as np
+
     from optimizer.access import Role, system_principal
     from optimizer.io import write_canonical_csv
     from optimizer.schema import NAME_COLUMNS, EntityKey
@@ -75,8 +77,8 @@ def closed_loop(
     inbox = workdir / "inbox" / "shop"
     inbox.mkdir(parents=True)
     truth = sim.truth
-    keys = list(truth.curves)
-    true_params = truth.params(keys)
+    true_params = truth.params()
+    no_floor, no_ceiling = np.zeros(len(true_params)), np.full(len(true_params), np.inf)
     scored = 0.0
     oracle = 0.0
     spent = 0.0
@@ -101,7 +103,7 @@ def closed_loop(
         if night >= burn_in:
             scored += true_conversions(truth, spends, day)
             oracle += optimal_allocation(
-                true_params, sum(spends.values()), [0.0] * len(keys), [float("inf")] * len(keys),
+                true_params, sum(spends.values()), no_floor, no_ceiling,
                 weekday=day.weekday(), day_index=truth.day_index(day),
             ).objective  # fmt: skip
             spent += float(rows["spend"].sum())

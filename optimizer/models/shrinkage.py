@@ -51,7 +51,7 @@ _LOG_U_RANGE = (-30.0, 30.0)
 _BISECTIONS = 64
 _ELASTICITY_RANGE = (1e-3, 1.0 - 1e-6)
 _VARIANCE_FLOOR = 1e-8
-_SPREAD_GRID = np.linspace(0.0, 1.0, 401)
+_SPREAD_GRID2 = np.linspace(0.0, 1.0, 401) ** 2
 
 SPREAD_PRIOR_SCALE = 0.2
 """Half-normal scale of the between-keyword standard deviation of elasticities (which lie in 0-1):
@@ -186,15 +186,14 @@ def _between_variance(estimates: FloatArray, variances: FloatArray) -> float:
     log p(tau | y) = -1/2 sum log(v_i + tau^2) - 1/2 log sum w_i - 1/2 sum w_i (y_i - mu(tau))^2
     - tau^2 / (2 s^2), w_i = 1 / (v_i + tau^2), mu(tau) the w-weighted mean (flat prior on mu).
     """
-    tau2 = _SPREAD_GRID[:, None] ** 2
-    total = variances[None, :] + tau2
+    total = variances[None, :] + _SPREAD_GRID2[:, None]
     w = 1.0 / total
-    centre = (w * estimates[None, :]).sum(axis=1, keepdims=True) / w.sum(axis=1, keepdims=True)
+    centre = (w * estimates).sum(axis=1, keepdims=True) / w.sum(axis=1, keepdims=True)
     log_post = (
         -0.5 * np.log(total).sum(axis=1)
         - 0.5 * np.log(w.sum(axis=1))
-        - 0.5 * (w * (estimates[None, :] - centre) ** 2).sum(axis=1)
-        - tau2[:, 0] / (2.0 * SPREAD_PRIOR_SCALE**2)
+        - 0.5 * (w * (estimates - centre) ** 2).sum(axis=1)
+        - _SPREAD_GRID2 / (2.0 * SPREAD_PRIOR_SCALE**2)
     )
     weight = np.exp(log_post - log_post.max())
-    return float((weight * tau2[:, 0]).sum() / weight.sum())
+    return float((weight * _SPREAD_GRID2).sum() / weight.sum())

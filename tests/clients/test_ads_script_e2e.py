@@ -149,20 +149,10 @@ def _fixture(*, shared: bool = False) -> dict[str, Any]:
         }
         for (name, day), t in sorted(totals.items())
     ]
+    days_of = {name: [t for (n, _), t in sorted(totals.items()) if n == name] for name in names}
     daily = {
-        name: round(
-            sum(
-                [
-                    int(r["metrics.cost_micros"])
-                    for r in campaign_rows
-                    if r["campaign.name"] == name
-                ][-7:]
-            )
-            / 7
-            / 1_000_000,
-            2,
-        )
-        for name in names
+        name: round(float(sum(t["metrics.cost_micros"] for t in days[-7:])) / 7 / 1_000_000, 2)
+        for name, days in days_of.items()
     }
     campaigns: list[dict[str, Any]] = []
     budgets: dict[str, dict[str, Any]] = {}
@@ -183,8 +173,8 @@ def _fixture(*, shared: bool = False) -> dict[str, Any]:
             "strategy": "MANUAL_CPC" if search else "MAXIMIZE_CONVERSIONS",
         }
         if shared and not search:
-            spent = sum(t["metrics.cost_micros"] for (n, _), t in totals.items() if n == name)
-            won = sum(t["metrics.conversions"] for (n, _), t in totals.items() if n == name)
+            spent = sum(t["metrics.cost_micros"] for t in days_of[name])
+            won = sum(t["metrics.conversions"] for t in days_of[name])
             campaign["targetCpa"] = round(float(spent / won / 1_000_000), 2)
         campaigns.append(campaign)
     keywords = [
