@@ -9,13 +9,22 @@ exploration share 0 (no tests) and `share`. Scored against the truth: expected c
 spend each plan made, from day `burn_in` on, beside the oracle's (the true curves' best split of
 the same day's total): the gap is what there was to learn. Tested entities' elasticity bands are
 compared with what the value-of-information model predicted for them.
+
+With `lagged`, conversions are reported late (`ConversionLag.typical()`: 55% on the day) and the
+account sends its last `upload_days` days every night, as the Google Ads script does, so the fit
+learns the lag from days sent again (`optimizer.simulate.live.as_exported`). Without it, every
+day's conversions are complete when sent once, and the account's lag report says so: a fit that
+assumed its default lag there would take the newest days for under-reported, and read whatever the
+plan did last as better than it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +45,26 @@ def closed_loop(
     burn_in: int = 30,
     history: int = _HISTORY,
     steady: bool = False,
+    lagged: bool = False,
+    upload_days: int = 14,
 ) -> dict[str, Any]:
     """One arm: `days` nights of the nightly job on a simulated account that spends the plans."""
     import numpy as np
+    import pandas as pd
 
     from optimizer.access import Role, system_principal
     from optimizer.io import write_canonical_csv
+    from optimizer.models.lag import NO_LAG
     from optimizer.schema import NAME_COLUMNS, EntityKey
     from optimizer.settings import Settings
     from optimizer.simulate import Scenario, optimal_allocation, simulate
-    from optimizer.simulate.live import day_rows, true_conversions
+    from optimizer.simulate.live import as_exported, day_rows, true_conversions
+    from optimizer.simulate.truth import ConversionLag
     from optimizer.store.engine import make_engine, upgrade
     from optimizer.usecases import experiments, recommendations
     from optimizer.usecases.accounts import create_account
     from optimizer.usecases.caps import decide_cap, propose_cap
+    from optimizer.usecases.fit import set_lag_report
     from optimizer.usecases.ingest import ingest
     from optimizer.usecases.nightly import run_nightly
     from optimizer.usecases.policy import PlanPolicy, set_policy
@@ -62,9 +77,12 @@ def closed_loop(
     scenario = Scenario(spend_levels=(0.9, 1.1)) if steady else Scenario()
     sim = simulate(campaigns=2, keywords_per_campaign=4, days=history, seed=seed, start=_START,
                    scenario=scenario)  # fmt: skip
-    write_canonical_csv(sim.history, workdir / "history.csv")
-    ingest(engine, "shop", workdir / "history.csv")
     last = _START + dt.timedelta(days=history - 1)
+    lag = ConversionLag.typical() if lagged else None
+    sent = {pd.Timestamp(d).date(): rows for d, rows in sim.history.groupby("date")}
+    shown = sim.history if lag is None else as_exported(sim.history, lag, last, seed)
+    write_canonical_csv(shown, workdir / "history.csv")
+    ingest(engine, "shop", workdir / "history.csv")
     recent = sim.history[sim.history["date"] > str(last - dt.timedelta(days=7))]
     daily = float(recent["spend"].sum()) / 7
     finance = [system_principal(f"bench:finance-{i}", Role.FINANCE) for i in (1, 2)]
@@ -73,6 +91,8 @@ def closed_loop(
                       amount=f"{daily * days:.2f}", currency="EUR")  # fmt: skip
     decide_cap(engine, finance[1], cap.id, approve=True)
     set_policy(engine, manager, "shop", PlanPolicy(exploration_share=share))
+    if lag is None:
+        set_lag_report(engine, manager, "shop", NO_LAG, "simulator: complete on the day")
     settings = Settings(database_url="sqlite://", inbox=workdir / "inbox")
     inbox = workdir / "inbox" / "shop"
     inbox.mkdir(parents=True)
@@ -99,7 +119,12 @@ def closed_loop(
         }
         day = today + dt.timedelta(days=1)
         rows = day_rows(truth, spends, day, seed)
-        write_canonical_csv(rows, inbox / f"{day}.csv")
+        sent[day] = rows
+        if lag is None:
+            write_canonical_csv(rows, inbox / f"{day}.csv")
+        else:
+            window = pd.concat([sent[d] for d in sorted(sent)[-upload_days:]])
+            write_canonical_csv(as_exported(window, lag, day, seed), inbox / f"{day}.csv")
         if night >= burn_in:
             scored += true_conversions(truth, spends, day)
             oracle += optimal_allocation(
@@ -140,25 +165,27 @@ def exploration_loop(
     burn_in: int = 30,
     history: int = _HISTORY,
     steady: bool = False,
+    lagged: bool = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
+    """Both arms of every seed, `workers` loops at a time (each arm is deterministic)."""
     base = Path(workdir) / f"exploration-{time.time_ns()}"
+    runs = [(seed, name, s) for seed in range(seeds) for name, s in (("off", 0.0), ("on", share))]
+    loop = functools.partial(
+        closed_loop, days=days, burn_in=burn_in, history=history, steady=steady, lagged=lagged
+    )
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            (seed, name): pool.submit(loop, seed=seed, share=s, workdir=base / f"{seed}-{name}")
+            for seed, name, s in runs
+        }
+        done = {key: future.result() for key, future in futures.items()}
     gains, costs, measured, ratios, predicted = [], [], [], [], []
     to_oracle: dict[str, list[float]] = {"off": [], "on": []}
     tests = 0
     wins = 0
     for seed in range(seeds):
-        arms = {
-            name: closed_loop(
-                seed=seed,
-                days=days,
-                share=s,
-                workdir=base / f"{seed}-{name}",
-                burn_in=burn_in,
-                history=history,
-                steady=steady,
-            )
-            for name, s in (("off", 0.0), ("on", share))
-        }
+        arms = {name: done[(seed, name)] for name in ("off", "on")}
         off, on = arms["off"]["true_conversions"], arms["on"]["true_conversions"]
         gains.append(on / off - 1 if off > 0 else 0.0)
         for name in ("off", "on"):
@@ -171,7 +198,7 @@ def exploration_loop(
         if arms["on"]["band_ratio"] is not None:
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
-        print(f"seed {seed}: {arms}", flush=True)
+        print(f"seed {seed}: gain {gains[-1]:+.3%} {arms}", flush=True)
     result: dict[str, Any] = {
         "seeds": seeds,
         "days": days,
@@ -185,6 +212,8 @@ def exploration_loop(
         "expected_cost_conversions": sum(costs),
         "measured_cost_conversions": sum(measured),
     }
+    if seeds > 1:
+        result["gain_standard_error"] = statistics.stdev(gains) / seeds**0.5
     if ratios:  # no test scored (a short run): the band ratios are left out, not NaN
         result["median_band_ratio"] = statistics.median(ratios)
         result["median_predicted_band_ratio"] = statistics.median(predicted)

@@ -6,6 +6,12 @@ the truth at the given spends, as the generator does: gamma-Poisson conversions 
 curve times the campaign's weekday and trend factors (no lag), clicks at a cost per click rising
 mildly with spend. Each (seed, day) has its own random stream, so two plans for the same account
 meet the same luck on the same day.
+
+`as_exported` turns such complete rows into what an export at the end of a later day shows under a
+conversion lag: each day's conversions are split over the ages at which they are first reported by
+one draw per (seed, day), so every export of a day agrees with the others and never shrinks. A
+script that sends the last two weeks every night (as the Google Ads script does) sends each day
+again as its conversions arrive, which is what the fit learns the account's lag from.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import pandas as pd
 
 from optimizer.errors import InvalidInputError
 from optimizer.schema import CANONICAL_COLUMNS, NAME_COLUMNS, EntityKey
-from optimizer.simulate.truth import Truth, expected_conversions
+from optimizer.simulate.scenario import split_by_lag
+from optimizer.simulate.truth import ConversionLag, Truth, expected_conversions
 
-__all__ = ["DISPERSION", "day_rows", "true_conversions"]
+__all__ = ["DISPERSION", "as_exported", "day_rows", "true_conversions"]
 
 DISPERSION = 8.0
 """Gamma shape of the day-to-day noise around the curve (the generator draws 2-20 per entity)."""
@@ -73,3 +80,27 @@ def day_rows(
         }
     )
     return frame.loc[:, list(CANONICAL_COLUMNS)]
+
+
+def as_exported(rows: pd.DataFrame, lag: ConversionLag, as_of: dt.date, seed: int) -> pd.DataFrame:
+    """Complete canonical rows (any days up to `as_of`) as an export at the end of `as_of` shows
+    them: conversions reported by then, conversion value in proportion (module doc)."""
+    dates = pd.to_datetime(rows["date"]).dt.date
+    if (dates > as_of).any():
+        raise InvalidInputError(f"rows after {as_of} cannot be in an export made that day")
+    out = rows.sort_values(["date", *NAME_COLUMNS], kind="mergesort").reset_index(drop=True)
+    dates = pd.to_datetime(out["date"]).dt.date
+    conversions = out["conversions"].to_numpy(dtype=np.float64)
+    shown = conversions.copy()
+    for day in sorted(set(dates)):
+        mine = (dates == day).to_numpy()
+        rng = np.random.default_rng([seed, 29, day.toordinal()])
+        buckets = split_by_lag(rng, np.rint(conversions[mine])[:, None].astype(np.int64), lag)
+        age = min((as_of - day).days, lag.horizon)
+        shown[mine] = buckets[:, 0, : age + 1].sum(axis=1)
+    value = out["conversion_value"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(conversions > 0, shown / conversions, 0.0)
+    out["conversions"] = shown
+    out["conversion_value"] = np.round(value * share, 2)
+    return out.loc[:, list(rows.columns)]
