@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import resource
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -180,6 +181,7 @@ def exploration_loop(
             for seed, name, s in runs
         }
         done = {key: future.result() for key, future in futures.items()}
+    workers_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     gains, costs, measured, ratios, predicted = [], [], [], [], []
     to_oracle: dict[str, list[float]] = {"off": [], "on": []}
     tests = 0
@@ -211,6 +213,7 @@ def exploration_loop(
         "tests": tests,
         "expected_cost_conversions": sum(costs),
         "measured_cost_conversions": sum(measured),
+        "workers_peak_rss_mib": workers_mib,
     }
     if seeds > 1:
         result["gain_standard_error"] = statistics.stdev(gains) / seeds**0.5
