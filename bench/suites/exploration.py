@@ -54,7 +54,9 @@ def closed_loop(
     import pandas as pd
 
     from optimizer.access import Role, system_principal
+    from optimizer.experiments import Z90
     from optimizer.io import write_canonical_csv
+    from optimizer.models.curves import entity_id
     from optimizer.models.lag import NO_LAG
     from optimizer.schema import NAME_COLUMNS, EntityKey
     from optimizer.settings import Settings
@@ -140,6 +142,22 @@ def closed_loop(
         r["sd_after"] / r["sd_before"] for r in read if r["sd_before"] > 0 and r["sd_after"] > 0
     ]
     predicted = [r["predicted_sd_after"] / r["sd_before"] for r in read if r["sd_before"] > 0]
+    curves = {entity_id(key): curve for key, curve in truth.curves.items()}
+    errors = []
+    for test in tests:
+        if test.readout is None:
+            continue
+        curve = curves[test.entity_id]
+        x = test.base_micros / 1_000_000
+        true_e = curve.shape / (1.0 + (x / curve.k) ** curve.shape)
+        r = test.readout
+        errors.append(
+            (
+                abs(r["elasticity_before"] - true_e),
+                abs(r["elasticity_after"] - true_e),
+                abs(r["elasticity_after"] - true_e) <= Z90 * r["sd_after"],
+            )
+        )
     return {
         "true_conversions": scored,
         "oracle_conversions": oracle,
@@ -152,6 +170,7 @@ def closed_loop(
         "predicted_band_ratio": statistics.median(predicted) if predicted else None,
         "seconds": time.perf_counter() - started,
         "over_budget_days": over,
+        "readout_errors": errors,
         "experiments": [t.as_dict() for t in tests],
     }
 
@@ -183,6 +202,7 @@ def exploration_loop(
         done = {key: future.result() for key, future in futures.items()}
     workers_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     gains, costs, measured, ratios, predicted = [], [], [], [], []
+    errors: list[tuple[float, float, bool]] = []
     to_oracle: dict[str, list[float]] = {"off": [], "on": []}
     tests = 0
     wins = 0
@@ -197,6 +217,7 @@ def exploration_loop(
         costs.append(arms["on"]["expected_cost"])
         measured.append(arms["on"]["measured_cost"])
         tests += arms["on"]["tests"]
+        errors.extend(arms["on"]["readout_errors"])
         if arms["on"]["band_ratio"] is not None:
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
@@ -217,6 +238,12 @@ def exploration_loop(
     }
     if seeds > 1:
         result["gain_standard_error"] = statistics.stdev(gains) / seeds**0.5
+    if errors:  # how the read-outs' elasticities stand against the true curves'
+        result["readouts_scored"] = len(errors)
+        result["readouts_closer_to_truth"] = sum(after < before for before, after, _ in errors)
+        result["readout_error_before"] = statistics.mean(before for before, _, _ in errors)
+        result["readout_error_after"] = statistics.mean(after for _, after, _ in errors)
+        result["truth_in_band_after"] = statistics.mean(inside for _, _, inside in errors)
     if ratios:  # no test scored (a short run): the band ratios are left out, not NaN
         result["median_band_ratio"] = statistics.median(ratios)
         result["median_predicted_band_ratio"] = statistics.median(predicted)

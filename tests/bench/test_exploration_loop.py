@@ -1,5 +1,7 @@
 """Spend tests in the nightly closed loop, short: a simulated account that spends what each plan
-says, its rows ingested the next night (the bench `exploration` suite runs 90 days x 5 seeds)."""
+says, its rows ingested the next night. Whether read-outs move toward the truth is a statement
+about many tests, not one (a keyword pooled with its campaign can move away): the bench
+`exploration` suite counts it over 20 seeds (`readouts_closer_to_truth`)."""
 
 from __future__ import annotations
 
@@ -12,17 +14,23 @@ from bench.suites.exploration import _HISTORY, _START, closed_loop
 from optimizer.simulate import Scenario, simulate
 
 
-@pytest.mark.parametrize("seed", [pytest.param(0, id="seed-0")])
-def test_a_test_runs_inside_the_cap_and_its_read_out_moves_toward_the_truth(
-    seed: int, tmp_path: Path
+@pytest.mark.parametrize(
+    "lagged", [pytest.param(False, id="complete-on-the-day"), pytest.param(True, id="late")]
+)
+def test_a_test_runs_inside_the_cap_and_is_read_out_against_the_truth(
+    lagged: bool, tmp_path: Path
 ) -> None:
-    arm = closed_loop(seed=seed, days=37, share=0.03, workdir=tmp_path, burn_in=0, steady=True)
+    seed = 0
+    arm = closed_loop(
+        seed=seed, days=37, share=0.03, workdir=tmp_path, burn_in=0, steady=True, lagged=lagged
+    )
     assert arm["over_budget_days"] == 0
     scored = [t for t in arm["experiments"] if t["status"] == "scored"]
     assert scored, arm["experiments"]
     truth = simulate(campaigns=2, keywords_per_campaign=4, days=_HISTORY, seed=seed,
                      start=_START, scenario=Scenario(spend_levels=(0.9, 1.1))).truth  # fmt: skip
-    for test in scored:
+    assert len(arm["readout_errors"]) == len(scored)
+    for test, (before, after, _) in zip(scored, arm["readout_errors"], strict=True):
         campaign, _, keyword = test["label"].partition(" / ")
         curve = next(
             c for k, c in truth.curves.items() if (k.campaign, k.keyword) == (campaign, keyword)
@@ -30,7 +38,8 @@ def test_a_test_runs_inside_the_cap_and_its_read_out_moves_toward_the_truth(
         spend = test["base_micros"] / 1_000_000
         true_e = curve.shape / (1 + (spend / curve.k) ** curve.shape)
         read = test["readout"]
-        assert abs(read["elasticity_after"] - true_e) < abs(read["elasticity_before"] - true_e)
+        assert before == pytest.approx(abs(read["elasticity_before"] - true_e))
+        assert after == pytest.approx(abs(read["elasticity_after"] - true_e))
         assert read["sd_after"] < read["sd_before"]
         assert (
             read["days_seen"]
