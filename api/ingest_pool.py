@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar, cast
@@ -66,6 +66,7 @@ class IngestPool:
         self._url = database_url
         self._schema = schema
         self._executor: ProcessPoolExecutor | None = None
+        self._in_flight: set[Future[Any]] = set()
         self._lock = threading.Lock()
 
     async def start(self) -> None:
@@ -154,10 +155,18 @@ class IngestPool:
             _in_worker, self._url, self._schema, call, args, str(path), transform, options
         )
         try:
-            return self._executor_now().submit(task)
+            future = self._executor_now().submit(task)
         except BrokenProcessPool:
             self._discard()
-        return self._executor_now().submit(task)
+            future = self._executor_now().submit(task)
+        with self._lock:
+            self._in_flight.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
 
     def _executor_now(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -176,11 +185,21 @@ class IngestPool:
             broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop the workers once the uploads in progress have finished."""
+        """Stop the workers once the uploads in progress have finished.
+
+        Idle workers are then killed, not asked to exit: at idle priority on a busy machine a
+        worker gets almost no CPU, and one left to run its own exit held the server's shutdown
+        for minutes (seen with both cores loaded). An idle worker holds no transaction."""
         with self._lock:
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+            in_flight = list(self._in_flight)
+        if executor is None:
+            return
+        wait(in_flight)
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _to_file(data: IO[bytes]) -> Path:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import IO
 
-__all__ = ["die", "worker_state"]
+__all__ = ["die", "slow", "worker_state"]
 
 
 def worker_state() -> tuple[bool, int]:
@@ -18,3 +19,9 @@ def worker_state() -> tuple[bool, int]:
 def die(data: IO[bytes]) -> IO[bytes]:
     """An upload transform that kills its worker mid-upload, as the OOM killer would."""
     os._exit(1)
+
+
+def slow(data: IO[bytes]) -> IO[bytes]:
+    """An upload transform that takes two seconds, so that an upload is still in flight."""
+    time.sleep(2.0)
+    return data

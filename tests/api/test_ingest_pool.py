@@ -5,9 +5,11 @@ replaced before the next one (which is then stored, not refused)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from optimizer.errors import InvalidInputError, StoreUnavailableError
 from optimizer.store.engine import make_engine, upgrade
 from optimizer.usecases.accounts import create_account
 from optimizer.usecases.ingest import load_history
-from tests.api._worker_probe import die, worker_state
+from tests.api._worker_probe import die, slow, worker_state
 
 _GOOD = (
     "date,campaign,spend,clicks,impressions,conversions,conversion_value\n"
@@ -137,3 +139,48 @@ def test_the_served_app_starts_its_upload_workers(engine: Engine, tmp_path: Path
         app = create_app(settings, start_upload_workers=start)
         with TestClient(app):
             assert (app.state.ingest_pool._executor is not None) is spawned
+
+
+def test_closing_ends_an_idle_worker_that_cannot_exit_by_itself(
+    pool: IngestPool, engine: Engine
+) -> None:
+    """A worker at idle priority on a busy machine gets almost no CPU to run its own exit; a
+    stopped worker stands in for it here. Closing still ends it at once (it held `ppcopt serve`'s
+    shutdown for minutes with both cores loaded)."""
+    _ingest(pool, engine, _GOOD)
+    (worker,) = _workers(pool)
+    os.kill(worker, signal.SIGSTOP)
+    closing = threading.Thread(target=pool.close)
+    try:
+        started = time.monotonic()
+        closing.start()
+        closing.join(timeout=30)
+        assert not closing.is_alive()
+        assert time.monotonic() - started < 30
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+    assert len(load_history(engine, "shop")) == 2
+
+
+def test_closing_lets_the_upload_in_flight_finish_first(pool: IngestPool, engine: Engine) -> None:
+    reports = []
+
+    def upload() -> None:
+        data = io.BytesIO(_GOOD.encode())
+        reports.append(
+            asyncio.run(pool.ingest(engine, LOCAL_OPERATOR, "shop", data, slow, source_name="u"))
+        )
+
+    uploading = threading.Thread(target=upload)
+    uploading.start()
+    deadline = time.monotonic() + 60
+    while not pool._in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool._in_flight
+    pool.close()
+    uploading.join(timeout=60)
+    assert [r.inserted for r in reports] == [2]
+    assert len(load_history(engine, "shop")) == 2
