@@ -62,7 +62,11 @@ def closed_loop(
     from optimizer.settings import Settings
     from optimizer.simulate import Scenario, optimal_allocation, simulate
     from optimizer.simulate.live import as_exported, day_rows, true_conversions
-    from optimizer.simulate.truth import ConversionLag
+    from optimizer.simulate.truth import (
+        ConversionLag,
+        expected_conversions,
+        marginal_conversions,
+    )
     from optimizer.store.engine import make_engine, upgrade
     from optimizer.usecases import experiments, recommendations
     from optimizer.usecases.accounts import create_account
@@ -149,7 +153,7 @@ def closed_loop(
             continue
         curve = curves[test.entity_id]
         x = test.base_micros / 1_000_000
-        true_e = curve.shape / (1.0 + (x / curve.k) ** curve.shape)
+        true_e = float(x * marginal_conversions(curve, x) / expected_conversions(curve, x))
         r = test.readout
         errors.append(
             (

@@ -85,11 +85,10 @@ def day_rows(
 def as_exported(rows: pd.DataFrame, lag: ConversionLag, as_of: dt.date, seed: int) -> pd.DataFrame:
     """Complete canonical rows (any days up to `as_of`) as an export at the end of `as_of` shows
     them: conversions reported by then, conversion value in proportion (module doc)."""
-    dates = pd.to_datetime(rows["date"]).dt.date
-    if (dates > as_of).any():
-        raise InvalidInputError(f"rows after {as_of} cannot be in an export made that day")
     out = rows.sort_values(["date", *NAME_COLUMNS], kind="mergesort").reset_index(drop=True)
     dates = pd.to_datetime(out["date"]).dt.date
+    if (dates > as_of).any():
+        raise InvalidInputError(f"rows after {as_of} cannot be in an export made that day")
     conversions = out["conversions"].to_numpy(dtype=np.float64)
     shown = conversions.copy()
     for day in sorted(set(dates)):
