@@ -32,10 +32,11 @@ const STRUCTURE_DATE_RANGE = 'LAST_7_DAYS';
 // At most this many keywords are sent with the structure (largest accounts: raise with care).
 const MAX_STRUCTURE_KEYWORDS = 50000;
 // Report the account's last UPLOAD_DAYS days (up to yesterday) to ppcopt before pulling the plan.
-// The window should cover the conversion lag: a day sent again with more conversions replaces the
-// stored numbers. For a first run, raise it once (e.g. 120) to send the history the fit needs.
+// The window should cover the conversion window (30 days by default in Google Ads): a day sent
+// again with more conversions replaces the stored numbers, and a day older than the window keeps
+// what it had then. For a first run, raise it once (e.g. 120) to send the history the fit needs.
 const SEND_PERFORMANCE = true;
-const UPLOAD_DAYS = 14;
+const UPLOAD_DAYS = 30;
 // 'campaign': one row per campaign and day. 'keyword': one per keyword and day (keyword_view),
 // plus campaign rows for the campaigns that have no keywords (Performance Max, Shopping, ...).
 const UPLOAD_LEVEL = 'campaign';

@@ -15,9 +15,10 @@ const ACCOUNT = 'acme';
 const APPLY = false;
 const MAX_CHANGE_FRACTION = 0.3;
 // Report the last UPLOAD_DAYS days (up to yesterday) before pulling the plan; a day sent again
-// with more conversions replaces the stored one (conversion lag). First run: raise it once.
+// with more conversions replaces the stored one (conversion lag); 30 covers the default conversion
+// window, and a day older than the window keeps what it had then. First run: raise it once.
 const SEND_PERFORMANCE = true;
-const UPLOAD_DAYS = 14;
+const UPLOAD_DAYS = 30;
 
 const MICROS = 1000000;
 // Microsoft Advertising Reporting API column names; ppcopt reads them as its microsoft_ads format.

@@ -15,6 +15,7 @@ in such rows and stay at 1.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,6 +37,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _WEEK = 7
+_KNOWN_LAG = frozenset({"report", "learned"})
 _MONTH_GAPS = frozenset({28, 29, 30, 31})
 
 
@@ -44,13 +46,18 @@ class FitContext:
     """An account's facts the fit cannot see in its rows.
 
     lag: the conversion lag profile (None: conversions are final). as_of: the export's last day,
-    from which the age of every day is counted (default: the history's last day). events: the
-    account's confirmed events.
+    from which the age of every day is counted (default: the history's last day). reported: the
+    last upload date that reported each day, where the store knows it; with a known profile
+    (a report or learned) a day's age is counted to it instead, because a day no upload sent
+    again keeps the conversions it had then: the script re-sends a window shorter than the lag,
+    or stopped for a while. The default profile is a guess and keeps counting to `as_of`. events:
+    the account's confirmed events.
     """
 
     lag: LagProfile | None = None
     as_of: dt.date | None = None
     events: tuple[Event, ...] = field(default_factory=tuple)
+    reported: Mapping[dt.date, dt.date] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
@@ -141,11 +148,16 @@ class DayAxis:
         as_of = start + dt.timedelta(days=end) if context.as_of is None else context.as_of
         day = np.arange(end + 1)
         column = np.repeat(np.arange(columns), lengths.astype(np.int64))
+        dates = [start + dt.timedelta(days=int(d)) for d in day]
         share = np.ones(end + 1)
         if context.lag is not None:
-            share = context.lag.share((as_of - start).days - day)
+            ages = (as_of - start).days - day
+            if context.reported and context.lag.source in _KNOWN_LAG:
+                ages = np.array(
+                    [(min(context.reported.get(d, as_of), as_of) - d).days for d in dates]
+                )
+            share = context.lag.share(ages)
         reported = np.bincount(column, weights=share, minlength=columns) / lengths
-        dates = [start + dt.timedelta(days=int(d)) for d in day]
         out = np.zeros(end + 1)
         promos = [e for e in context.events if not e.excludes]
         promo = np.zeros((len(promos), columns))

@@ -32,6 +32,7 @@ __all__ = [
     "COMPLETE_SHARE",
     "DEFAULT_LAG",
     "NO_LAG",
+    "STILL_ARRIVING",
     "LagProfile",
     "learn_lag",
     "typical_lag",
@@ -41,6 +42,10 @@ FloatArray = npt.NDArray[np.float64]
 
 COMPLETE_SHARE = 0.99
 """A day counts as discounted while less than this share of its conversions is reported."""
+
+STILL_ARRIVING = 0.005
+"""A learned profile still growing by this share on its last day warns that the uploads' window
+is shorter than the lag."""
 
 _MAX_AGE = 90
 _MIN_REOBSERVED_CONVERSIONS = 50.0
@@ -97,7 +102,22 @@ class LagProfile:
         source = origin.get(self.source, "the default profile")
         detail = f" ({self.detail})" if self.detail else ""
         count = "1 day is" if days == 1 else f"{days} days are"
-        return f"conversion lag {source}{detail}: {', '.join(parts)}; the last {count} discounted"
+        line = f"conversion lag {source}{detail}: {', '.join(parts)}; the last {count} discounted"
+        growth = self.still_arriving()
+        if growth >= STILL_ARRIVING:
+            line += (
+                f"; {growth:.1%} of a day's conversions still arrived on day {self.horizon}, the "
+                "oldest day the uploads send again, so older days are taken as complete when they "
+                "are not: send at least 30 days (the conversion window)"
+            )
+        return line
+
+    def still_arriving(self) -> float:
+        """The share of a learned profile's conversions first reported on its last age: what a
+        re-sent window of `horizon` days cuts off is likely more (0 for other sources)."""
+        if self.source != "learned" or self.horizon < 1:
+            return 0.0
+        return float(1.0 - self.cumulative[-2])
 
     def to_dict(self) -> dict[str, object]:
         return {"cumulative": list(self.cumulative), "source": self.source, "detail": self.detail}

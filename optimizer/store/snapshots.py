@@ -15,13 +15,14 @@ import json
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from optimizer.models.lag import LagProfile
 from optimizer.store.tables import conversion_snapshots, lag_reports
 
 __all__ = [
     "SNAPSHOT_DAYS",
+    "last_reported",
     "load_lag_report",
     "load_snapshots",
     "record_snapshots",
@@ -123,6 +124,22 @@ def load_snapshots(connection: Connection, account_id: int, since: dt.date) -> p
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame["conversions"] = frame.pop("micros").astype(np.float64) / _MICROS
     return frame
+
+
+def last_reported(
+    connection: Connection, account_id: int, since: dt.date
+) -> dict[dt.date, dt.date]:
+    """Each day from `since` on: the last date of the latest upload that reported it (any campaign);
+    a day no upload sent again keeps the conversions it had at that age."""
+    rows = connection.execute(
+        select(conversion_snapshots.c.date, func.max(conversion_snapshots.c.as_of))
+        .where(
+            conversion_snapshots.c.account_id == account_id,
+            conversion_snapshots.c.date >= since,
+        )
+        .group_by(conversion_snapshots.c.date)
+    ).all()
+    return {day: as_of for day, as_of in rows}
 
 
 def save_lag_report(

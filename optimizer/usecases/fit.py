@@ -40,6 +40,7 @@ from optimizer.store.engine import transaction
 from optimizer.store.performance import history_layout, select_stored
 from optimizer.store.snapshots import (
     SNAPSHOT_DAYS,
+    last_reported,
     load_lag_report,
     load_snapshots,
     save_lag_report,
@@ -169,20 +170,25 @@ def _stoppable(
 
 
 def account_context(connection: Connection, account_id: int) -> FitContext:
-    """The account's confirmed events and lag profile (report, else learned, else the default)."""
+    """The account's confirmed events and lag profile (report, else learned, else the default),
+    with the day each recent day was last reported (`FitContext.reported`)."""
     lag = load_lag_report(connection, account_id)
-    if lag is None:
-        last = connection.execute(
-            select(performance.c.date)
-            .where(performance.c.account_id == account_id)
-            .order_by(performance.c.date.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if last is not None:
-            since = dt.date.fromisoformat(str(last)) - dt.timedelta(days=SNAPSHOT_DAYS)
+    last = connection.execute(
+        select(performance.c.date)
+        .where(performance.c.account_id == account_id)
+        .order_by(performance.c.date.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    reported: dict[dt.date, dt.date] = {}
+    if last is not None:
+        since = dt.date.fromisoformat(str(last)) - dt.timedelta(days=SNAPSHOT_DAYS)
+        if lag is None:
             lag = learn_lag(load_snapshots(connection, account_id, since))
+        reported = last_reported(connection, account_id, since)
     return FitContext(
-        lag=DEFAULT_LAG if lag is None else lag, events=confirmed_events(connection, account_id)
+        lag=DEFAULT_LAG if lag is None else lag,
+        events=confirmed_events(connection, account_id),
+        reported=reported,
     )
 
 

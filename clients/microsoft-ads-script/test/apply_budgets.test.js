@@ -71,7 +71,7 @@ it('reports the window as a microsoft_ads CSV, then applies the plan', () => {
   const s = script.main({ baseUrl: 'https://x/', apiKey: 'k', account: 'a b', apply: true, now: new Date('2026-03-21T06:00:00Z') });
   assert.deepEqual(fakes.queries, [
     'SELECT TimePeriod, AccountId, CurrencyCode, CampaignId, CampaignName, Spend, Clicks, ' +
-      'Impressions, Conversions, Revenue FROM CampaignPerformanceReport DURING 2026-03-07,2026-03-20',
+      'Impressions, Conversions, Revenue FROM CampaignPerformanceReport DURING 2026-02-19,2026-03-20',
   ]);
   assert.equal(fakes.posts[0].url, 'https://x/v1/accounts/a%20b/performance?format=microsoft_ads');
   const lines = fakes.posts[0].params.payload.trim().split('\n');

@@ -16,7 +16,7 @@ import pytest
 from optimizer.errors import InvalidInputError
 from optimizer.models import fit_account
 from optimizer.models.context import FitContext
-from optimizer.models.lag import DEFAULT_LAG, NO_LAG, LagProfile, learn_lag
+from optimizer.models.lag import DEFAULT_LAG, NO_LAG, STILL_ARRIVING, LagProfile, learn_lag
 from optimizer.simulate import ConversionLag, Scenario, Simulation, simulate
 
 LAG = ConversionLag.typical(same_day=0.45, mean_days=8.0, horizon=45)
@@ -111,3 +111,48 @@ def test_the_default_is_documented_and_described() -> None:
     assert f"the last {DEFAULT_LAG.discounted_days()} days are discounted" in text
     assert NO_LAG.discounted_days() == 0
     assert LagProfile.from_dict(DEFAULT_LAG.to_dict()) == DEFAULT_LAG
+
+
+def _frozen_after(sim: Simulation, since: dt.date, window: int) -> tuple[pd.DataFrame, dict]:
+    """The history as an account shows it that was backfilled once, then from `since` on sent its
+    last `window` days every night: each later day keeps what it had when last sent."""
+    end = sim.history["date"].max().date()
+    keep = [sim.export(end).loc[lambda f: f["date"] < pd.Timestamp(since)]]
+    reported = {}
+    day = since
+    while day <= end:
+        last_sent = min(end, day + dt.timedelta(days=window - 1))
+        rows = sim.export(last_sent, last_days=window)
+        keep.append(rows[rows["date"] == pd.Timestamp(day)])
+        reported[day] = last_sent
+        day += dt.timedelta(days=1)
+    return pd.concat(keep, ignore_index=True), reported
+
+
+def test_a_day_no_upload_sent_again_keeps_the_share_it_had_then(lagged: Simulation) -> None:
+    """A 14-day re-send window under a 45-day lag leaves every day older than 14 days short of its
+    late conversions for good, after a backfill that had them all: counted to the export's end,
+    that reads as a fall; counted to the day each was last sent, it does not."""
+    end = lagged.history["date"].max().date()
+    history, reported = _frozen_after(lagged, end - dt.timedelta(days=60), window=14)
+    report = LagProfile(LAG.cumulative, "report")
+    true = float(np.mean([e.trend_per_year for e in lagged.truth.campaigns.values()]))
+
+    def trend(context: FitContext) -> float:
+        curves = fit_account(history, context=context)
+        return float(np.mean([c.tau * 365 for c in curves]))
+
+    assert trend(FitContext(lag=report)) < true - 0.1
+    assert abs(trend(FitContext(lag=report, reported=reported)) - true) < 0.08
+
+
+@pytest.mark.parametrize(
+    ("span", "warned"), [(14, True), (35, False)], ids=["14-day-window", "35-day-window"]
+)
+def test_a_learned_lag_still_growing_at_its_last_day_asks_for_a_longer_window(
+    lagged: Simulation, span: int, warned: bool
+) -> None:
+    learned = learn_lag(snapshots(lagged, uploads=21, every=1, span=span))
+    assert learned is not None and learned.horizon == span - 1
+    assert (learned.still_arriving() >= STILL_ARRIVING) is warned
+    assert ("send at least 30 days" in learned.describe()) is warned

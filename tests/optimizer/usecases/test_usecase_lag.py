@@ -17,9 +17,9 @@ from optimizer.simulate import ConversionLag, Scenario, Simulation, TrueEvent, s
 from optimizer.simulate.generator import DEFAULT_START
 from optimizer.store.engine import transaction
 from optimizer.store.tables import conversion_snapshots
-from optimizer.usecases.accounts import create_account
+from optimizer.usecases.accounts import create_account, find_account
 from optimizer.usecases.events import add_event, list_events
-from optimizer.usecases.fit import fit, latest_curves, set_lag_report
+from optimizer.usecases.fit import account_context, fit, latest_curves, set_lag_report
 from optimizer.usecases.ingest import ingest
 
 LAG = ConversionLag.typical(same_day=0.5, mean_days=6.0, horizon=30)
@@ -118,3 +118,29 @@ def test_a_confirmed_event_refits_and_proposals_are_stored(engine: Engine, tmp_p
     assert fit(engine, "shop", only_if_changed=True).refitted is False
     add_event(engine, MANAGER, "shop", start=promo.start, end=promo.end, kind="promo")
     assert fit(engine, "shop", only_if_changed=True).refitted is True
+
+
+def test_the_fit_knows_the_day_each_day_was_last_sent(
+    engine: Engine, lagged: Simulation, tmp_path: Path
+) -> None:
+    """A backfill, then nightly uploads of the last 14 days: a day older than the window was last
+    sent at 13 days old, and the learned lag (still growing on its last day) says to send more."""
+    create_account(engine, "shop", currency="EUR", timezone="UTC")
+    end = lagged.history["date"].max().date()
+    backfill = end - dt.timedelta(days=25)
+    ingest(engine, "shop", io.BytesIO(_csv(lagged.export(backfill), tmp_path, "h.csv")),
+           today=TODAY)  # fmt: skip
+    for night in range(1, 26):
+        as_of = backfill + dt.timedelta(days=night)
+        data = _csv(lagged.export(as_of, last_days=14), tmp_path, f"{night}.csv")
+        ingest(engine, "shop", io.BytesIO(data), today=TODAY)
+    with transaction(engine) as connection:
+        account = find_account(connection, "shop")
+        context = account_context(connection, account.id)
+    early = backfill - dt.timedelta(days=20)
+    middle = end - dt.timedelta(days=20)
+    assert context.reported[early] == backfill
+    assert context.reported[middle] == middle + dt.timedelta(days=13)
+    assert context.reported[end] == end
+    assert context.lag is not None and context.lag.source == "learned"
+    assert "send at least 30 days" in fit(engine, "shop").stored.curve_set.lag.describe()
