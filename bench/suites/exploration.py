@@ -8,11 +8,14 @@ account spends what the plan says and its rows are what the next night ingests
 exploration share 0 (no tests) and `share`. Scored against the truth: expected conversions of the
 spend each plan made, from day `burn_in` on, beside the oracle's (the true curves' best split of
 the same day's total): the gap is what there was to learn. Tested entities' elasticity bands are
-compared with what the value-of-information model predicted for them.
+compared with what the value-of-information model predicted for them, and with the band the arm
+without tests had for the same entity and spend on the same night (what the test itself taught,
+apart from the days both arms gained).
 
 With `lagged`, conversions are reported late (`ConversionLag.typical()`: 55% on the day) and the
-account sends its last `upload_days` days every night, as the Google Ads script does, so the fit
-learns the lag from days sent again (`optimizer.simulate.live.as_exported`). Without it, every
+account sends its last `upload_days` days every night, as the Google Ads script does (30 by
+default, its conversion window), so the fit learns the lag from days sent again
+(`optimizer.simulate.live.as_exported`). Without it, every
 day's conversions are complete when sent once, and the account's lag report says so: a fit that
 assumed its default lag there would take the newest days for under-reported, and read whatever the
 plan did last as better than it was.
@@ -47,7 +50,7 @@ def closed_loop(
     history: int = _HISTORY,
     steady: bool = False,
     lagged: bool = False,
-    upload_days: int = 14,
+    upload_days: int = 30,
 ) -> dict[str, Any]:
     """One arm: `days` nights of the nightly job on a simulated account that spends the plans."""
     import numpy as np
@@ -140,6 +143,18 @@ def closed_loop(
             ).objective  # fmt: skip
             spent += float(rows["spend"].sum())
     tests = experiments.list_experiments(engine, manager, "shop")
+    bands = [
+        {
+            "entity_id": t.entity_id,
+            "spend": t.base_micros / 1_000_000,
+            "window_end": _window_end(engine, t.readout["curve_set_version"]),
+            "sd_before": t.sd_before,
+            "sd_after": t.readout["sd_after"],
+            "predicted_sd_after": t.predicted_sd_after,
+        }
+        for t in tests
+        if t.readout is not None
+    ]
     engine.dispose()
     read = [t.readout for t in tests if t.readout is not None]
     ratios = [
@@ -175,8 +190,56 @@ def closed_loop(
         "seconds": time.perf_counter() - started,
         "over_budget_days": over,
         "readout_errors": errors,
+        "readout_bands": bands,
         "experiments": [t.as_dict() for t in tests],
     }
+
+
+def _window_end(engine: Any, version: int) -> str:
+    from sqlalchemy import select
+
+    from optimizer.store.tables import curve_sets
+
+    with engine.connect() as connection:
+        day = connection.execute(
+            select(curve_sets.c.window_end).where(curve_sets.c.version == version)
+        ).scalar_one()
+    return str(day)
+
+
+def _sd_without_test(store: Path, bands: list[dict[str, Any]]) -> list[float]:
+    """For each read-out: the elasticity sd the arm without tests had for the same entity at the
+    same spend, fitted on the same night (NaN where it has no such curve)."""
+    from sqlalchemy import select
+
+    from optimizer.experiments import band_elasticity_sd
+    from optimizer.store.curves import load_curve_set
+    from optimizer.store.engine import make_engine
+    from optimizer.store.tables import curve_sets
+
+    engine = make_engine(f"sqlite:///{store}")
+    out = []
+    with engine.connect() as connection:
+        for band in bands:
+            version = connection.execute(
+                select(curve_sets.c.account_id, curve_sets.c.version)
+                .where(curve_sets.c.window_end == dt.date.fromisoformat(band["window_end"]))
+                .order_by(curve_sets.c.version.desc())
+                .limit(1)
+            ).first()
+            if version is None:
+                out.append(float("nan"))
+                continue
+            stored = load_curve_set(connection, version.account_id, version.version)
+            curve = {c.entity_id: c for c in stored.curve_set}.get(band["entity_id"])
+            if curve is None:
+                out.append(float("nan"))
+                continue
+            low, high = curve.band_low, curve.band_high
+            scale = stored.curve_set.band_scale
+            out.append(band_elasticity_sd(curve.band_spend, low, high, band["spend"], scale))
+    engine.dispose()
+    return out
 
 
 @case("exploration_loop")
@@ -206,6 +269,7 @@ def exploration_loop(
         done = {key: future.result() for key, future in futures.items()}
     workers_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     gains, costs, measured, ratios, predicted = [], [], [], [], []
+    against_off: list[float] = []
     errors: list[tuple[float, float, bool]] = []
     to_oracle: dict[str, list[float]] = {"off": [], "on": []}
     tests = 0
@@ -222,6 +286,9 @@ def exploration_loop(
         measured.append(arms["on"]["measured_cost"])
         tests += arms["on"]["tests"]
         errors.extend(arms["on"]["readout_errors"])
+        bands = arms["on"]["readout_bands"]
+        without = _sd_without_test(base / f"{seed}-off" / "store.db", bands)
+        against_off += [b["sd_after"] / sd for b, sd in zip(bands, without, strict=True) if sd > 0]
         if arms["on"]["band_ratio"] is not None:
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
@@ -251,4 +318,6 @@ def exploration_loop(
     if ratios:  # no test scored (a short run): the band ratios are left out, not NaN
         result["median_band_ratio"] = statistics.median(ratios)
         result["median_predicted_band_ratio"] = statistics.median(predicted)
+    if against_off:  # the band after a test against the untested arm's on the same night
+        result["median_band_ratio_vs_untested"] = statistics.median(against_off)
     return result

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.suites.exploration import _HISTORY, _START, closed_loop
+from bench.suites.exploration import _HISTORY, _START, _sd_without_test, closed_loop
 from optimizer.simulate import Scenario, simulate
 
 
@@ -49,3 +49,7 @@ def test_a_test_runs_inside_the_cap_and_is_read_out_against_the_truth(
             + 1
         )
         assert 0 <= read["conversions_cost"] <= 5 * test["expected_cost"]
+    bands = arm["readout_bands"]
+    assert [b["entity_id"] for b in bands] == [t["entity_id"] for t in scored]
+    same_arm = _sd_without_test(tmp_path / "store.db", bands)
+    assert same_arm == pytest.approx([b["sd_after"] for b in bands])
