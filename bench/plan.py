@@ -556,10 +556,10 @@ def _exploration() -> list[BenchItem]:
     return [
         BenchItem(
             "exploration",
-            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 20 seeds, "
+            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 30 seeds, "
             "steady-spend accounts, conversions complete on the day",
             "exploration_loop",
-            {"seeds": 20, "days": 90, "share": 0.03, "steady": True, "workers": 2},
+            {"seeds": 30, "days": 90, "share": 0.03, "steady": True, "workers": 2},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": True, "burn_in": 0},
             repeats=1,
             targets=(("mean_gain_true_conversions", ">=", 0.0, "more true conversions than none"),),
@@ -570,19 +570,21 @@ def _exploration() -> list[BenchItem]:
             "totals. `*_cost_conversions`: what the tests cost by the value-of-information model "
             "when they began (expected) and by the curves fitted after them (measured). "
             "`*_band_ratio`: tested entities' elasticity band after / before, measured and as "
-            "the model predicted. Each day is sent once, complete, and the account's lag report "
+            "the model predicted; `median_band_ratio_vs_untested`: the band after against the "
+            "band the arm without tests had for the same entity and spend on the same night. "
+            "`readouts_*`: read-outs against the true elasticity. Each day is sent once, complete, and the account's lag report "
             f"says so (no lag). {steady}",
         ),
         BenchItem(
             "exploration",
-            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 20 seeds, "
-            "steady-spend accounts, conversions reported late, last 14 days sent every night",
+            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 30 seeds, "
+            "steady-spend accounts, conversions reported late, last 30 days sent every night",
             "exploration_loop",
-            {"seeds": 20, "days": 90, "share": 0.03, "steady": True, "lagged": True, "workers": 2},
+            {"seeds": 30, "days": 90, "share": 0.03, "steady": True, "lagged": True, "workers": 2},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": True, "lagged": True, "burn_in": 0},
             repeats=1,
             note="As above, but the account reports conversions late "
-            "(`ConversionLag.typical()`: 55% on the day, mean 6 days) and sends its last 14 days "
+            "(`ConversionLag.typical()`: 55% on the day, mean 6 days) and sends its last 30 days "
             "every night, as the Google Ads script does; the fit learns the lag from the days "
             f"sent again. {steady}",
         ),
