@@ -572,8 +572,9 @@ def _exploration() -> list[BenchItem]:
             "`*_band_ratio`: tested entities' elasticity band after / before, measured and as "
             "the model predicted; `median_band_ratio_vs_untested`: the band after against the "
             "band the arm without tests had for the same entity and spend on the same night. "
-            "`readouts_*`: read-outs against the true elasticity. Each day is sent once, complete, and the account's lag report "
-            f"says so (no lag). {steady}",
+            "`readouts_*`: read-outs against the true elasticity, and against the untested "
+            "arm's estimate on the same night. Each day is sent once, complete, and the "
+            f"account's lag report says so (no lag). {steady}",
         ),
         BenchItem(
             "exploration",

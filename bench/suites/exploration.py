@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import resource
 import statistics
 import time
@@ -143,18 +144,11 @@ def closed_loop(
             ).objective  # fmt: skip
             spent += float(rows["spend"].sum())
     tests = experiments.list_experiments(engine, manager, "shop")
-    bands = [
-        {
-            "entity_id": t.entity_id,
-            "spend": t.base_micros / 1_000_000,
-            "window_end": _window_end(engine, t.readout["curve_set_version"]),
-            "sd_before": t.sd_before,
-            "sd_after": t.readout["sd_after"],
-            "predicted_sd_after": t.predicted_sd_after,
-        }
+    window_ends = {
+        t.id: _window_end(engine, t.readout["curve_set_version"])
         for t in tests
         if t.readout is not None
-    ]
+    }
     engine.dispose()
     read = [t.readout for t in tests if t.readout is not None]
     ratios = [
@@ -163,6 +157,7 @@ def closed_loop(
     predicted = [r["predicted_sd_after"] / r["sd_before"] for r in read if r["sd_before"] > 0]
     curves = {entity_id(key): curve for key, curve in truth.curves.items()}
     errors = []
+    bands = []
     for test in tests:
         if test.readout is None:
             continue
@@ -176,6 +171,16 @@ def closed_loop(
                 abs(r["elasticity_after"] - true_e),
                 abs(r["elasticity_after"] - true_e) <= Z90 * r["sd_after"],
             )
+        )
+        bands.append(
+            {
+                "entity_id": test.entity_id,
+                "spend": x,
+                "window_end": window_ends[test.id],
+                "true_elasticity": true_e,
+                "elasticity_after": r["elasticity_after"],
+                "sd_after": r["sd_after"],
+            }
         )
     return {
         "true_conversions": scored,
@@ -207,12 +212,13 @@ def _window_end(engine: Any, version: int) -> str:
     return str(day)
 
 
-def _sd_without_test(store: Path, bands: list[dict[str, Any]]) -> list[float]:
-    """For each read-out: the elasticity sd the arm without tests had for the same entity at the
-    same spend, fitted on the same night (NaN where it has no such curve)."""
+def _untested(store: Path, bands: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """For each read-out: the elasticity and its sd the arm without tests had for the same entity
+    at the same spend, fitted on the same night (NaN where it has no such curve)."""
+    import numpy as np
     from sqlalchemy import select
 
-    from optimizer.experiments import band_elasticity_sd
+    from optimizer.experiments import band_elasticity_sd, elasticity_at
     from optimizer.store.curves import load_curve_set
     from optimizer.store.engine import make_engine
     from optimizer.store.tables import curve_sets
@@ -228,16 +234,19 @@ def _sd_without_test(store: Path, bands: list[dict[str, Any]]) -> list[float]:
                 .limit(1)
             ).first()
             if version is None:
-                out.append(float("nan"))
+                out.append((float("nan"), float("nan")))
                 continue
             stored = load_curve_set(connection, version.account_id, version.version)
             curve = {c.entity_id: c for c in stored.curve_set}.get(band["entity_id"])
             if curve is None:
-                out.append(float("nan"))
+                out.append((float("nan"), float("nan")))
                 continue
+            x = band["spend"]
+            params = {k: np.float64(v) for k, v in curve.params.items()}
+            e = float(elasticity_at(curve.lookup_name, params, np.array([x]))[0])
             low, high = curve.band_low, curve.band_high
             scale = stored.curve_set.band_scale
-            out.append(band_elasticity_sd(curve.band_spend, low, high, band["spend"], scale))
+            out.append((e, band_elasticity_sd(curve.band_spend, low, high, x, scale)))
     engine.dispose()
     return out
 
@@ -270,6 +279,7 @@ def exploration_loop(
     workers_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     gains, costs, measured, ratios, predicted = [], [], [], [], []
     against_off: list[float] = []
+    untested: list[tuple[float, float]] = []
     errors: list[tuple[float, float, bool]] = []
     to_oracle: dict[str, list[float]] = {"off": [], "on": []}
     tests = 0
@@ -287,8 +297,13 @@ def exploration_loop(
         tests += arms["on"]["tests"]
         errors.extend(arms["on"]["readout_errors"])
         bands = arms["on"]["readout_bands"]
-        without = _sd_without_test(base / f"{seed}-off" / "store.db", bands)
-        against_off += [b["sd_after"] / sd for b, sd in zip(bands, without, strict=True) if sd > 0]
+        without = _untested(base / f"{seed}-off" / "store.db", bands)
+        for band, (e, sd) in zip(bands, without, strict=True):
+            if sd > 0:
+                against_off.append(band["sd_after"] / sd)
+            if not math.isnan(e):  # the untested arm had a curve there
+                truth = band["true_elasticity"]
+                untested.append((abs(band["elasticity_after"] - truth), abs(e - truth)))
         if arms["on"]["band_ratio"] is not None:
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
@@ -320,4 +335,7 @@ def exploration_loop(
         result["median_predicted_band_ratio"] = statistics.median(predicted)
     if against_off:  # the band after a test against the untested arm's on the same night
         result["median_band_ratio_vs_untested"] = statistics.median(against_off)
+    if untested:  # the read-out against the untested arm's estimate on the same night
+        result["readouts_closer_than_untested"] = sum(t < u for t, u in untested)
+        result["readout_error_untested"] = statistics.mean(u for _, u in untested)
     return result

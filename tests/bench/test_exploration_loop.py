@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.suites.exploration import _HISTORY, _START, _sd_without_test, closed_loop
+from bench.suites.exploration import _HISTORY, _START, _untested, closed_loop
 from optimizer.simulate import Scenario, simulate
 
 
@@ -51,5 +51,6 @@ def test_a_test_runs_inside_the_cap_and_is_read_out_against_the_truth(
         assert 0 <= read["conversions_cost"] <= 5 * test["expected_cost"]
     bands = arm["readout_bands"]
     assert [b["entity_id"] for b in bands] == [t["entity_id"] for t in scored]
-    same_arm = _sd_without_test(tmp_path / "store.db", bands)
-    assert same_arm == pytest.approx([b["sd_after"] for b in bands])
+    same_arm = _untested(tmp_path / "store.db", bands)
+    assert [sd for _, sd in same_arm] == pytest.approx([b["sd_after"] for b in bands])
+    assert [e for e, _ in same_arm] == pytest.approx([b["elasticity_after"] for b in bands])
