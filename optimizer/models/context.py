@@ -48,10 +48,11 @@ class FitContext:
     lag: the conversion lag profile (None: conversions are final). as_of: the export's last day,
     from which the age of every day is counted (default: the history's last day). reported: the
     last upload date that reported each day, where the store knows it; with a known profile
-    (a report or learned) a day's age is counted to it instead, because a day no upload sent
-    again keeps the conversions it had then: the script re-sends a window shorter than the lag,
-    or stopped for a while. The default profile is a guess and keeps counting to `as_of`. events:
-    the account's confirmed events.
+    (a report or learned) and daily rows a day's age is counted to it instead, because a day no
+    upload sent again keeps the conversions it had then: the script re-sends a window shorter
+    than the lag, or stopped for a while. The default profile is a guess and keeps counting to
+    `as_of`, as weekly and monthly rows do (an upload's last date is its last period's first
+    day). events: the account's confirmed events.
     """
 
     lag: LagProfile | None = None
@@ -152,7 +153,7 @@ class DayAxis:
         share = np.ones(end + 1)
         if context.lag is not None:
             ages = (as_of - start).days - day
-            if context.reported and context.lag.source in _KNOWN_LAG:
+            if context.reported and context.lag.source in _KNOWN_LAG and grain == "day":
                 ages = np.array(
                     [(min(context.reported.get(d, as_of), as_of) - d).days for d in dates]
                 )

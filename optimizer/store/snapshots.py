@@ -129,15 +129,21 @@ def load_snapshots(connection: Connection, account_id: int, since: dt.date) -> p
 def last_reported(
     connection: Connection, account_id: int, since: dt.date
 ) -> dict[dt.date, dt.date]:
-    """Each day from `since` on: the last date of the latest upload that reported it (any campaign);
-    a day no upload sent again keeps the conversions it had at that age."""
+    """Each day from `since` on: the last date of the upload whose figures the store holds for it
+    (the newest ingested, as the performance rows keep, not the latest-dated: an old file ingested
+    again is what the day shows). Per campaign, and the earliest of a day's campaigns, so an upload
+    of some campaigns does not vouch for the others."""
+    snapshots = conversion_snapshots.c
+    newest = (
+        select(func.max(snapshots.id).label("id"))
+        .where(snapshots.account_id == account_id, snapshots.date >= since)
+        .group_by(snapshots.campaign, snapshots.date)
+        .subquery()
+    )
     rows = connection.execute(
-        select(conversion_snapshots.c.date, func.max(conversion_snapshots.c.as_of))
-        .where(
-            conversion_snapshots.c.account_id == account_id,
-            conversion_snapshots.c.date >= since,
-        )
-        .group_by(conversion_snapshots.c.date)
+        select(snapshots.date, func.min(snapshots.as_of))
+        .join(newest, snapshots.id == newest.c.id)
+        .group_by(snapshots.date)
     ).all()
     return {day: as_of for day, as_of in rows}
 

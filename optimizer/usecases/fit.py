@@ -181,10 +181,12 @@ def account_context(connection: Connection, account_id: int) -> FitContext:
     ).scalar_one_or_none()
     reported: dict[dt.date, dt.date] = {}
     if last is not None:
-        since = dt.date.fromisoformat(str(last)) - dt.timedelta(days=SNAPSHOT_DAYS)
+        newest = dt.date.fromisoformat(str(last))
         if lag is None:
+            since = newest - dt.timedelta(days=SNAPSHOT_DAYS)
             lag = learn_lag(load_snapshots(connection, account_id, since))
-        reported = last_reported(connection, account_id, since)
+        lookback = max(SNAPSHOT_DAYS, 0 if lag is None else lag.horizon)
+        reported = last_reported(connection, account_id, newest - dt.timedelta(days=lookback))
     return FitContext(
         lag=DEFAULT_LAG if lag is None else lag,
         events=confirmed_events(connection, account_id),
@@ -229,6 +231,7 @@ def _context_key(context: FitContext) -> str:
         {
             "lag": None if context.lag is None else context.lag.to_dict(),
             "events": [[e.start.isoformat(), e.end.isoformat(), e.kind] for e in context.events],
+            "reported": sorted([d.isoformat(), a.isoformat()] for d, a in context.reported.items()),
         },
         sort_keys=True,
     )

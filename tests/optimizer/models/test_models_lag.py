@@ -15,7 +15,7 @@ import pytest
 
 from optimizer.errors import InvalidInputError
 from optimizer.models import fit_account
-from optimizer.models.context import FitContext
+from optimizer.models.context import DayAxis, FitContext, Grain
 from optimizer.models.lag import DEFAULT_LAG, NO_LAG, STILL_ARRIVING, LagProfile, learn_lag
 from optimizer.simulate import ConversionLag, Scenario, Simulation, simulate
 
@@ -156,3 +156,19 @@ def test_a_learned_lag_still_growing_at_its_last_day_asks_for_a_longer_window(
     assert learned is not None and learned.horizon == span - 1
     assert (learned.still_arriving() >= STILL_ARRIVING) is warned
     assert ("send at least 30 days" in learned.describe()) is warned
+
+
+@pytest.mark.parametrize(
+    ("grain", "used"), [("day", True), ("week", False)], ids=["daily", "weekly"]
+)
+def test_last_sent_dates_count_on_daily_rows_only(grain: Grain, used: bool) -> None:
+    """A weekly upload's last date is its last week's Monday, not the day it was made: its rows'
+    ages stay counted to the export's end."""
+    start = dt.date(2026, 1, 5)
+    last = start + dt.timedelta(days=69)
+    days = [start + dt.timedelta(days=d) for d in range(70)]
+    reported = {d: min(last, d + dt.timedelta(days=13)) for d in days}
+    report = LagProfile(LAG.cumulative, "report")
+    plain = DayAxis.build(start, last, grain, FitContext(lag=report))
+    known = DayAxis.build(start, last, grain, FitContext(lag=report, reported=reported))
+    assert (not np.allclose(known.reported, plain.reported)) is used

@@ -124,23 +124,33 @@ def test_the_fit_knows_the_day_each_day_was_last_sent(
     engine: Engine, lagged: Simulation, tmp_path: Path
 ) -> None:
     """A backfill, then nightly uploads of the last 14 days: a day older than the window was last
-    sent at 13 days old, and the learned lag (still growing on its last day) says to send more."""
+    sent at 13 days old, and the learned lag (still growing on its last day) says to send more.
+    An upload of one campaign does not vouch for the others' days, and an older file ingested
+    again is what its days show."""
     create_account(engine, "shop", currency="EUR", timezone="UTC")
     end = lagged.history["date"].max().date()
-    backfill = end - dt.timedelta(days=25)
+    backfill = end - dt.timedelta(days=30)
     ingest(engine, "shop", io.BytesIO(_csv(lagged.export(backfill), tmp_path, "h.csv")),
            today=TODAY)  # fmt: skip
     for night in range(1, 26):
         as_of = backfill + dt.timedelta(days=night)
         data = _csv(lagged.export(as_of, last_days=14), tmp_path, f"{night}.csv")
         ingest(engine, "shop", io.BytesIO(data), today=TODAY)
-    with transaction(engine) as connection:
-        account = find_account(connection, "shop")
-        context = account_context(connection, account.id)
-    early = backfill - dt.timedelta(days=20)
-    middle = end - dt.timedelta(days=20)
-    assert context.reported[early] == backfill
-    assert context.reported[middle] == middle + dt.timedelta(days=13)
-    assert context.reported[end] == end
-    assert context.lag is not None and context.lag.source == "learned"
     assert "send at least 30 days" in fit(engine, "shop").stored.curve_set.lag.describe()
+    latest = lagged.export(end, last_days=30)
+    one = latest[latest["campaign"] == latest["campaign"].iloc[0]]
+    ingest(engine, "shop", io.BytesIO(_csv(one, tmp_path, "one.csv")), today=TODAY)
+
+    def reported() -> dict[dt.date, dt.date]:
+        with transaction(engine) as connection:
+            return account_context(connection, find_account(connection, "shop").id).reported
+
+    early = backfill - dt.timedelta(days=20)
+    middle = backfill + dt.timedelta(days=5)
+    seen = reported()
+    assert seen[early] == backfill
+    assert seen[middle] == middle + dt.timedelta(days=13)
+    assert seen[end] == end
+    again = _csv(lagged.export(backfill, last_days=10), tmp_path, "again.csv")
+    ingest(engine, "shop", io.BytesIO(again), today=TODAY)
+    assert reported()[backfill - dt.timedelta(days=2)] == backfill
