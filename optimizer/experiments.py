@@ -36,7 +36,7 @@ import pandas as pd
 
 from optimizer.errors import InvalidInputError
 from optimizer.families import NONCONCAVE_FAMILIES, derivative, evaluate
-from optimizer.models import CurveSet
+from optimizer.models import CurveSet, EntityCurve
 from optimizer.schema import NAME_COLUMNS
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "candidates",
     "elasticity_at",
     "evpi_per_day",
+    "local_elasticity",
     "pick_tests",
     "predicted_sd",
     "rank_tests",
@@ -162,6 +163,15 @@ def band_elasticity_sd(
         # no growth away from the spend: the band says the elasticity is known to its resolution
         return float(np.sqrt(max(float(np.var(sd_log)), 0.0) / max(float(lever.max()), 1e-6)))
     return float(np.sqrt(coef[1]))
+
+
+def local_elasticity(curve: EntityCurve, spend: float, band_scale: float) -> tuple[float, float]:
+    """A fitted curve's elasticity at `spend` and its standard deviation read off the curve's band
+    (`band_elasticity_sd`): what a test is ranked by and read out with."""
+    params = {k: np.float64(v) for k, v in curve.params.items()}
+    e = float(elasticity_at(curve.lookup_name, params, np.array([spend]))[0])
+    low, high = curve.band_low, curve.band_high
+    return e, band_elasticity_sd(curve.band_spend, low, high, spend, band_scale)
 
 
 def evpi_per_day(
@@ -330,9 +340,7 @@ def candidates(
         x0 = float(planned.get(curve.entity_id, 0.0))
         if x0 <= 0 or curve.lookup_name in NONCONCAVE_FAMILIES or curve.diagnostics.budget_held:
             continue
-        params = {k: np.float64(v) for k, v in curve.params.items()}
-        e0 = float(elasticity_at(curve.lookup_name, params, np.array([x0]))[0])
-        sd = band_elasticity_sd(curve.band_spend, curve.band_low, curve.band_high, x0, scale)
+        e0, sd = local_elasticity(curve, x0, scale)
         low = curve.trust_low
         high = curve.trust_high
         if max_decrease is not None:

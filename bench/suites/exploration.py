@@ -144,11 +144,7 @@ def closed_loop(
             ).objective  # fmt: skip
             spent += float(rows["spend"].sum())
     tests = experiments.list_experiments(engine, manager, "shop")
-    window_ends = {
-        t.id: _window_end(engine, t.readout["curve_set_version"])
-        for t in tests
-        if t.readout is not None
-    }
+    window_ends = _window_ends(engine)
     engine.dispose()
     read = [t.readout for t in tests if t.readout is not None]
     ratios = [
@@ -176,7 +172,7 @@ def closed_loop(
             {
                 "entity_id": test.entity_id,
                 "spend": x,
-                "window_end": window_ends[test.id],
+                "window_end": window_ends[r["curve_set_version"]],
                 "true_elasticity": true_e,
                 "elasticity_after": r["elasticity_after"],
                 "sd_after": r["sd_after"],
@@ -200,54 +196,50 @@ def closed_loop(
     }
 
 
-def _window_end(engine: Any, version: int) -> str:
+def _window_ends(engine: Any) -> dict[int, str]:
+    """Each stored curve set's version -> the last day of the data it was fitted on."""
     from sqlalchemy import select
 
     from optimizer.store.tables import curve_sets
 
     with engine.connect() as connection:
-        day = connection.execute(
-            select(curve_sets.c.window_end).where(curve_sets.c.version == version)
-        ).scalar_one()
-    return str(day)
+        rows = connection.execute(select(curve_sets.c.version, curve_sets.c.window_end)).all()
+    return {int(version): str(day) for version, day in rows}
 
 
 def _untested(store: Path, bands: list[dict[str, Any]]) -> list[tuple[float, float]]:
     """For each read-out: the elasticity and its sd the arm without tests had for the same entity
     at the same spend, fitted on the same night (NaN where it has no such curve)."""
-    import numpy as np
     from sqlalchemy import select
 
-    from optimizer.experiments import band_elasticity_sd, elasticity_at
+    from optimizer.experiments import local_elasticity
     from optimizer.store.curves import load_curve_set
     from optimizer.store.engine import make_engine
     from optimizer.store.tables import curve_sets
 
     engine = make_engine(f"sqlite:///{store}")
-    out = []
     with engine.connect() as connection:
-        for band in bands:
-            version = connection.execute(
-                select(curve_sets.c.account_id, curve_sets.c.version)
-                .where(curve_sets.c.window_end == dt.date.fromisoformat(band["window_end"]))
-                .order_by(curve_sets.c.version.desc())
-                .limit(1)
-            ).first()
-            if version is None:
-                out.append((float("nan"), float("nan")))
-                continue
-            stored = load_curve_set(connection, version.account_id, version.version)
-            curve = {c.entity_id: c for c in stored.curve_set}.get(band["entity_id"])
-            if curve is None:
-                out.append((float("nan"), float("nan")))
-                continue
-            x = band["spend"]
-            params = {k: np.float64(v) for k, v in curve.params.items()}
-            e = float(elasticity_at(curve.lookup_name, params, np.array([x]))[0])
-            low, high = curve.band_low, curve.band_high
-            scale = stored.curve_set.band_scale
-            out.append((e, band_elasticity_sd(curve.band_spend, low, high, x, scale)))
+        fits = connection.execute(
+            select(curve_sets.c.account_id, curve_sets.c.version, curve_sets.c.window_end).order_by(
+                curve_sets.c.version
+            )
+        ).all()
+        night = {str(day): (account, version) for account, version, day in fits}
+        loaded = {
+            day: load_curve_set(connection, *night[day]).curve_set
+            for day in {b["window_end"] for b in bands}
+            if day in night
+        }
     engine.dispose()
+    curves = {day: {c.entity_id: c for c in curve_set} for day, curve_set in loaded.items()}
+    out = []
+    for band in bands:
+        curve = curves.get(band["window_end"], {}).get(band["entity_id"])
+        if curve is None:
+            out.append((float("nan"), float("nan")))
+            continue
+        scale = loaded[band["window_end"]].band_scale
+        out.append(local_elasticity(curve, band["spend"], scale))
     return out
 
 

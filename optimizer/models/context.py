@@ -37,7 +37,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _WEEK = 7
-_KNOWN_LAG = frozenset({"report", "learned"})
 _MONTH_GAPS = frozenset({28, 29, 30, 31})
 
 
@@ -153,7 +152,7 @@ class DayAxis:
         share = np.ones(end + 1)
         if context.lag is not None:
             ages = (as_of - start).days - day
-            if context.reported and context.lag.source in _KNOWN_LAG and grain == "day":
+            if context.reported and context.lag.measured and grain == "day":
                 ages = np.array(
                     [(min(context.reported.get(d, as_of), as_of) - d).days for d in dates]
                 )

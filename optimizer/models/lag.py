@@ -75,6 +75,11 @@ class LagProfile:
     def horizon(self) -> int:
         return len(self.cumulative) - 1
 
+    @property
+    def measured(self) -> bool:
+        """The account's own lag (its report, or learned from its re-uploads), not a guess."""
+        return self.source in ("report", "learned")
+
     def share(self, age: npt.ArrayLike) -> FloatArray:
         """The share reported by `age` days (1 beyond the horizon and for ages below 0, which
         only a day after the export could have)."""

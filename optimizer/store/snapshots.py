@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -82,26 +83,26 @@ def record_snapshots(
 
 
 def _latest(connection: Connection, account_id: int, since: dt.date) -> pd.DataFrame:
-    """The last snapshot per (campaign, day) of days from `since` on: its `value` (micros) and
-    `as_of`, indexed by (campaign, date)."""
+    """The last snapshot written per (campaign, day) of days from `since` on, which is the newest
+    upload ingested (the performance rows hold its figures): its `value` (micros) and `as_of`,
+    indexed by (campaign, date)."""
+    snapshots = conversion_snapshots.c
+    newest = (
+        select(func.max(snapshots.id).label("id"))
+        .where(snapshots.account_id == account_id, snapshots.date >= since)
+        .group_by(snapshots.campaign, snapshots.date)
+        .subquery()
+    )
     rows = connection.execute(
         select(
-            conversion_snapshots.c.id,
-            conversion_snapshots.c.campaign,
-            conversion_snapshots.c.date,
-            conversion_snapshots.c.as_of,
-            conversion_snapshots.c.conversions_micros,
-        ).where(
-            conversion_snapshots.c.account_id == account_id,
-            conversion_snapshots.c.date >= since,
-        )
+            snapshots.campaign, snapshots.date, snapshots.as_of, snapshots.conversions_micros
+        ).join(newest, snapshots.id == newest.c.id)
     ).all()
-    frame = pd.DataFrame(rows, columns=["id", "campaign", "date", "as_of", "value"])
+    frame = pd.DataFrame(rows, columns=["campaign", "date", "as_of", "value"])
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     frame["value"] = frame["value"].astype(np.float64)
-    last = frame.sort_values("id").groupby(["campaign", "date"]).tail(1)
-    return last.set_index(["campaign", "date"])[["value", "as_of"]]
+    return frame.set_index(["campaign", "date"])[["value", "as_of"]]
 
 
 def load_snapshots(connection: Connection, account_id: int, since: dt.date) -> pd.DataFrame:
@@ -130,22 +131,11 @@ def last_reported(
     connection: Connection, account_id: int, since: dt.date
 ) -> dict[dt.date, dt.date]:
     """Each day from `since` on: the last date of the upload whose figures the store holds for it
-    (the newest ingested, as the performance rows keep, not the latest-dated: an old file ingested
-    again is what the day shows). Per campaign, and the earliest of a day's campaigns, so an upload
-    of some campaigns does not vouch for the others."""
-    snapshots = conversion_snapshots.c
-    newest = (
-        select(func.max(snapshots.id).label("id"))
-        .where(snapshots.account_id == account_id, snapshots.date >= since)
-        .group_by(snapshots.campaign, snapshots.date)
-        .subquery()
-    )
-    rows = connection.execute(
-        select(snapshots.date, func.min(snapshots.as_of))
-        .join(newest, snapshots.id == newest.c.id)
-        .group_by(snapshots.date)
-    ).all()
-    return {day: as_of for day, as_of in rows}
+    (the newest ingested, not the latest-dated: an old file ingested again is what the day shows),
+    the earliest of the day's campaigns, so an upload of some campaigns does not vouch for the
+    others."""
+    earliest = _latest(connection, account_id, since)["as_of"].groupby(level="date").min()
+    return cast(dict[dt.date, dt.date], earliest.to_dict())
 
 
 def save_lag_report(

@@ -27,9 +27,8 @@ from optimizer.access import Action, Principal, require, require_account
 from optimizer.errors import InfeasibleError
 from optimizer.experiments import (
     Design,
-    band_elasticity_sd,
     candidates,
-    elasticity_at,
+    local_elasticity,
     pick_tests,
     rank_tests,
     readout_figures,
@@ -434,11 +433,8 @@ def read_out(connection: Connection, account_id: int) -> list[Experiment]:
         spends = mine["spend"].to_numpy(dtype=np.float64)
         factors = np.array([curve.multiplier(d) for d in days], dtype=np.float64)
         base = test.base_micros / MICROS
+        e_after, sd_after = local_elasticity(curve, base, stored.curve_set.band_scale)
         params = {k: np.float64(v) for k, v in curve.params.items()}
-        e_after = float(elasticity_at(curve.lookup_name, params, np.array([base]))[0])
-        sd_after = band_elasticity_sd(
-            curve.band_spend, curve.band_low, curve.band_high, base, stored.curve_set.band_scale
-        )
         slope = float(derivative(curve.lookup_name, params, np.array([base]))[0])
         cost, move = readout_figures(
             base=base,
