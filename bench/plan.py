@@ -556,10 +556,10 @@ def _exploration() -> list[BenchItem]:
     return [
         BenchItem(
             "exploration",
-            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 30 seeds, "
+            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 100 seeds, "
             "steady-spend accounts, conversions complete on the day",
             "exploration_loop",
-            {"seeds": 30, "days": 90, "share": 0.03, "steady": True, "workers": 2},
+            {"seeds": 100, "days": 90, "share": 0.03, "steady": True, "workers": 2},
             {"seeds": 1, "days": 3, "share": 0.03, "steady": True, "burn_in": 0},
             repeats=1,
             targets=(("mean_gain_true_conversions", ">=", 0.0, "more true conversions than none"),),
@@ -588,6 +588,18 @@ def _exploration() -> list[BenchItem]:
             "(`ConversionLag.typical()`: 55% on the day, mean 6 days) and sends its last 30 days "
             "every night, as the Google Ads script does; the fit learns the lag from the days "
             f"sent again. {steady}",
+        ),
+        BenchItem(
+            "exploration",
+            "spend tests (exploration share 3%) vs none, nightly closed loop, 90 days, 30 seeds, "
+            "steady-spend accounts with 5 times the conversions, complete on the day",
+            "exploration_loop",
+            {"seeds": 30, "days": 90, "share": 0.03, "steady": True, "volume": 5.0, "workers": 2},
+            {"seeds": 1, "days": 3, "share": 0.03, "steady": True, "volume": 5.0, "burn_in": 0},
+            repeats=1,
+            note="As the first case, but every entity converts 5 times as often at the same spend "
+            "(`Scenario(volume=5)`): a test carries 5 times the information, and so does the "
+            f"history it adds to. {steady}",
         ),
         BenchItem(
             "exploration",

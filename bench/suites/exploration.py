@@ -12,6 +12,10 @@ compared with what the value-of-information model predicted for them, and with t
 without tests had for the same entity and spend on the same night (what the test itself taught,
 apart from the days both arms gained).
 
+With `volume`, every entity converts that many times as often at the same spend (its cost per
+conversion divided by it): the same tests carry that many times the information, and so does the
+history they add to.
+
 With `lagged`, conversions are reported late (`ConversionLag.typical()`: 55% on the day) and the
 account sends its last `upload_days` days every night, as the Google Ads script does (30 by
 default, its conversion window), so the fit learns the lag from days sent again
@@ -52,6 +56,7 @@ def closed_loop(
     steady: bool = False,
     lagged: bool = False,
     upload_days: int = 30,
+    volume: float = 1.0,
 ) -> dict[str, Any]:
     """One arm: `days` nights of the nightly job on a simulated account that spends the plans."""
     import numpy as np
@@ -85,7 +90,8 @@ def closed_loop(
     upgrade(engine)
     manager = system_principal("bench:manager", Role.MANAGER)
     create_account(engine, "shop", currency="EUR", timezone="UTC")
-    scenario = Scenario(spend_levels=(0.9, 1.1)) if steady else Scenario()
+    levels = (0.9, 1.1) if steady else Scenario().spend_levels
+    scenario = Scenario(spend_levels=levels, volume=volume)
     sim = simulate(campaigns=2, keywords_per_campaign=4, days=history, seed=seed, start=_START,
                    scenario=scenario)  # fmt: skip
     last = _START + dt.timedelta(days=history - 1)
@@ -254,13 +260,20 @@ def exploration_loop(
     history: int = _HISTORY,
     steady: bool = False,
     lagged: bool = False,
+    volume: float = 1.0,
     workers: int = 1,
 ) -> dict[str, Any]:
     """Both arms of every seed, `workers` loops at a time (each arm is deterministic)."""
     base = Path(workdir) / f"exploration-{time.time_ns()}"
     runs = [(seed, name, s) for seed in range(seeds) for name, s in (("off", 0.0), ("on", share))]
     loop = functools.partial(
-        closed_loop, days=days, burn_in=burn_in, history=history, steady=steady, lagged=lagged
+        closed_loop,
+        days=days,
+        burn_in=burn_in,
+        history=history,
+        steady=steady,
+        lagged=lagged,
+        volume=volume,
     )
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {

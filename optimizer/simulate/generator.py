@@ -258,6 +258,8 @@ def simulate(
     effects = {name: _campaign_effects(rng, plan.weekday_swing) for name in names}
     params, behaviour = _entity_params(rng, keys, effects)
     params = _s_shapes(effect_rng(seed, "s_shape"), params, behaviour, plan.s_shaped_share)
+    if plan.volume != 1.0:
+        params = dataclasses.replace(params, vmax=params.vmax * plan.volume)
     rate = (
         _conversion_rates(effect_rng(seed, "auction"), len(keys))
         if plan.auction

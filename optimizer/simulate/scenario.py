@@ -17,6 +17,9 @@ draws exactly what it always did).
 - `spend_levels`: the range of the budget levels the history's spend steps between, as multiples
   of each entity's base spend (0.4-1.6 by default; (0.9, 1.1): spend that barely moves, so the
   curves' bends stay unsure, as in accounts whose budgets are rarely changed).
+- `volume`: conversions a day at the same spend, as a multiple of the plain account's (its cost
+  per conversion divided by it): an account with more conversions per entity, whose spend and
+  clicks are as before.
 - `grain`: 'week' or 'month' sums the daily rows into whole weeks (Monday first) or months,
   dated by their first day, as a marketing-mix export is.
 
@@ -66,12 +69,15 @@ class Scenario:
     grain: str = "day"
     weekday_swing: float = 1.0
     spend_levels: tuple[float, float] = (0.4, 1.6)
+    volume: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
         low, high = self.spend_levels
         if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high <= 10):
             raise InvalidInputError("spend_levels must be 0 < low <= high <= 10")
+        if not (math.isfinite(self.volume) and 0.1 <= self.volume <= 100):
+            raise InvalidInputError("volume must be between 0.1 and 100")
         if not (math.isfinite(self.weekday_swing) and 0 <= self.weekday_swing <= 10):
             raise InvalidInputError("weekday_swing must be between 0 and 10")
         if not (math.isfinite(self.s_shaped_share) and 0 <= self.s_shaped_share <= 1):

@@ -174,14 +174,28 @@ def test_truth_with_every_effect_round_trips_through_json():
     assert again.lag == LAG and again.events == (event,) and again.grain == "week"
 
 
+def test_volume_multiplies_conversions_at_the_same_spend():
+    plain = simulate(**SIZE, seed=5, scenario=Scenario(spend_levels=(0.9, 1.1)))
+    more = simulate(**SIZE, seed=5, scenario=Scenario(spend_levels=(0.9, 1.1), volume=5.0))
+    pd.testing.assert_series_equal(_daily(plain.history, "spend"), _daily(more.history, "spend"))
+    ratio = more.history["conversions"].sum() / plain.history["conversions"].sum()
+    assert 4.5 < ratio < 5.5
+    assert (more.history["clicks"] >= more.history["conversions"]).all()
+    for key, curve in plain.truth.curves.items():
+        assert more.truth.curves[key].vmax == pytest.approx(5.0 * curve.vmax)
+        assert more.truth.curves[key].k == curve.k
+
+
 @pytest.mark.parametrize(
     "bad",
     [
         {"s_shaped_share": 1.5},
         {"budget_limited_campaigns": -1},
         {"grain": "hour"},
+        {"volume": 0.0},
+        {"volume": float("nan")},
     ],
-    ids=["share-above-one", "negative-campaigns", "unknown-grain"],
+    ids=["share-above-one", "negative-campaigns", "unknown-grain", "no-volume", "nan-volume"],
 )
 def test_bad_scenarios_are_refused(bad):
     with pytest.raises(InvalidInputError):
