@@ -69,7 +69,7 @@ def closed_loop(
     from optimizer.models.lag import NO_LAG
     from optimizer.schema import NAME_COLUMNS, EntityKey
     from optimizer.settings import Settings
-    from optimizer.simulate import Scenario, optimal_allocation, simulate
+    from optimizer.simulate import optimal_allocation
     from optimizer.simulate.live import as_exported, day_rows, true_conversions
     from optimizer.simulate.truth import (
         ConversionLag,
@@ -90,10 +90,7 @@ def closed_loop(
     upgrade(engine)
     manager = system_principal("bench:manager", Role.MANAGER)
     create_account(engine, "shop", currency="EUR", timezone="UTC")
-    levels = (0.9, 1.1) if steady else Scenario().spend_levels
-    scenario = Scenario(spend_levels=levels, volume=volume)
-    sim = simulate(campaigns=2, keywords_per_campaign=4, days=history, seed=seed, start=_START,
-                   scenario=scenario)  # fmt: skip
+    sim = _account(seed=seed, history=history, steady=steady, volume=volume)
     last = _START + dt.timedelta(days=history - 1)
     lag = ConversionLag.typical() if lagged else None
     sent = {pd.Timestamp(d).date(): rows for d, rows in sim.history.groupby("date")}
@@ -202,6 +199,16 @@ def closed_loop(
     }
 
 
+def _account(*, seed: int, history: int, steady: bool, volume: float) -> Any:
+    """The seed's simulated account (its history and truth), as both arms start from it."""
+    from optimizer.simulate import Scenario, simulate
+
+    levels = (0.9, 1.1) if steady else Scenario().spend_levels
+    scenario = Scenario(spend_levels=levels, volume=volume)
+    return simulate(campaigns=2, keywords_per_campaign=4, days=history, seed=seed, start=_START,
+                    scenario=scenario)  # fmt: skip
+
+
 def _window_ends(engine: Any) -> dict[int, str]:
     """Each stored curve set's version -> the last day of the data it was fitted on."""
     from sqlalchemy import select
@@ -211,6 +218,42 @@ def _window_ends(engine: Any) -> dict[int, str]:
     with engine.connect() as connection:
         rows = connection.execute(select(curve_sets.c.version, curve_sets.c.window_end)).all()
     return {int(version): str(day) for version, day in rows}
+
+
+def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float, float]]:
+    """Every `every`-th night's fit: each entity's fitted elasticity at its current spend minus
+    the true one, and the spread the value-of-information model read off its band (what a test
+    is ranked by; an honest spread has 80% of the errors within Z90 of it)."""
+    from sqlalchemy import select
+
+    from optimizer.experiments import local_elasticity
+    from optimizer.models.curves import entity_id
+    from optimizer.simulate.truth import expected_conversions, marginal_conversions
+    from optimizer.store.curves import load_curve_set
+    from optimizer.store.engine import make_engine
+    from optimizer.store.tables import curve_sets
+
+    curves = {entity_id(key): curve for key, curve in truth.curves.items()}
+    engine = make_engine(f"sqlite:///{store}")
+    out = []
+    with engine.connect() as connection:
+        fits = connection.execute(
+            select(curve_sets.c.account_id, curve_sets.c.version).order_by(curve_sets.c.version)
+        ).all()
+        for account, version in fits[::every]:
+            fitted = load_curve_set(connection, account, version).curve_set
+            for curve in fitted:
+                x = curve.current_spend
+                true_curve = curves.get(curve.entity_id)
+                if x <= 0 or true_curve is None:
+                    continue
+                slope = marginal_conversions(true_curve, x)
+                true_e = float(x * slope / expected_conversions(true_curve, x))
+                e, sd = local_elasticity(curve, x, fitted.band_scale)
+                if math.isfinite(sd) and sd > 0:
+                    out.append((e - true_e, sd))
+    engine.dispose()
+    return out
 
 
 def _untested(store: Path, bands: list[dict[str, Any]]) -> list[tuple[float, float]]:
@@ -264,6 +307,8 @@ def exploration_loop(
     workers: int = 1,
 ) -> dict[str, Any]:
     """Both arms of every seed, `workers` loops at a time (each arm is deterministic)."""
+    from optimizer.experiments import Z90
+
     base = Path(workdir) / f"exploration-{time.time_ns()}"
     runs = [(seed, name, s) for seed in range(seeds) for name, s in (("off", 0.0), ("on", share))]
     loop = functools.partial(
@@ -287,6 +332,7 @@ def exploration_loop(
     untested: list[tuple[float, float]] = []
     errors: list[tuple[float, float, bool]] = []
     to_oracle: dict[str, list[float]] = {"off": [], "on": []}
+    spreads: list[tuple[float, float]] = []
     tests = 0
     wins = 0
     for seed in range(seeds):
@@ -302,6 +348,8 @@ def exploration_loop(
         tests += arms["on"]["tests"]
         errors.extend(arms["on"]["readout_errors"])
         bands = arms["on"]["readout_bands"]
+        truth = _account(seed=seed, history=history, steady=steady, volume=volume).truth
+        spreads.extend(_band_coverage(base / f"{seed}-off" / "store.db", truth))
         without = _untested(base / f"{seed}-off" / "store.db", bands)
         for band, (e, sd) in zip(bands, without, strict=True):
             if sd > 0:
@@ -335,6 +383,10 @@ def exploration_loop(
         result["readout_error_before"] = statistics.mean(before for before, _, _ in errors)
         result["readout_error_after"] = statistics.mean(after for _, after, _ in errors)
         result["truth_in_band_after"] = statistics.mean(inside for _, _, inside in errors)
+    if spreads:  # is the spread a test is ranked by honest? (the arm without tests, all entities)
+        result["elasticity_in_band"] = statistics.mean(abs(d) <= Z90 * sd for d, sd in spreads)
+        result["elasticity_median_z"] = statistics.median(abs(d) / sd for d, sd in spreads)
+        result["elasticity_error"] = statistics.mean(abs(d) for d, _ in spreads)
     if ratios:  # no test scored (a short run): the band ratios are left out, not NaN
         result["median_band_ratio"] = statistics.median(ratios)
         result["median_predicted_band_ratio"] = statistics.median(predicted)

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.suites.exploration import _HISTORY, _START, _untested, closed_loop
+from bench.suites.exploration import _HISTORY, _START, _band_coverage, _untested, closed_loop
+from optimizer.experiments import local_elasticity
 from optimizer.simulate import Scenario, simulate
+from optimizer.store.curves import load_curve_set
+from optimizer.store.engine import make_engine
 
 
 @pytest.mark.parametrize(
@@ -54,3 +57,29 @@ def test_a_test_runs_inside_the_cap_and_is_read_out_against_the_truth(
     same_arm = _untested(tmp_path / "store.db", bands)
     assert [sd for _, sd in same_arm] == pytest.approx([b["sd_after"] for b in bands])
     assert [e for e, _ in same_arm] == pytest.approx([b["elasticity_after"] for b in bands])
+
+
+def test_band_coverage_scores_every_entity_at_its_current_spend_against_the_truth(
+    tmp_path: Path,
+) -> None:
+    seed = 1
+    closed_loop(seed=seed, days=2, share=0.0, workdir=tmp_path, burn_in=0, steady=True)
+    truth = simulate(campaigns=2, keywords_per_campaign=4, days=_HISTORY, seed=seed,
+                     start=_START, scenario=Scenario(spend_levels=(0.9, 1.1))).truth  # fmt: skip
+    first = _band_coverage(tmp_path / "store.db", truth, every=100)
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as connection:
+        fitted = load_curve_set(connection, 1, 1).curve_set
+    engine.dispose()
+    by_name = {(k.campaign, k.keyword): c for k, c in truth.curves.items()}
+    expected = []
+    for curve in fitted:
+        spend = curve.current_spend
+        true = by_name[(curve.key.campaign, curve.key.keyword)]
+        e, sd = local_elasticity(curve, spend, fitted.band_scale)
+        expected.append((e - true.shape / (1 + (spend / true.k) ** true.shape), sd))
+    assert len(first) == len(expected) == len(truth.curves)
+    assert [v for pair in first for v in pair] == pytest.approx(
+        [v for pair in expected for v in pair]
+    )
+    assert len(_band_coverage(tmp_path / "store.db", truth, every=1)) == 2 * len(expected)
