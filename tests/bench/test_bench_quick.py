@@ -24,7 +24,7 @@ def test_quick_mode_writes_every_case_with_numbers(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,  # every suite once at tiny sizes; the closed-loop cases run real nights
+        timeout=900,  # every suite once at tiny sizes: 5-6 min alone, the closed loops run nights
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
