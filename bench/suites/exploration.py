@@ -71,11 +71,7 @@ def closed_loop(
     from optimizer.settings import Settings
     from optimizer.simulate import optimal_allocation
     from optimizer.simulate.live import as_exported, day_rows, true_conversions
-    from optimizer.simulate.truth import (
-        ConversionLag,
-        expected_conversions,
-        marginal_conversions,
-    )
+    from optimizer.simulate.truth import ConversionLag
     from optimizer.store.engine import make_engine, upgrade
     from optimizer.usecases import experiments, recommendations
     from optimizer.usecases.accounts import create_account
@@ -162,7 +158,7 @@ def closed_loop(
             continue
         curve = curves[test.entity_id]
         x = test.base_micros / 1_000_000
-        true_e = float(x * marginal_conversions(curve, x) / expected_conversions(curve, x))
+        true_e = _true_elasticity(curve, x)
         r = test.readout
         errors.append(
             (
@@ -209,6 +205,13 @@ def _account(*, seed: int, history: int, steady: bool, volume: float) -> Any:
                     scenario=scenario)  # fmt: skip
 
 
+def _true_elasticity(curve: Any, spend: float) -> float:
+    """x f'(x) / f(x) of a true curve at `spend`."""
+    from optimizer.simulate.truth import expected_conversions, marginal_conversions
+
+    return float(spend * marginal_conversions(curve, spend) / expected_conversions(curve, spend))
+
+
 def _window_ends(engine: Any) -> dict[int, str]:
     """Each stored curve set's version -> the last day of the data it was fitted on."""
     from sqlalchemy import select
@@ -228,7 +231,6 @@ def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float
 
     from optimizer.experiments import local_elasticity
     from optimizer.models.curves import entity_id
-    from optimizer.simulate.truth import expected_conversions, marginal_conversions
     from optimizer.store.curves import load_curve_set
     from optimizer.store.engine import make_engine
     from optimizer.store.tables import curve_sets
@@ -247,11 +249,9 @@ def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float
                 true_curve = curves.get(curve.entity_id)
                 if x <= 0 or true_curve is None:
                     continue
-                slope = marginal_conversions(true_curve, x)
-                true_e = float(x * slope / expected_conversions(true_curve, x))
                 e, sd = local_elasticity(curve, x, fitted.band_scale)
                 if math.isfinite(sd) and sd > 0:
-                    out.append((e - true_e, sd))
+                    out.append((e - _true_elasticity(true_curve, x), sd))
     engine.dispose()
     return out
 
