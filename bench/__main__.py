@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each (CI)")
     parser.add_argument("--only", nargs="*", default=None, help="suites to run (default all)")
     parser.add_argument(
+        "--cases", nargs="*", default=None, help="cases to run within them (default all)"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -156,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     seen: dict[str, dict[str, Any]] = {}
     for item in PLAN:
-        if args.only and item.suite not in args.only:
+        if (args.only and item.suite not in args.only) or (
+            args.cases and item.case not in args.cases
+        ):
             continue
         print(f"[bench] {item.suite}: {item.label} ...", flush=True)
         # Quick mode shrinks several sizes to the same case; running it once is enough there.

@@ -612,6 +612,22 @@ def _exploration() -> list[BenchItem]:
             note="Histories whose spend already moved widely, conversions complete on the day: "
             "the model proposes fewer tests.",
         ),
+        BenchItem(
+            "exploration",
+            "where the gap to the oracle lies: the nightly closed loop without tests, 90 days, "
+            "30 seeds, steady-spend accounts, conversions complete on the day",
+            "oracle_gap",
+            {"seeds": 30, "days": 90, "steady": True, "workers": 2},
+            {"seeds": 1, "days": 3, "steady": True, "burn_in": 0},
+            repeats=1,
+            note="The arm without tests of the first case's seeds. `gap_*`: the true conversions "
+            "the plan left to the oracle from day 30 on, per entity and day f(x*) - f(x) - "
+            "lambda (x* - x); `median_top_entity_share_of_gap`: the largest entity's part of "
+            "its seed's gap; `gap_reachable_share_s`: the part on entity-days whose 30% test "
+            "move fits an exploration share s of the day's budget. `elasticity_*_first_fit` / "
+            "`_last_fit`: fitted against true elasticities at the current spend across "
+            f"entities, on the first night (history alone) and the last. {steady}",
+        ),
     ]
 
 

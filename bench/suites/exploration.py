@@ -113,6 +113,7 @@ def closed_loop(
     oracle = 0.0
     spent = 0.0
     over = 0
+    losses: list[tuple[str, float, float, float]] = []
     started = time.perf_counter()
     for night in range(days):
         today = last + dt.timedelta(days=night)
@@ -137,10 +138,12 @@ def closed_loop(
             write_canonical_csv(as_exported(window, lag, day, seed), inbox / f"{day}.csv")
         if night >= burn_in:
             scored += true_conversions(truth, spends, day)
-            oracle += optimal_allocation(
+            best = optimal_allocation(
                 true_params, sum(spends.values()), no_floor, no_ceiling,
                 weekday=day.weekday(), day_index=truth.day_index(day),
-            ).objective  # fmt: skip
+            )  # fmt: skip
+            oracle += best.objective
+            _add_losses(losses, truth, spends, best, day)
             spent += float(rows["spend"].sum())
     tests = experiments.list_experiments(engine, manager, "shop")
     window_ends = _window_ends(engine)
@@ -192,7 +195,35 @@ def closed_loop(
         "readout_errors": errors,
         "readout_bands": bands,
         "experiments": [t.as_dict() for t in tests],
+        "losses": losses,
     }
+
+
+def _add_losses(
+    losses: list[tuple[str, float, float, float]],
+    truth: Any,
+    spends: dict[Any, float],
+    best: Any,
+    day: dt.date,
+) -> None:
+    """Each entity's part of the day's gap to the oracle, f(x*) - f(x) - lambda (x* - x) (>= 0
+    for concave curves; they sum to the gap, both splits spending the same): (entity id, loss,
+    its spend, the day's total) appended per entity."""
+    import numpy as np
+
+    from optimizer.models.curves import entity_id
+    from optimizer.simulate.truth import expected_conversions
+
+    keys = list(truth.curves)
+    x = np.array([spends.get(key, 0.0) for key in keys])
+    params = truth.params()
+    index = np.full(len(keys), truth.day_index(day))
+    f = expected_conversions(params, x, weekday=day.weekday(), day_index=index)
+    f_best = expected_conversions(params, best.allocation, weekday=day.weekday(), day_index=index)
+    loss = f_best - f - best.lambda_ * (best.allocation - x)
+    total = float(x.sum())
+    for key, lost, spent in zip(keys, loss, x, strict=True):
+        losses.append((entity_id(key), float(lost), float(spent), total))
 
 
 def _account(*, seed: int, history: int, steady: bool, volume: float) -> Any:
@@ -223,10 +254,9 @@ def _window_ends(engine: Any) -> dict[int, str]:
     return {int(version): str(day) for version, day in rows}
 
 
-def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float, float]]:
-    """Every `every`-th night's fit: each entity's fitted elasticity at its current spend minus
-    the true one, and the spread the value-of-information model read off its band (what a test
-    is ranked by; an honest spread has 80% of the errors within Z90 of it)."""
+def _elasticities(store: Path, truth: Any, nights: slice) -> list[tuple[float, float, float]]:
+    """The fits of `nights` (in order of fitting): each entity's fitted elasticity at its current
+    spend, the true one there, and the spread the value-of-information model read off its band."""
     from sqlalchemy import select
 
     from optimizer.experiments import local_elasticity
@@ -242,7 +272,7 @@ def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float
         fits = connection.execute(
             select(curve_sets.c.account_id, curve_sets.c.version).order_by(curve_sets.c.version)
         ).all()
-        for account, version in fits[::every]:
+        for account, version in fits[nights]:
             fitted = load_curve_set(connection, account, version).curve_set
             for curve in fitted:
                 x = curve.current_spend
@@ -250,10 +280,20 @@ def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float
                 if x <= 0 or true_curve is None:
                     continue
                 e, sd = local_elasticity(curve, x, fitted.band_scale)
-                if math.isfinite(sd) and sd > 0:
-                    out.append((e - _true_elasticity(true_curve, x), sd))
+                out.append((e, _true_elasticity(true_curve, x), sd))
     engine.dispose()
     return out
+
+
+def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float, float]]:
+    """Every `every`-th night's fit: each entity's fitted elasticity at its current spend minus
+    the true one, and the spread the value-of-information model read off its band (what a test
+    is ranked by; an honest spread has 80% of the errors within Z90 of it)."""
+    return [
+        (e - true, sd)
+        for e, true, sd in _elasticities(store, truth, slice(None, None, every))
+        if math.isfinite(sd) and sd > 0
+    ]
 
 
 def _untested(store: Path, bands: list[dict[str, Any]]) -> list[tuple[float, float]]:

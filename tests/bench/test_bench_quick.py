@@ -42,3 +42,19 @@ def test_quick_mode_writes_every_case_with_numbers(tmp_path: Path) -> None:
         assert all("not measured" not in v for v in result["verdicts"].values())
     assert next(r for r in results if r["case"] == "api_latency")["metrics"]["errors"] == 0
     assert (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8").startswith("# Benchmarks")
+
+
+def test_cases_picks_cases_within_the_suites(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "exploration", "--cases",
+         "oracle_gap", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["results"]
+    assert [r["case"] for r in results] == ["oracle_gap"]
+    assert 0 <= results[0]["metrics"]["gap_reachable_share_0.03"] <= 1

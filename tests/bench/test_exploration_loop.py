@@ -83,3 +83,16 @@ def test_band_coverage_scores_every_entity_at_its_current_spend_against_the_trut
         [v for pair in expected for v in pair]
     )
     assert len(_band_coverage(tmp_path / "store.db", truth, every=1)) == 2 * len(expected)
+
+
+def test_the_gap_to_the_oracle_is_split_over_entities_and_sums_to_it(tmp_path: Path) -> None:
+    seed = 2
+    arm = closed_loop(seed=seed, days=4, share=0.0, workdir=tmp_path, burn_in=1, steady=True)
+    losses = arm["losses"]
+    assert len(losses) == 3 * 9  # three scored days, nine entities
+    assert all(loss >= -1e-6 for _, loss, _, _ in losses)
+    gap = arm["oracle_conversions"] - arm["true_conversions"]
+    assert gap > 0
+    assert sum(loss for _, loss, _, _ in losses) == pytest.approx(gap, rel=1e-6)
+    days = {total for _, _, _, total in losses}
+    assert sum(spend for _, _, spend, _ in losses) == pytest.approx(sum(days))
