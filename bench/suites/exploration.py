@@ -400,7 +400,10 @@ def exploration_loop(
         if arms["on"]["band_ratio"] is not None:
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
-        print(f"seed {seed}: gain {gains[-1]:+.3%} {arms}", flush=True)
+        shown = {
+            name: {k: v for k, v in arm.items() if k != "losses"} for name, arm in arms.items()
+        }
+        print(f"seed {seed}: gain {gains[-1]:+.3%} {shown}", flush=True)
     result: dict[str, Any] = {
         "seeds": seeds,
         "days": days,
