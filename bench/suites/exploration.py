@@ -143,7 +143,7 @@ def closed_loop(
                 weekday=day.weekday(), day_index=truth.day_index(day),
             )  # fmt: skip
             oracle += best.objective
-            _add_losses(losses, truth, spends, best, day)
+            _add_losses(losses, truth, true_params, spends, best, day)
             spent += float(rows["spend"].sum())
     tests = experiments.list_experiments(engine, manager, "shop")
     window_ends = _window_ends(engine)
@@ -202,21 +202,22 @@ def closed_loop(
 def _add_losses(
     losses: list[tuple[str, float, float, float]],
     truth: Any,
+    params: Any,
     spends: dict[Any, float],
     best: Any,
     day: dt.date,
 ) -> None:
     """Each entity's part of the day's gap to the oracle, f(x*) - f(x) - lambda (x* - x) (>= 0
     for concave curves; they sum to the gap, both splits spending the same): (entity id, loss,
-    its spend, the day's total) appended per entity."""
+    its spend, the day's total) appended per entity; `params` are `truth.params()`, in its
+    order."""
     import numpy as np
 
     from optimizer.models.curves import entity_id
     from optimizer.simulate.truth import expected_conversions
 
-    keys = list(truth.curves)
+    keys = truth.keys
     x = np.array([spends.get(key, 0.0) for key in keys])
-    params = truth.params()
     index = np.full(len(keys), truth.day_index(day))
     f = expected_conversions(params, x, weekday=day.weekday(), day_index=index)
     f_best = expected_conversions(params, best.allocation, weekday=day.weekday(), day_index=index)
@@ -224,6 +225,12 @@ def _add_losses(
     total = float(x.sum())
     for key, lost, spent in zip(keys, loss, x, strict=True):
         losses.append((entity_id(key), float(lost), float(spent), total))
+
+
+def _vs_oracle(arm: dict[str, Any]) -> float:
+    """An arm's true conversions against the oracle's over the scored days (-0.02: 2% fewer)."""
+    best = arm["oracle_conversions"]
+    return float(arm["true_conversions"] / best - 1) if best > 0 else 0.0
 
 
 def _account(*, seed: int, history: int, steady: bool, volume: float) -> Any:
@@ -380,8 +387,7 @@ def exploration_loop(
         off, on = arms["off"]["true_conversions"], arms["on"]["true_conversions"]
         gains.append(on / off - 1 if off > 0 else 0.0)
         for name in ("off", "on"):
-            best = arms[name]["oracle_conversions"]
-            to_oracle[name].append(arms[name]["true_conversions"] / best - 1 if best > 0 else 0.0)
+            to_oracle[name].append(_vs_oracle(arms[name]))
         wins += on > off
         costs.append(arms["on"]["expected_cost"])
         measured.append(arms["on"]["measured_cost"])

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.registry import case
-from bench.suites.exploration import _HISTORY, _account, _elasticities, closed_loop
+from bench.suites.exploration import (
+    _HISTORY,
+    _account,
+    _elasticities,
+    _vs_oracle,
+    closed_loop,
+)
 
 __all__ = ["oracle_gap"]
 
@@ -53,8 +59,7 @@ def oracle_gap(
     first: list[tuple[float, float, float]] = []
     last: list[tuple[float, float, float]] = []
     for seed, arm in enumerate(done):
-        best = arm["oracle_conversions"]
-        to_oracle.append(arm["true_conversions"] / best - 1 if best > 0 else 0.0)
+        to_oracle.append(_vs_oracle(arm))
         by_entity: dict[str, float] = defaultdict(float)
         for entity, loss, spend, total in arm["losses"]:
             by_entity[entity] += loss
