@@ -43,6 +43,7 @@ __all__ = ["closed_loop", "exploration_loop"]
 
 _START = dt.date(2026, 1, 5)
 _HISTORY = 84
+_NOT_SHOWN = frozenset({"losses", "information_first", "information_last"})
 
 
 def closed_loop(
@@ -196,6 +197,8 @@ def closed_loop(
         "readout_bands": bands,
         "experiments": [t.as_dict() for t in tests],
         "losses": losses,
+        "information_first": _information(sim.history),
+        "information_last": _information(pd.concat([sent[d] for d in sorted(sent)[:-1]])),
     }
 
 
@@ -225,6 +228,31 @@ def _add_losses(
     total = float(x.sum())
     for key, lost, spent in zip(keys, loss, x, strict=True):
         losses.append((entity_id(key), float(lost), float(spent), total))
+
+
+def _information(rows: Any) -> dict[str, tuple[float, float]]:
+    """Each entity's conversions a day and the Fisher information its daily `rows` carry about its
+    elasticity: over days with spend, the sum of conversions x (log spend - its
+    conversion-weighted mean)^2, as a Poisson regression of conversions on log spend has it (so it
+    never falls as days are added; steady spend carries next to none)."""
+    import numpy as np
+
+    from optimizer.models.curves import entity_id
+    from optimizer.schema import NAME_COLUMNS, EntityKey
+
+    out = {}
+    names = rows[list(NAME_COLUMNS)].fillna("").astype(str)
+    for key, days in rows.groupby([names[n] for n in NAME_COLUMNS], sort=False):
+        spent = days[days["spend"] > 0]
+        conversions = spent["conversions"].to_numpy(dtype=np.float64)
+        log_spend = np.log(spent["spend"].to_numpy(dtype=np.float64))
+        total = float(conversions.sum())
+        if total <= 0:
+            continue
+        centre = float(conversions @ log_spend) / total
+        info = float(conversions @ (log_spend - centre) ** 2)
+        out[entity_id(EntityKey(*key))] = (float(days["conversions"].mean()), info)
+    return out
 
 
 def _vs_oracle(arm: dict[str, Any]) -> float:
@@ -261,9 +289,10 @@ def _window_ends(engine: Any) -> dict[int, str]:
     return {int(version): str(day) for version, day in rows}
 
 
-def _elasticities(store: Path, truth: Any, nights: slice) -> list[tuple[float, float, float]]:
-    """The fits of `nights` (in order of fitting): each entity's fitted elasticity at its current
-    spend, the true one there, and the spread the value-of-information model read off its band."""
+def _elasticities(store: Path, truth: Any, nights: slice) -> list[tuple[str, float, float, float]]:
+    """The fits of `nights` (in order of fitting): each entity's id, its fitted elasticity at its
+    current spend, the true one there, and the spread the value-of-information model read off its
+    band."""
     from sqlalchemy import select
 
     from optimizer.experiments import local_elasticity
@@ -287,7 +316,7 @@ def _elasticities(store: Path, truth: Any, nights: slice) -> list[tuple[float, f
                 if x <= 0 or true_curve is None:
                     continue
                 e, sd = local_elasticity(curve, x, fitted.band_scale)
-                out.append((e, _true_elasticity(true_curve, x), sd))
+                out.append((curve.entity_id, e, _true_elasticity(true_curve, x), sd))
     engine.dispose()
     return out
 
@@ -298,7 +327,7 @@ def _band_coverage(store: Path, truth: Any, every: int = 10) -> list[tuple[float
     is ranked by; an honest spread has 80% of the errors within Z90 of it)."""
     return [
         (e - true, sd)
-        for e, true, sd in _elasticities(store, truth, slice(None, None, every))
+        for _, e, true, sd in _elasticities(store, truth, slice(None, None, every))
         if math.isfinite(sd) and sd > 0
     ]
 
@@ -407,7 +436,8 @@ def exploration_loop(
             ratios.append(arms["on"]["band_ratio"])
             predicted.append(arms["on"]["predicted_band_ratio"])
         shown = {
-            name: {k: v for k, v in arm.items() if k != "losses"} for name, arm in arms.items()
+            name: {k: v for k, v in arm.items() if k not in _NOT_SHOWN}
+            for name, arm in arms.items()
         }
         print(f"seed {seed}: gain {gains[-1]:+.3%} {shown}", flush=True)
     result: dict[str, Any] = {

@@ -8,7 +8,10 @@ entity's spend and fits an exploration share s of the day's budget only where st
 s x budget: the gap on such entity-days is what tests of that share can reach at all. And across
 entities, the fitted elasticity at the current spend against the true one, on the first night
 (the history alone) and the last: a correlation near 0 means the plan ranks entities by
-elasticities the data did not reveal.
+elasticities the data did not reveal. Beside it, the Fisher information each entity's data
+carry about its elasticity (first night and last, and what a default spend test would add), and on
+the last night the fits' elasticity error by how much information the data carry: an error that
+does not fall as the information grows is not one a spend test can cure.
 """
 
 from __future__ import annotations
@@ -56,8 +59,7 @@ def oracle_gap(
         done = [future.result() for future in futures]
     to_oracle, top, lost, scored = [], [], 0.0, 0.0
     reachable = dict.fromkeys(shares, 0.0)
-    first: list[tuple[float, float, float]] = []
-    last: list[tuple[float, float, float]] = []
+    fits: dict[str, list[tuple[float, float, float, float]]] = {"first": [], "last": []}
     for seed, arm in enumerate(done):
         to_oracle.append(_vs_oracle(arm))
         by_entity: dict[str, float] = defaultdict(float)
@@ -73,8 +75,11 @@ def oracle_gap(
             top.append(max(by_entity.values()) / seed_loss)
         truth = _account(seed=seed, history=history, steady=steady, volume=1.0).truth
         store = base / str(seed) / "store.db"
-        first.extend(_elasticities(store, truth, slice(0, 1)))
-        last.extend(_elasticities(store, truth, slice(-1, None)))
+        for name, nights in (("first", slice(0, 1)), ("last", slice(-1, None))):
+            information = arm[f"information_{name}"]
+            for entity, e, true, _ in _elasticities(store, truth, nights):
+                conversions, info = information.get(entity, (0.0, 0.0))
+                fits[name].append((e, true, info, conversions))
     result: dict[str, Any] = {
         "seeds": seeds,
         "days": days,
@@ -85,12 +90,66 @@ def oracle_gap(
     }
     for share in shares:
         result[f"gap_reachable_share_{share:g}"] = reachable[share] / lost if lost > 0 else 0.0
-    for name, fits in (("first", first), ("last", last)):
-        fitted = [e for e, _, _ in fits]
-        true = [t for _, t, _ in fits]
+    for name, night in fits.items():
+        fitted = [e for e, _, _, _ in night]
+        true = [t for _, t, _, _ in night]
         result[f"elasticity_correlation_{name}_fit"] = statistics.correlation(fitted, true)
         result[f"elasticity_slope_{name}_fit"] = statistics.linear_regression(true, fitted).slope
         result[f"elasticity_mean_error_{name}_fit"] = statistics.mean(
             e - t for e, t in zip(fitted, true, strict=True)
         )
+        result[f"information_{name}_fit_median"] = statistics.median(i for _, _, i, _ in night)
+    per_test = _design_information()
+    result["information_test_median"] = statistics.median(c * per_test for *_, c in fits["last"])
+    for i, part in enumerate(_error_by_information(fits["last"]), 1):
+        result.update({f"information_third_{i}_{name}": v for name, v in part.items()})
     return result
+
+
+def _design_information() -> float:
+    """What the default spend test adds to its entity's information per conversion a day: the sum
+    over its days of (log multiple - their mean)^2, the multiples as the default change limits
+    allow."""
+    import numpy as np
+
+    from optimizer.experiments import schedule
+    from optimizer.usecases.experiments import DEFAULT_DESIGN
+    from optimizer.usecases.policy import PlanPolicy
+
+    policy = PlanPolicy()
+    multiples = schedule(
+        DEFAULT_DESIGN, max_increase=policy.max_increase, max_decrease=policy.max_decrease
+    )
+    log_m = np.log(np.asarray(multiples))
+    return float(((log_m - log_m.mean()) ** 2).sum())
+
+
+def _error_by_information(
+    fits: list[tuple[float, float, float, float]], groups: int = 3
+) -> list[dict[str, float]]:
+    """The entities in `groups` equal parts by the information their data carry, least first: each
+    part's size, median information, mean |fitted - true elasticity|, and that error if only the
+    information limited it (sqrt(2 / pi) / sqrt(1 / prior^2 + information), the prior the
+    spread of elasticities the pooling assumes)."""
+    import numpy as np
+
+    from optimizer.models.shrinkage import SPREAD_PRIOR_SCALE
+
+    ranked = sorted(fits, key=lambda fit: fit[2])
+    out = []
+    for part in np.array_split(np.arange(len(ranked)), groups):
+        chosen = [ranked[i] for i in part]
+        if not chosen:
+            continue
+        info = np.array([i for _, _, i, _ in chosen])
+        out.append(
+            {
+                "entities": len(chosen),
+                "median": float(np.median(info)),
+                "elasticity_error": float(np.mean([abs(e - t) for e, t, _, _ in chosen])),
+                "elasticity_error_if_information_limited": float(
+                    np.mean(np.sqrt(2 / np.pi) / np.sqrt(SPREAD_PRIOR_SCALE**-2 + info))
+                ),
+            }
+        )
+    return out

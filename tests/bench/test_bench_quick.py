@@ -57,4 +57,14 @@ def test_cases_picks_cases_within_the_suites(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["results"]
     assert [r["case"] for r in results] == ["oracle_gap"]
-    assert 0 <= results[0]["metrics"]["gap_reachable_share_0.03"] <= 1
+    metrics = results[0]["metrics"]
+    assert 0 <= metrics["gap_reachable_share_0.03"] <= 1
+    assert metrics["information_last_fit_median"] >= metrics["information_first_fit_median"]
+    assert metrics["information_test_median"] > 0
+    thirds = [
+        [metrics[f"information_third_{i}_{name}"] for i in (1, 2, 3)]
+        for name in ("entities", "median", "elasticity_error_if_information_limited")
+    ]
+    assert sum(thirds[0]) == 9  # a seed's entities, least information first
+    assert thirds[1] == sorted(thirds[1])
+    assert thirds[2] == sorted(thirds[2], reverse=True)

@@ -8,10 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from bench.suites.exploration import _HISTORY, _START, _band_coverage, _untested, closed_loop
+from bench.suites.exploration import (
+    _HISTORY,
+    _START,
+    _band_coverage,
+    _information,
+    _untested,
+    closed_loop,
+)
 from optimizer.experiments import local_elasticity
+from optimizer.models.curves import entity_id
+from optimizer.schema import EntityKey
 from optimizer.simulate import Scenario, simulate
 from optimizer.store.curves import load_curve_set
 from optimizer.store.engine import make_engine
@@ -96,3 +107,43 @@ def test_the_gap_to_the_oracle_is_split_over_entities_and_sums_to_it(tmp_path: P
     assert sum(loss for _, loss, _, _ in losses) == pytest.approx(gap, rel=1e-6)
     days = {total for _, _, _, total in losses}
     assert sum(spend for _, _, spend, _ in losses) == pytest.approx(sum(days))
+
+
+def _rows(keyword: str, spends: list[float], conversions: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2026-01-05", periods=len(spends)).date,
+            "campaign": "Search",
+            "ad_group": "Shoes",
+            "keyword": keyword,
+            "match_type": "exact",
+            "spend": spends,
+            "conversions": conversions,
+        }
+    )
+
+
+def test_information_is_the_poisson_fisher_information_about_the_elasticity() -> None:
+    moved = _rows("moved", [10.0, 20.0, 0.0, 40.0], [1.0, 3.0, 0.0, 2.0])
+    steady = _rows("steady", [15.0] * 4, [2.0, 1.0, 0.0, 3.0])
+    information = _information(pd.concat([moved, steady]))
+    log_spend = np.log([10.0, 20.0, 40.0])
+    weights = np.array([1.0, 3.0, 2.0])
+    centre = weights @ log_spend / weights.sum()
+    moved_id, steady_id = (
+        entity_id(EntityKey("Search", "Shoes", k, "exact")) for k in ("moved", "steady")
+    )
+    assert information[moved_id] == pytest.approx((1.5, weights @ (log_spend - centre) ** 2))
+    assert information[steady_id] == pytest.approx((1.5, 0.0))
+
+
+def test_information_never_falls_as_days_are_added() -> None:
+    rng = np.random.default_rng(7)
+    spends = rng.uniform(5, 50, 60).round(2).tolist()
+    conversions = rng.poisson(2, 60).astype(float).tolist()
+    growing = [
+        next(iter(_information(_rows("kw", spends[:n], conversions[:n])).values()))[1]
+        for n in range(10, 61, 10)
+    ]
+    assert growing == sorted(growing)
+    assert growing[-1] > growing[0]
