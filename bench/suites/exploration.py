@@ -230,12 +230,18 @@ def _add_losses(
         losses.append((entity_id(key), float(lost), float(spent), total))
 
 
-def _information(rows: Any) -> dict[str, tuple[float, float]]:
+def _information(rows: Any) -> dict[str, tuple[float, float, float]]:
     """Each entity's conversions a day and the Fisher information its daily `rows` carry about its
-    elasticity: over days with spend, the sum of conversions x (log spend - its
-    conversion-weighted mean)^2, as a Poisson regression of conversions on log spend has it (so it
-    never falls as days are added; steady spend carries next to none)."""
+    elasticity, twice: with no calendar, and net of a trend and weekday factors of its own.
+
+    Over days with spend: the conversion-weighted sum of squared residuals of log spend about its
+    weighted mean (or its weighted least-squares fit on day, weekday), as a Poisson regression of
+    conversions on log spend (and the calendar) has it. Neither falls as days are added, and
+    steady spend carries next to none. The fit's calendar is the campaign's, so a keyword's
+    information lies between the two; a keyword-less campaign's is the second.
+    """
     import numpy as np
+    import pandas as pd
 
     from optimizer.models.curves import entity_id
     from optimizer.schema import NAME_COLUMNS, EntityKey
@@ -244,15 +250,32 @@ def _information(rows: Any) -> dict[str, tuple[float, float]]:
     names = rows[list(NAME_COLUMNS)].fillna("").astype(str)
     for key, days in rows.groupby([names[n] for n in NAME_COLUMNS], sort=False):
         spent = days[days["spend"] > 0]
-        conversions = spent["conversions"].to_numpy(dtype=np.float64)
-        log_spend = np.log(spent["spend"].to_numpy(dtype=np.float64))
-        total = float(conversions.sum())
-        if total <= 0:
+        weights = spent["conversions"].to_numpy(dtype=np.float64)
+        if weights.sum() <= 0:
             continue
-        centre = float(conversions @ log_spend) / total
-        info = float(conversions @ (log_spend - centre) ** 2)
-        out[entity_id(EntityKey(*key))] = (float(days["conversions"].mean()), info)
+        log_spend = np.log(spent["spend"].to_numpy(dtype=np.float64))
+        dates = pd.to_datetime(spent["date"])
+        day = (dates - dates.min()).dt.days.to_numpy(dtype=np.float64)
+        weekday = dates.dt.day_of_week.to_numpy()
+        calendar = np.column_stack(
+            [np.ones_like(day), day, *((weekday == w).astype(np.float64) for w in range(1, 7))]
+        )
+        out[entity_id(EntityKey(*key))] = (
+            float(days["conversions"].mean()),
+            _residual_ss(calendar[:, :1], log_spend, weights),
+            _residual_ss(calendar, log_spend, weights),
+        )
     return out
+
+
+def _residual_ss(design: Any, y: Any, weights: Any) -> float:
+    """The weighted sum of squared residuals of `y` after its weighted least-squares fit on the
+    columns of `design`."""
+    import numpy as np
+
+    root = np.sqrt(weights)
+    coef, *_ = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)
+    return float(weights @ (y - design @ coef) ** 2)
 
 
 def _vs_oracle(arm: dict[str, Any]) -> float:

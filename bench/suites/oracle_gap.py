@@ -59,7 +59,7 @@ def oracle_gap(
         done = [future.result() for future in futures]
     to_oracle, top, lost, scored = [], [], 0.0, 0.0
     reachable = dict.fromkeys(shares, 0.0)
-    fits: dict[str, list[tuple[float, float, float, float]]] = {"first": [], "last": []}
+    fits: dict[str, list[tuple[float, float, float, float, float]]] = {"first": [], "last": []}
     for seed, arm in enumerate(done):
         to_oracle.append(_vs_oracle(arm))
         by_entity: dict[str, float] = defaultdict(float)
@@ -78,8 +78,8 @@ def oracle_gap(
         for name, nights in (("first", slice(0, 1)), ("last", slice(-1, None))):
             information = arm[f"information_{name}"]
             for entity, e, true, _ in _elasticities(store, truth, nights):
-                conversions, info = information.get(entity, (0.0, 0.0))
-                fits[name].append((e, true, info, conversions))
+                conversions, info, net = information.get(entity, (0.0, 0.0, 0.0))
+                fits[name].append((e, true, info, net, conversions))
     result: dict[str, Any] = {
         "seeds": seeds,
         "days": days,
@@ -91,16 +91,19 @@ def oracle_gap(
     for share in shares:
         result[f"gap_reachable_share_{share:g}"] = reachable[share] / lost if lost > 0 else 0.0
     for name, night in fits.items():
-        fitted = [e for e, _, _, _ in night]
-        true = [t for _, t, _, _ in night]
+        fitted = [e for e, *_ in night]
+        true = [t for _, t, *_ in night]
         result[f"elasticity_correlation_{name}_fit"] = statistics.correlation(fitted, true)
         result[f"elasticity_slope_{name}_fit"] = statistics.linear_regression(true, fitted).slope
         result[f"elasticity_mean_error_{name}_fit"] = statistics.mean(
             e - t for e, t in zip(fitted, true, strict=True)
         )
-        result[f"information_{name}_fit_median"] = statistics.median(i for _, _, i, _ in night)
+        result[f"information_{name}_fit_median"] = statistics.median(fit[2] for fit in night)
+        result[f"information_net_of_calendar_{name}_fit_median"] = statistics.median(
+            fit[3] for fit in night
+        )
     per_test = _design_information()
-    result["information_test_median"] = statistics.median(c * per_test for *_, c in fits["last"])
+    result["information_test_median"] = statistics.median(fit[4] * per_test for fit in fits["last"])
     for i, part in enumerate(_error_by_information(fits["last"]), 1):
         result.update({f"information_third_{i}_{name}": v for name, v in part.items()})
     return result
@@ -125,31 +128,41 @@ def _design_information() -> float:
 
 
 def _error_by_information(
-    fits: list[tuple[float, float, float, float]], groups: int = 3
+    fits: list[tuple[float, float, float, float, float]], groups: int = 3
 ) -> list[dict[str, float]]:
-    """The entities in `groups` equal parts by the information their data carry, least first: each
-    part's size, median information, mean |fitted - true elasticity|, and that error if only the
-    information limited it (sqrt(2 / pi) / sqrt(1 / prior^2 + information), the prior the
-    spread of elasticities the pooling assumes)."""
+    """The entities in `groups` equal parts by the information their data carry net of a calendar
+    of their own, least first: each part's size, median information (net and without a
+    calendar), mean |fitted - true elasticity|, and that error if only the information limited it
+    (sqrt(2 / pi) / sqrt(1 / prior^2 + information), the prior the spread of elasticities the
+    pooling assumes), for either."""
     import numpy as np
 
-    from optimizer.models.shrinkage import SPREAD_PRIOR_SCALE
-
-    ranked = sorted(fits, key=lambda fit: fit[2])
+    ranked = sorted(fits, key=lambda fit: fit[3])
     out = []
     for part in np.array_split(np.arange(len(ranked)), groups):
         chosen = [ranked[i] for i in part]
         if not chosen:
             continue
-        info = np.array([i for _, _, i, _ in chosen])
+        info = np.array([fit[2] for fit in chosen])
+        net = np.array([fit[3] for fit in chosen])
         out.append(
             {
                 "entities": len(chosen),
-                "median": float(np.median(info)),
-                "elasticity_error": float(np.mean([abs(e - t) for e, t, _, _ in chosen])),
-                "elasticity_error_if_information_limited": float(
-                    np.mean(np.sqrt(2 / np.pi) / np.sqrt(SPREAD_PRIOR_SCALE**-2 + info))
-                ),
+                "median": float(np.median(net)),
+                "median_without_calendar": float(np.median(info)),
+                "elasticity_error": float(np.mean([abs(fit[0] - fit[1]) for fit in chosen])),
+                "elasticity_error_if_information_limited": _limited(net),
+                "elasticity_error_if_information_without_calendar_limited": _limited(info),
             }
         )
     return out
+
+
+def _limited(information: Any) -> float:
+    """The mean |error| of an elasticity known to the prior and `information` alone."""
+    import numpy as np
+
+    from optimizer.models.shrinkage import SPREAD_PRIOR_SCALE
+
+    spread = 1 / np.sqrt(SPREAD_PRIOR_SCALE**-2 + np.asarray(information, dtype=np.float64))
+    return float(np.mean(np.sqrt(2 / np.pi) * spread))

@@ -133,8 +133,24 @@ def test_information_is_the_poisson_fisher_information_about_the_elasticity() ->
     moved_id, steady_id = (
         entity_id(EntityKey("Search", "Shoes", k, "exact")) for k in ("moved", "steady")
     )
-    assert information[moved_id] == pytest.approx((1.5, weights @ (log_spend - centre) ** 2))
-    assert information[steady_id] == pytest.approx((1.5, 0.0))
+    conversions, raw, _ = information[moved_id]
+    assert (conversions, raw) == pytest.approx((1.5, weights @ (log_spend - centre) ** 2))
+    assert information[steady_id] == pytest.approx((1.5, 0.0, 0.0))
+
+
+def test_a_move_the_trend_explains_carries_no_information_net_of_the_calendar() -> None:
+    days = 56
+    ramp = _rows("ramp", list(np.geomspace(10, 30, days)), [2.0] * days)
+    alternating = [10.0 * (1.3 if (d // 7) % 2 == 0 else 0.7) for d in range(days)]
+    blocks = _rows("blocks", alternating, [2.0] * days)
+    information = _information(pd.concat([ramp, blocks]))
+    ramp_id, blocks_id = (
+        entity_id(EntityKey("Search", "Shoes", k, "exact")) for k in ("ramp", "blocks")
+    )
+    _, raw, net = information[ramp_id]
+    assert raw > 10 and net == pytest.approx(0.0, abs=1e-9)
+    _, raw, net = information[blocks_id]
+    assert net > 0.8 * raw > 0
 
 
 def test_information_never_falls_as_days_are_added() -> None:
@@ -142,8 +158,10 @@ def test_information_never_falls_as_days_are_added() -> None:
     spends = rng.uniform(5, 50, 60).round(2).tolist()
     conversions = rng.poisson(2, 60).astype(float).tolist()
     growing = [
-        next(iter(_information(_rows("kw", spends[:n], conversions[:n])).values()))[1]
+        next(iter(_information(_rows("kw", spends[:n], conversions[:n])).values()))[1:]
         for n in range(10, 61, 10)
     ]
-    assert growing == sorted(growing)
-    assert growing[-1] > growing[0]
+    for column in (0, 1):
+        series = [values[column] for values in growing]
+        assert series == sorted(series)
+        assert series[-1] > series[0]
