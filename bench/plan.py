@@ -626,7 +626,13 @@ def _exploration() -> list[BenchItem]:
             "its seed's gap; `gap_reachable_share_s`: the part on entity-days whose 30% test "
             "move fits an exploration share s of the day's budget. `elasticity_*_first_fit` / "
             "`_last_fit`: fitted against true elasticities at the current spend across "
-            f"entities, on the first night (history alone) and the last. {steady}",
+            "entities, on the first night (history alone) and the last. `information_*`: the "
+            "Fisher information an entity's days carry about its elasticity (conversion-weighted "
+            "squared deviations of log spend; `_net_of_calendar`: of its residuals on a trend and "
+            "weekday of the entity's own), medians; `information_test_median`: what a default "
+            "4-week test adds. `information_third_i_*`: the last night's entities in thirds by "
+            "net information: mean |fitted - true elasticity| beside the mean error an "
+            f"elasticity known to the prior (0.2) and that information alone would have. {steady}",
         ),
     ]
 
