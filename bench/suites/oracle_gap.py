@@ -132,9 +132,8 @@ def _error_by_information(
 ) -> list[dict[str, float]]:
     """The entities in `groups` equal parts by the information their data carry net of a calendar
     of their own, least first: each part's size, median information (net and without a
-    calendar), mean |fitted - true elasticity|, and that error if only the information limited it
-    (sqrt(2 / pi) / sqrt(1 / prior^2 + information), the prior the spread of elasticities the
-    pooling assumes), for either."""
+    calendar), mean |fitted - true elasticity|, and that error if only either information limited
+    it (`_limited`)."""
     import numpy as np
 
     ranked = sorted(fits, key=lambda fit: fit[3])
@@ -159,7 +158,8 @@ def _error_by_information(
 
 
 def _limited(information: Any) -> float:
-    """The mean |error| of an elasticity known to the prior and `information` alone."""
+    """The mean |error| of an elasticity known to the prior and `information` alone: sqrt(2 / pi)
+    / sqrt(1 / prior^2 + information), the prior the spread of elasticities pooling assumes."""
     import numpy as np
 
     from optimizer.models.shrinkage import SPREAD_PRIOR_SCALE
