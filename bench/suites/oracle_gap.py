@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.registry import case
 from bench.suites.exploration import (
@@ -34,6 +34,17 @@ from bench.suites.exploration import (
 )
 
 __all__ = ["oracle_gap"]
+
+
+class _Fit(NamedTuple):
+    """One entity on one night: fitted and true elasticity at its current spend, the information
+    its data carried (without a calendar and net of its own), its conversions a day."""
+
+    fitted: float
+    true: float
+    information: float
+    net: float
+    conversions: float
 
 
 @case("oracle_gap")
@@ -59,7 +70,7 @@ def oracle_gap(
         done = [future.result() for future in futures]
     to_oracle, top, lost, scored = [], [], 0.0, 0.0
     reachable = dict.fromkeys(shares, 0.0)
-    fits: dict[str, list[tuple[float, float, float, float, float]]] = {"first": [], "last": []}
+    fits: dict[str, list[_Fit]] = {"first": [], "last": []}
     for seed, arm in enumerate(done):
         to_oracle.append(_vs_oracle(arm))
         by_entity: dict[str, float] = defaultdict(float)
@@ -79,7 +90,7 @@ def oracle_gap(
             information = arm[f"information_{name}"]
             for entity, e, true, _ in _elasticities(store, truth, nights):
                 conversions, info, net = information.get(entity, (0.0, 0.0, 0.0))
-                fits[name].append((e, true, info, net, conversions))
+                fits[name].append(_Fit(e, true, info, net, conversions))
     result: dict[str, Any] = {
         "seeds": seeds,
         "days": days,
@@ -91,19 +102,23 @@ def oracle_gap(
     for share in shares:
         result[f"gap_reachable_share_{share:g}"] = reachable[share] / lost if lost > 0 else 0.0
     for name, night in fits.items():
-        fitted = [e for e, *_ in night]
-        true = [t for _, t, *_ in night]
+        fitted = [fit.fitted for fit in night]
+        true = [fit.true for fit in night]
         result[f"elasticity_correlation_{name}_fit"] = statistics.correlation(fitted, true)
         result[f"elasticity_slope_{name}_fit"] = statistics.linear_regression(true, fitted).slope
         result[f"elasticity_mean_error_{name}_fit"] = statistics.mean(
             e - t for e, t in zip(fitted, true, strict=True)
         )
-        result[f"information_{name}_fit_median"] = statistics.median(fit[2] for fit in night)
+        result[f"information_{name}_fit_median"] = statistics.median(
+            fit.information for fit in night
+        )
         result[f"information_net_of_calendar_{name}_fit_median"] = statistics.median(
-            fit[3] for fit in night
+            fit.net for fit in night
         )
     per_test = _design_information()
-    result["information_test_median"] = statistics.median(fit[4] * per_test for fit in fits["last"])
+    result["information_test_median"] = statistics.median(
+        fit.conversions * per_test for fit in fits["last"]
+    )
     for i, part in enumerate(_error_by_information(fits["last"]), 1):
         result.update({f"information_third_{i}_{name}": v for name, v in part.items()})
     return result
@@ -127,29 +142,27 @@ def _design_information() -> float:
     return float(((log_m - log_m.mean()) ** 2).sum())
 
 
-def _error_by_information(
-    fits: list[tuple[float, float, float, float, float]], groups: int = 3
-) -> list[dict[str, float]]:
+def _error_by_information(fits: list[_Fit], groups: int = 3) -> list[dict[str, float]]:
     """The entities in `groups` equal parts by the information their data carry net of a calendar
     of their own, least first: each part's size, median information (net and without a
     calendar), mean |fitted - true elasticity|, and that error if only either information limited
     it (`_limited`)."""
     import numpy as np
 
-    ranked = sorted(fits, key=lambda fit: fit[3])
+    ranked = sorted(fits, key=lambda fit: fit.net)
     out = []
     for part in np.array_split(np.arange(len(ranked)), groups):
         chosen = [ranked[i] for i in part]
         if not chosen:
             continue
-        info = np.array([fit[2] for fit in chosen])
-        net = np.array([fit[3] for fit in chosen])
+        info = np.array([fit.information for fit in chosen])
+        net = np.array([fit.net for fit in chosen])
         out.append(
             {
                 "entities": len(chosen),
                 "median": float(np.median(net)),
                 "median_without_calendar": float(np.median(info)),
-                "elasticity_error": float(np.mean([abs(fit[0] - fit[1]) for fit in chosen])),
+                "elasticity_error": float(np.mean([abs(fit.fitted - fit.true) for fit in chosen])),
                 "elasticity_error_if_information_limited": _limited(net),
                 "elasticity_error_if_information_without_calendar_limited": _limited(info),
             }
