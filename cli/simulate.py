@@ -31,6 +31,13 @@ def simulate_command(
     s_shaped_share: float = typer.Option(
         0.0, "--s-shaped-share", min=0.0, max=1.0, help="Share of keywords with an S-shape."
     ),
+    campaign_shapes: float = typer.Option(
+        0.0,
+        "--campaign-shapes",
+        min=0.0,
+        max=1.0,
+        help="Share of each keyword's curve shape taken from its campaign's (1: they bend alike).",
+    ),
     budget_limited: int = typer.Option(
         0, "--budget-limited-campaigns", min=0, help="Campaigns with spend pinned at a budget."
     ),
@@ -50,6 +57,7 @@ def simulate_command(
         scenario=Scenario(
             lag=ConversionLag.typical() if lag else None,
             s_shaped_share=s_shaped_share,
+            campaign_shapes=campaign_shapes,
             budget_limited_campaigns=budget_limited,
             impression_share=budget_limited > 0,
             auction=auction,

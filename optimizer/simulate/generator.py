@@ -257,6 +257,9 @@ def simulate(
     keys += [EntityKey(name) for name in names[campaigns:]]
     effects = {name: _campaign_effects(rng, plan.weekday_swing) for name in names}
     params, behaviour = _entity_params(rng, keys, effects)
+    params = _campaign_shapes(
+        effect_rng(seed, "campaign_shape"), params, behaviour, plan.campaign_shapes
+    )
     params = _s_shapes(effect_rng(seed, "s_shape"), params, behaviour, plan.s_shaped_share)
     if plan.volume != 1.0:
         params = dataclasses.replace(params, vmax=params.vmax * plan.volume)
@@ -399,6 +402,35 @@ def _entity_params(
     )
     return params, _Behaviour(
         base_spend=base, cpc=cpc, ctr=ctr, dispersion=dispersion, cpa_at_base=cpa_at_base
+    )
+
+
+def _campaign_shapes(
+    rng: np.random.Generator, params: CurveParams, behaviour: _Behaviour, share: float
+) -> CurveParams:
+    """Keywords whose shape and saturation point (k over the typical spend, on a log scale) are
+    `share` their campaign's and the rest their own, drawn alike; keyword-less campaigns and the
+    cost per conversion at the typical spend are left as they were."""
+    if share == 0:
+        return params
+    campaigns = sorted({key.campaign for key in params.keys})
+    shared_shape = dict(
+        zip(campaigns, rng.uniform(MIN_SHAPE, MAX_SHAPE, size=len(campaigns)), strict=True)
+    )
+    shared_log_k = dict(zip(campaigns, rng.normal(0.2, 0.5, size=len(campaigns)), strict=True))
+    keyword = np.array([not key.is_campaign_level for key in params.keys])
+    base = behaviour.base_spend
+    campaign_shape = np.array([shared_shape[key.campaign] for key in params.keys])
+    campaign_log_k = np.array([shared_log_k[key.campaign] for key in params.keys])
+    shape = (1 - share) * params.shape + share * campaign_shape
+    k = base * np.exp((1 - share) * np.log(params.k / base) + share * campaign_log_k)
+    ratio = (base / k) ** shape
+    vmax = base / behaviour.cpa_at_base * (1.0 + ratio) / ratio
+    return dataclasses.replace(
+        params,
+        vmax=np.where(keyword, vmax, params.vmax),
+        k=np.where(keyword, k, params.k),
+        shape=np.where(keyword, shape, params.shape),
     )
 
 

@@ -17,6 +17,10 @@ draws exactly what it always did).
 - `spend_levels`: the range of the budget levels the history's spend steps between, as multiples
   of each entity's base spend (0.4-1.6 by default; (0.9, 1.1): spend that barely moves, so the
   curves' bends stay unsure, as in accounts whose budgets are rarely changed).
+- `campaign_shapes`: the share (0-1) of each keyword's curve shape and saturation point (as a
+  multiple of its typical spend) that it takes from its campaign's, so a campaign's keywords bend
+  alike (1: all the same elasticity at their typical spend), with the same cost per conversion
+  there as before; 0 (the default) draws every keyword's curve on its own.
 - `volume`: conversions a day at the same spend, as a multiple of the plain account's (its cost
   per conversion divided by it): an account with more conversions per entity, whose spend and
   clicks are as before.
@@ -52,7 +56,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_STREAMS = {"s_shape": 1, "budget": 2, "auction": 3, "lag": 4, "budget_pin": 5}
+_STREAMS = {"s_shape": 1, "budget": 2, "auction": 3, "lag": 4, "budget_pin": 5, "campaign_shape": 6}
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Scenario:
     weekday_swing: float = 1.0
     spend_levels: tuple[float, float] = (0.4, 1.6)
     volume: float = 1.0
+    campaign_shapes: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
@@ -82,6 +87,8 @@ class Scenario:
             raise InvalidInputError("weekday_swing must be between 0 and 10")
         if not (math.isfinite(self.s_shaped_share) and 0 <= self.s_shaped_share <= 1):
             raise InvalidInputError("s_shaped_share must be a fraction between 0 and 1")
+        if not (math.isfinite(self.campaign_shapes) and 0 <= self.campaign_shapes <= 1):
+            raise InvalidInputError("campaign_shapes must be a fraction between 0 and 1")
         if self.budget_limited_campaigns < 0:
             raise InvalidInputError("budget_limited_campaigns must not be negative")
         if not 0 < self.budget_pinned_share <= 1:

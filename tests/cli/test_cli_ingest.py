@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
+from optimizer.simulate.truth import Truth
 
 HEADER = (
     "date,campaign,ad_group,keyword,match_type,"
@@ -134,6 +135,24 @@ def test_simulate_writes_history_and_truth(tmp_path: Path) -> None:
     assert code == 0
     assert out.read_text(encoding="utf-8").startswith("date,campaign")
     assert truth.read_text(encoding="utf-8").lstrip().startswith("{")
+
+
+def test_simulate_campaign_shapes_makes_a_campaigns_keywords_bend_alike(tmp_path: Path) -> None:
+    shapes: list[dict[str, set[float]]] = []
+    for share in ("0", "1"):
+        truth = tmp_path / f"t{share}.json"
+        args = ["simulate", "--campaigns", "3", "--keywords-per-campaign", "4", "--days", "28",
+                "--seed", "5", "--campaign-shapes", share, "--out", str(tmp_path / "h.csv"),
+                "--truth", str(truth)]  # fmt: skip
+        assert main(args) == 0
+        by_campaign: dict[str, set[float]] = {}
+        for curve in Truth.from_json(truth.read_text(encoding="utf-8")).curves.values():
+            if not curve.key.is_campaign_level:
+                by_campaign.setdefault(curve.key.campaign, set()).add(curve.shape)
+        shapes.append(by_campaign)
+    independent, alike = shapes
+    assert all(len(s) == 4 for s in independent.values())
+    assert all(len(s) == 1 for s in alike.values()) and len(alike) == 3
 
 
 def test_console_script_hides_traceback_unless_debug(tmp_path: Path) -> None:

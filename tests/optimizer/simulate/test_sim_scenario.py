@@ -12,7 +12,13 @@ from optimizer.errors import InvalidInputError
 from optimizer.schema import NAME_COLUMNS, EntityKey
 from optimizer.simulate import simulate
 from optimizer.simulate.scenario import LOST_IS_BUDGET_COLUMN, Scenario
-from optimizer.simulate.truth import ConversionLag, TrueEvent, Truth
+from optimizer.simulate.truth import (
+    ConversionLag,
+    TrueEvent,
+    Truth,
+    expected_conversions,
+    marginal_conversions,
+)
 
 SIZE = {"campaigns": 4, "keywords_per_campaign": 8, "days": 150}
 LAG = ConversionLag.typical(same_day=0.5, mean_days=6.0, horizon=40)
@@ -186,6 +192,59 @@ def test_volume_multiplies_conversions_at_the_same_spend():
         assert more.truth.curves[key].k == curve.k
 
 
+def _elasticity_spread(share: float, seed: int) -> tuple[float, float]:
+    """Mean within-campaign and account-wide sd of the keywords' true elasticities at their mean
+    spend."""
+    sim = simulate(
+        campaigns=12,
+        keywords_per_campaign=4,
+        days=60,
+        seed=seed,
+        scenario=Scenario(campaign_shapes=share),
+    )
+    spend = sim.history.groupby(list(NAME_COLUMNS), sort=False)["spend"].mean()
+    rows = []
+    for key, curve in sim.truth.curves.items():
+        if key.is_campaign_level:
+            continue
+        x = float(spend[tuple(getattr(key, n) for n in NAME_COLUMNS)])
+        e = x * marginal_conversions(curve, x) / expected_conversions(curve, x)
+        rows.append((key.campaign, float(e)))
+    frame = pd.DataFrame(rows, columns=["campaign", "elasticity"])
+    within = float(frame.groupby("campaign")["elasticity"].std().mean())
+    return within, float(frame["elasticity"].std())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3], ids=["seed-1", "seed-2", "seed-3"])
+def test_campaign_shapes_make_a_campaigns_keywords_bend_alike(seed):
+    alike, across = _elasticity_spread(1.0, seed)
+    own, own_across = _elasticity_spread(0.0, seed)
+    assert alike < 0.4 * across
+    assert alike < 0.4 * own
+    assert own > 0.6 * own_across
+    half, _ = _elasticity_spread(0.5, seed)
+    assert alike < half < own
+
+
+def test_campaign_shapes_keep_spend_and_the_cost_per_conversion_at_the_typical_spend():
+    levels = (0.9, 1.1)
+    plain = simulate(**SIZE, seed=4, scenario=Scenario(spend_levels=levels))
+    alike = simulate(**SIZE, seed=4, scenario=Scenario(spend_levels=levels, campaign_shapes=1.0))
+    pd.testing.assert_frame_equal(plain.history[["date", *NAME_COLUMNS, "spend"]],
+                                  alike.history[["date", *NAME_COLUMNS, "spend"]])  # fmt: skip
+    spend = plain.history.groupby(list(NAME_COLUMNS), sort=False)["spend"].mean()
+    changed = 0
+    for key, curve in plain.truth.curves.items():
+        other = alike.truth.curves[key]
+        x = float(spend[tuple(getattr(key, n) for n in NAME_COLUMNS)])
+        before, after = expected_conversions(curve, x), expected_conversions(other, x)
+        assert after == pytest.approx(before, rel=0.1)
+        if key.is_campaign_level:
+            assert other == curve
+        changed += other.shape != curve.shape
+    assert changed == sum(not key.is_campaign_level for key in plain.truth.curves)
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -194,8 +253,18 @@ def test_volume_multiplies_conversions_at_the_same_spend():
         {"grain": "hour"},
         {"volume": 0.0},
         {"volume": float("nan")},
+        {"campaign_shapes": -0.1},
+        {"campaign_shapes": float("nan")},
     ],
-    ids=["share-above-one", "negative-campaigns", "unknown-grain", "no-volume", "nan-volume"],
+    ids=[
+        "share-above-one",
+        "negative-campaigns",
+        "unknown-grain",
+        "no-volume",
+        "nan-volume",
+        "negative-campaign-shapes",
+        "nan-campaign-shapes",
+    ],
 )
 def test_bad_scenarios_are_refused(bad):
     with pytest.raises(InvalidInputError):
