@@ -384,8 +384,7 @@ def _entity_params(
     k = base * rng.lognormal(0.2, 0.5, size=n)
     shape = rng.uniform(MIN_SHAPE, MAX_SHAPE, size=n)
     cpa_at_base = rng.lognormal(np.log(20.0), 0.5, size=n)
-    ratio = (base / k) ** shape
-    vmax = base / cpa_at_base * (1.0 + ratio) / ratio
+    vmax = _vmax(base, k, shape, cpa_at_base)
     order_value = rng.lognormal(np.log(60.0), 0.6, size=n)
     cpc = np.minimum(rng.lognormal(np.log(0.9), 0.5, size=n), 0.3 * cpa_at_base)
     ctr = rng.lognormal(np.log(0.04), 0.5, size=n).clip(0.005, 0.5)
@@ -403,6 +402,12 @@ def _entity_params(
     return params, _Behaviour(
         base_spend=base, cpc=cpc, ctr=ctr, dispersion=dispersion, cpa_at_base=cpa_at_base
     )
+
+
+def _vmax(base: FloatArray, k: FloatArray, shape: FloatArray, cpa: FloatArray) -> FloatArray:
+    """The Hill curve's ceiling that makes its cost per conversion at `base` spend `cpa`."""
+    ratio = (base / k) ** shape
+    return np.asarray(base / cpa * (1.0 + ratio) / ratio, dtype=np.float64)
 
 
 def _campaign_shapes(
@@ -424,8 +429,7 @@ def _campaign_shapes(
     campaign_log_k = np.array([shared_log_k[key.campaign] for key in params.keys])
     shape = (1 - share) * params.shape + share * campaign_shape
     k = base * np.exp((1 - share) * np.log(params.k / base) + share * campaign_log_k)
-    ratio = (base / k) ** shape
-    vmax = base / behaviour.cpa_at_base * (1.0 + ratio) / ratio
+    vmax = _vmax(base, k, shape, behaviour.cpa_at_base)
     return dataclasses.replace(
         params,
         vmax=np.where(keyword, vmax, params.vmax),
@@ -446,8 +450,7 @@ def _s_shapes(
     base = behaviour.base_spend
     shape = np.where(chosen, rng.uniform(1.5, 3.0, size=len(params)), params.shape)
     k = np.where(chosen, base * rng.lognormal(0.0, 0.25, size=len(params)), params.k)
-    ratio = (base / k) ** shape
-    vmax = np.where(chosen, base / behaviour.cpa_at_base * (1.0 + ratio) / ratio, params.vmax)
+    vmax = np.where(chosen, _vmax(base, k, shape, behaviour.cpa_at_base), params.vmax)
     return dataclasses.replace(params, vmax=vmax, k=k, shape=shape)
 
 
