@@ -414,8 +414,9 @@ def _campaign_shapes(
     rng: np.random.Generator, params: CurveParams, behaviour: _Behaviour, share: float
 ) -> CurveParams:
     """Keywords whose shape and saturation point (k over the typical spend, on a log scale) are
-    `share` their campaign's and the rest their own, drawn alike; keyword-less campaigns and the
-    cost per conversion at the typical spend are left as they were."""
+    `share` their campaign's and the rest their own (a campaign's drawn as a keyword's own are);
+    keyword-less campaigns and the cost per conversion at the typical spend are left as they
+    were."""
     if share == 0:
         return params
     campaigns = sorted({key.campaign for key in params.keys})
