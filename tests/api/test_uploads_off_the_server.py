@@ -157,8 +157,13 @@ def _write_locked(database: Path) -> Iterator[Callable[[], None]]:
 def _in_progress(
     app: _App, send: Callable[[_App], httpx.Response]
 ) -> tuple[threading.Thread, dict[str, Any]]:
-    """An upload started in a thread and held by the write lock once the worker has the store
-    open (it has read the account, so it has parsed or is parsing the file)."""
+    """An upload started in a thread, handed to the pool and held by the write lock.
+
+    It is in progress once the pool has it in flight and a worker has the store open. The open
+    file alone is not enough: a worker keeps its connection after an earlier upload, so without
+    the in-flight check a worker killed here could die before this upload reached the pool, which
+    then hands it to a new worker that waits out the busy timeout (a 503 "database is locked"
+    instead of "send it again")."""
     answer: dict[str, Any] = {}
 
     def run() -> None:
@@ -166,7 +171,9 @@ def _in_progress(
 
     uploading = threading.Thread(target=run)
     uploading.start()
-    while not any(_has_open(pid, app.database) for pid in _worker_pids(app)):
+    while not (
+        app.pool._in_flight and any(_has_open(pid, app.database) for pid in _worker_pids(app))
+    ):
         assert uploading.is_alive(), answer
         threading.Event().wait(0.01)
     return uploading, answer
