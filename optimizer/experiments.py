@@ -44,6 +44,7 @@ __all__ = [
     "Design",
     "band_elasticity_sd",
     "candidates",
+    "design_information",
     "elasticity_at",
     "evpi_per_day",
     "local_elasticity",
@@ -193,6 +194,13 @@ def evpi_per_day(
     return np.asarray(np.maximum(gain, 0.0) @ _WEIGHTS, dtype=np.float64)
 
 
+def design_information(multiples: Sequence[float]) -> float:
+    """The Fisher information a test's days at `multiples` x the spend add about the elasticity,
+    per conversion a day: the sum of (log multiple - their mean)^2."""
+    logs = np.log(np.asarray(multiples, dtype=np.float64))
+    return float(((logs - logs.mean()) ** 2).sum()) if len(logs) else 0.0
+
+
 def predicted_sd(
     sd: FloatArray,
     conversions_per_day: FloatArray,
@@ -200,9 +208,11 @@ def predicted_sd(
     dispersion: float = 1.0,
 ) -> FloatArray:
     """The elasticity's standard deviation after the test's days at `multiples` x the spend."""
-    logs = np.log(np.asarray(multiples, dtype=np.float64))
-    spread = float(((logs - logs.mean()) ** 2).sum()) if len(logs) else 0.0
-    info = np.asarray(conversions_per_day, dtype=np.float64) * spread / dispersion
+    info = (
+        np.asarray(conversions_per_day, dtype=np.float64)
+        * design_information(multiples)
+        / dispersion
+    )
     with np.errstate(divide="ignore"):
         v0 = np.asarray(sd, dtype=np.float64) ** 2
         v1 = 1.0 / (1.0 / v0 + info)

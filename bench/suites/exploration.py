@@ -72,7 +72,7 @@ def closed_loop(
     from optimizer.settings import Settings
     from optimizer.simulate import optimal_allocation
     from optimizer.simulate.live import as_exported, day_rows, true_conversions
-    from optimizer.simulate.truth import ConversionLag
+    from optimizer.simulate.truth import ConversionLag, true_elasticity
     from optimizer.store.engine import make_engine, upgrade
     from optimizer.usecases import experiments, recommendations
     from optimizer.usecases.accounts import create_account
@@ -162,7 +162,7 @@ def closed_loop(
             continue
         curve = curves[test.entity_id]
         x = test.base_micros / 1_000_000
-        true_e = _true_elasticity(curve, x)
+        true_e = true_elasticity(curve, x)
         r = test.readout
         errors.append(
             (
@@ -294,13 +294,6 @@ def _account(*, seed: int, history: int, steady: bool, volume: float) -> Any:
                     scenario=scenario)  # fmt: skip
 
 
-def _true_elasticity(curve: Any, spend: float) -> float:
-    """x f'(x) / f(x) of a true curve at `spend`."""
-    from optimizer.simulate.truth import expected_conversions, marginal_conversions
-
-    return float(spend * marginal_conversions(curve, spend) / expected_conversions(curve, spend))
-
-
 def _window_ends(engine: Any) -> dict[int, str]:
     """Each stored curve set's version -> the last day of the data it was fitted on."""
     from sqlalchemy import select
@@ -320,6 +313,7 @@ def _elasticities(store: Path, truth: Any, nights: slice) -> list[tuple[str, flo
 
     from optimizer.experiments import local_elasticity
     from optimizer.models.curves import entity_id
+    from optimizer.simulate.truth import true_elasticity
     from optimizer.store.curves import load_curve_set
     from optimizer.store.engine import make_engine
     from optimizer.store.tables import curve_sets
@@ -339,7 +333,7 @@ def _elasticities(store: Path, truth: Any, nights: slice) -> list[tuple[str, flo
                 if x <= 0 or true_curve is None:
                     continue
                 e, sd = local_elasticity(curve, x, fitted.band_scale)
-                out.append((curve.entity_id, e, _true_elasticity(true_curve, x), sd))
+                out.append((curve.entity_id, e, true_elasticity(true_curve, x), sd))
     engine.dispose()
     return out
 

@@ -125,21 +125,16 @@ def oracle_gap(
 
 
 def _design_information() -> float:
-    """What the default spend test adds to its entity's information per conversion a day: the sum
-    over its days of (log multiple - their mean)^2, the multiples as the default change limits
-    allow."""
-    import numpy as np
-
-    from optimizer.experiments import schedule
+    """What the default spend test adds to its entity's information per conversion a day, its
+    multiples as the default change limits allow."""
+    from optimizer.experiments import design_information, schedule
     from optimizer.usecases.experiments import DEFAULT_DESIGN
     from optimizer.usecases.policy import PlanPolicy
 
     policy = PlanPolicy()
-    multiples = schedule(
-        DEFAULT_DESIGN, max_increase=policy.max_increase, max_decrease=policy.max_decrease
+    return design_information(
+        schedule(DEFAULT_DESIGN, max_increase=policy.max_increase, max_decrease=policy.max_decrease)
     )
-    log_m = np.log(np.asarray(multiples))
-    return float(((log_m - log_m.mean()) ** 2).sum())
 
 
 def _error_by_information(fits: list[_Fit], groups: int = 3) -> list[dict[str, float]]:

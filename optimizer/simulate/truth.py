@@ -42,6 +42,7 @@ __all__ = [
     "Truth",
     "expected_conversions",
     "marginal_conversions",
+    "true_elasticity",
 ]
 
 TRUTH_FORMAT_VERSION = 1
@@ -407,6 +408,11 @@ def marginal_conversions(
         slope = np.where(x > 0, s * ratio / (x * (1.0 + ratio) ** 2), at_zero)
     result: FloatArray = factor * vmax * slope
     return result
+
+
+def true_elasticity(curve: TrueCurve, spend: float) -> float:
+    """x f'(x) / f(x) of a true curve at `spend` (the calendar cancels out)."""
+    return float(spend * marginal_conversions(curve, spend) / expected_conversions(curve, spend))
 
 
 def _trend(slope: FloatArray | float, day_index: npt.ArrayLike) -> FloatArray:

@@ -17,7 +17,7 @@ from optimizer.simulate.truth import (
     TrueEvent,
     Truth,
     expected_conversions,
-    marginal_conversions,
+    true_elasticity,
 )
 
 SIZE = {"campaigns": 4, "keywords_per_campaign": 8, "days": 150}
@@ -208,8 +208,7 @@ def _elasticity_spread(share: float, seed: int) -> tuple[float, float]:
         if key.is_campaign_level:
             continue
         x = float(spend[tuple(getattr(key, n) for n in NAME_COLUMNS)])
-        e = x * marginal_conversions(curve, x) / expected_conversions(curve, x)
-        rows.append((key.campaign, float(e)))
+        rows.append((key.campaign, true_elasticity(curve, x)))
     frame = pd.DataFrame(rows, columns=["campaign", "elasticity"])
     within = float(frame.groupby("campaign")["elasticity"].std().mean())
     return within, float(frame["elasticity"].std())
