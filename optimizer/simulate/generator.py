@@ -419,15 +419,11 @@ def _campaign_shapes(
     were."""
     if share == 0:
         return params
-    campaigns = sorted({key.campaign for key in params.keys})
-    shared_shape = dict(
-        zip(campaigns, rng.uniform(MIN_SHAPE, MAX_SHAPE, size=len(campaigns)), strict=True)
-    )
-    shared_log_k = dict(zip(campaigns, rng.normal(0.2, 0.5, size=len(campaigns)), strict=True))
+    campaigns, index = np.unique([key.campaign for key in params.keys], return_inverse=True)
+    campaign_shape = rng.uniform(MIN_SHAPE, MAX_SHAPE, size=len(campaigns))[index]
+    campaign_log_k = rng.normal(0.2, 0.5, size=len(campaigns))[index]
     keyword = np.array([not key.is_campaign_level for key in params.keys])
     base = behaviour.base_spend
-    campaign_shape = np.array([shared_shape[key.campaign] for key in params.keys])
-    campaign_log_k = np.array([shared_log_k[key.campaign] for key in params.keys])
     shape = (1 - share) * params.shape + share * campaign_shape
     k = base * np.exp((1 - share) * np.log(params.k / base) + share * campaign_log_k)
     vmax = _vmax(base, k, shape, behaviour.cpa_at_base)
